@@ -1,0 +1,36 @@
+"""Audit history for every model: django-simple-history plus a tamper-evident hash chain.
+
+Every domain model declares ``history = audit_history()``. Its historical table then carries,
+besides simple-history's who/when/what, the change's source and three chain columns filled by
+``aims.audit.chain`` in the same transaction as the change.
+"""
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .context import Source
+
+
+class ChainedHistoricalRecord(models.Model):
+    """Abstract base of every historical model.
+
+    ``record_hash`` = SHA-256 over the record's own content, its place in the chain and
+    ``prev_hash`` (the hash of the record chained just before it, in any table). Changing or
+    deleting a historical row in SQL therefore breaks the chain at that point, which
+    ``manage.py verify_audit_chain`` detects.
+    """
+
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYSTEM)
+    chain_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    record_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+def audit_history(**kwargs) -> HistoricalRecords:
+    """The ``HistoricalRecords`` every audited model uses."""
+    kwargs.setdefault("bases", [ChainedHistoricalRecord])
+    kwargs.setdefault("cascade_delete_history", False)
+    return HistoricalRecords(**kwargs)

@@ -1,0 +1,19 @@
+"""State of the audit chain."""
+
+from django.db import models
+
+
+class ChainHead(models.Model):
+    """The single row that points at the newest chained history record.
+
+    Locking it (``SELECT ... FOR UPDATE``) orders every writer into one chain. Infrastructure,
+    written only by ``aims.audit.chain``; it has no history of its own by design.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"chain head #{self.last_seq}"

@@ -1,0 +1,107 @@
+"""Reads of the audit history: an object's changes, field by field."""
+
+from dataclasses import dataclass, field
+
+from django.db import models
+
+
+@dataclass
+class FieldChange:
+    field: str
+    label: str
+    old: object
+    new: object
+
+
+@dataclass
+class HistoryEntry:
+    when: object
+    who: object
+    source: str
+    action: str
+    reason: str
+    seq: int | None
+    record_hash: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _display(model, field_name, value, fk_names):
+    if value in (None, ""):
+        return "—"
+    try:
+        f = model._meta.get_field(field_name)
+    except Exception:  # noqa: BLE001 - field removed since; show the raw value
+        return value
+    if isinstance(f, models.ForeignKey):
+        return fk_names.get((f.related_model, value), f"#{value}")
+    if getattr(f, "choices", None):
+        mapping = dict(f.flatchoices)
+        if isinstance(value, list):
+            return ", ".join(str(mapping.get(v, v)) for v in value)
+        return mapping.get(value, value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return value
+
+
+def object_history(obj, *, limit: int = 500) -> list[HistoryEntry]:
+    """Newest first. Two queries for the records and one per referenced model for names."""
+    model = type(obj)
+    records = list(
+        obj.history.select_related("history_user").order_by("history_date", "history_id")[:limit]
+    )
+    tracked = [f for f in model._meta.concrete_fields if f.name not in ("created_at", "updated_at")]
+    pairs = []
+    previous = None
+    for record in records:
+        changes = []
+        for f in tracked:
+            new = getattr(record, f.attname, None)
+            old = getattr(previous, f.attname, None) if previous is not None else None
+            if previous is None and new in (None, "", [], False):
+                continue
+            if previous is not None and old == new:
+                continue
+            changes.append((f, old, new))
+        pairs.append((record, changes))
+        previous = record
+
+    wanted: dict[type, set] = {}
+    for _record, changes in pairs:
+        for f, old, new in changes:
+            if isinstance(f, models.ForeignKey):
+                wanted.setdefault(f.related_model, set()).update(
+                    v for v in (old, new) if v is not None
+                )
+    fk_names = {}
+    for related, pks in wanted.items():
+        for item in related._default_manager.filter(pk__in=pks):
+            fk_names[(related, item.pk)] = str(item)
+
+    entries = []
+    for record, changes in pairs:
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=record.history_user,
+                source=record.get_source_display(),
+                action=ACTIONS.get(record.history_type, record.history_type),
+                reason=record.history_change_reason or "",
+                seq=record.chain_seq,
+                record_hash=record.record_hash,
+                changes=[
+                    FieldChange(
+                        field=f.name,
+                        label=str(f.verbose_name),
+                        old=_display(model, f.name, old, fk_names),
+                        new=_display(model, f.name, new, fk_names),
+                    )
+                    for f, old, new in changes
+                ],
+            )
+        )
+    entries.reverse()
+    return entries

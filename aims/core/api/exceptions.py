@@ -1,0 +1,63 @@
+"""One exception handler for the API: every error is JSON with a code and a message."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from aims.core.exceptions import ApplicationError, Conflict
+from aims.core.services import validation_failed_from
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        parts = []
+        for key, value in detail.items():
+            text = _flatten(value)
+            parts.append(text if key in ("non_field_errors", "detail") else f"{key}: {text}")
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_flatten(v) for v in detail)
+    return str(detail)
+
+
+def application_error_response(exc: ApplicationError) -> Response:
+    body = {"code": exc.code, "message": exc.message}
+    if exc.fields:
+        body["fields"] = exc.fields
+    return Response(body, status=exc.status_code)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return application_error_response(exc)
+    if isinstance(exc, DjangoValidationError):
+        return application_error_response(validation_failed_from(exc))
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return application_error_response(
+            Conflict("This record is still referenced by other records and cannot be deleted.")
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "code": "validation_failed",
+            "message": _flatten(exc.detail),
+            "fields": exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail},
+        }
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+        response.data = {"code": code, "message": _flatten(exc.detail)}
+    return response

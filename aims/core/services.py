@@ -1,0 +1,58 @@
+"""Helpers every service uses to write audited records the same way."""
+
+import functools
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from .exceptions import ValidationFailed
+
+
+def validation_failed_from(exc: ValidationError) -> ValidationFailed:
+    """Turn Django's ValidationError into our error with per-field messages."""
+    if hasattr(exc, "error_dict"):
+        fields = {
+            name: [str(m) for e in errs for m in e.messages]
+            for name, errs in exc.error_dict.items()
+        }
+        parts = [
+            f"{name}: {' '.join(msgs)}" if name != "__all__" else " ".join(msgs)
+            for name, msgs in fields.items()
+        ]
+        return ValidationFailed("; ".join(parts), fields=fields)
+    return ValidationFailed(" ".join(exc.messages))
+
+
+def model_save(instance: models.Model, *, actor, exclude=None, update_fields=None) -> models.Model:
+    """Validate and save an audited record, recording ``actor`` in its history.
+
+    Services call this instead of ``instance.save()`` so that validation, the acting user and
+    the history record can never be forgotten.
+    """
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise validation_failed_from(exc) from exc
+    instance._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    instance.save(update_fields=update_fields)
+    return instance
+
+
+def audited_write(func):
+    """Run a service in one transaction that first takes the audit-chain lock.
+
+    Every history record joins one hash chain, so writers are ordered anyway; taking that lock
+    first, before any row lock, gives every transaction the same lock order and rules out
+    deadlocks between row locks and the chain. The cost is that audited writes run one at a
+    time, which is far above the write rate of an incident register.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from aims.audit.chain import lock_chain
+
+        with transaction.atomic():
+            lock_chain()
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,36 @@
+"""Project-wide pages: home, health check, and the HTML side of application errors."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from aims.core.exceptions import ApplicationError
+from inventory.selectors import inventory_headline, systems_owned_by
+
+
+@login_required
+def home(request):
+    return render(
+        request,
+        "core/home.html",
+        {
+            "headline": inventory_headline(),
+            "my_systems": systems_owned_by(request.user)[:20],
+        },
+    )
+
+
+@require_GET
+def healthz(request):
+    """Liveness and database reachability, for load balancers and compose health checks."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def report_application_error(request, exc: ApplicationError) -> None:
+    """Show a service's refusal to the person, in the words the API would use."""
+    messages.error(request, exc.message)

@@ -1,0 +1,10 @@
+"""Every periodic task of the product, in one place (read by ``CELERY_BEAT_SCHEDULE``)."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "audit-chain-verify-nightly": {
+        "task": "aims.audit.tasks.verify_audit_chain",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}

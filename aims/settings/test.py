@@ -1,0 +1,22 @@
+"""Settings for pytest: real PostgreSQL and Redis, fast password hashing, mail kept in memory."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, REDIS_URL, env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / ".run" / "test-media"
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("TEST_REDIS_URL", default=REDIS_URL),
+        "KEY_PREFIX": "aims-test",
+    }
+}
+CELERY_TASK_ALWAYS_EAGER = False

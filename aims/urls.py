@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from aims.audit import views as audit_views
+from aims.core import views as core_views
+
+api_v1 = [
+    path("", include("inventory.api.urls")),
+    path("", include("aims.accounts.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz/", core_views.healthz, name="healthz"),
+    path("accounts/", include("aims.accounts.urls")),
+    path("systems/", include("inventory.urls")),
+    path(
+        "history/<str:app_label>/<str:model_name>/<int:pk>/",
+        audit_views.object_history,
+        name="object-history",
+    ),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,205 @@
+"""Every write to the inventory. HTML views, API views, commands and tasks all call these.
+
+Each function is one business action in one transaction (``audited_write``): it re-checks
+permission, validates (model ``full_clean`` plus database constraints) and saves through
+``model_save`` so the acting user and the source land in the audit history.
+"""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from aims.core.concurrency import check_version
+from aims.core.exceptions import PermissionRefused, ValidationFailed
+from aims.core.references import allocate_reference
+from aims.core.services import audited_write, model_save
+
+from . import permissions
+from .models import AISystem, Deployment, ModelVersion, MonitoringRule
+
+SYSTEM_FIELDS = frozenset(
+    f.name
+    for f in AISystem._meta.concrete_fields
+    if f.editable and f.name not in ("id", "reference", "created_at", "updated_at")
+)
+MODEL_VERSION_FIELDS = frozenset(
+    {
+        "version_label",
+        "artifact_reference",
+        "artifact_digest",
+        "training_data_version",
+        "prompt_config_version",
+        "evaluation_summary",
+    }
+)
+DEPLOYMENT_FIELDS = frozenset(
+    {"model_version", "environment", "deployed_at", "change_type", "change_reference", "notes"}
+)
+MONITORING_RULE_FIELDS = frozenset(
+    {"metric", "comparison", "threshold", "window", "channel", "active", "change_reason"}
+)
+
+
+def _apply(instance, data: dict, allowed: frozenset) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+    for name, value in data.items():
+        setattr(instance, name, value)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionRefused(message)
+
+
+@audited_write
+def system_create(*, actor, data: dict) -> AISystem:
+    _require(
+        permissions.can_create_system(actor),
+        "Only GRC staff and the AI risk officer add AI systems.",
+    )
+    system = AISystem()
+    _apply(system, data, SYSTEM_FIELDS)
+    system.reference = allocate_reference("AIS")
+    return model_save(system, actor=actor)
+
+
+@audited_write
+def system_update(
+    *, actor, system: AISystem, data: dict, expected_version: str | None = None
+) -> AISystem:
+    system = AISystem.objects.select_for_update(no_key=True).get(pk=system.pk)
+    _require(
+        permissions.can_change_system(actor, system),
+        "Only GRC staff, the AI risk officer and the system's owners edit an AI system.",
+    )
+    check_version(system, expected_version)
+    _apply(system, data, SYSTEM_FIELDS)
+    return model_save(system, actor=actor)
+
+
+@audited_write
+def system_delete(*, actor, system: AISystem) -> None:
+    _require(
+        permissions.can_delete_system(actor, system),
+        "Only GRC staff and the AI risk officer remove AI systems; owners can retire them.",
+    )
+    system._history_user = actor
+    system.delete()
+
+
+@audited_write
+def model_version_create(*, actor, system: AISystem, data: dict) -> ModelVersion:
+    _require(
+        permissions.can_record_for_system(actor, system),
+        "Only GRC staff, the AI risk officer and the system's owners add model versions.",
+    )
+    version = ModelVersion(system=system)
+    _apply(version, data, MODEL_VERSION_FIELDS)
+    return model_save(version, actor=actor)
+
+
+@audited_write
+def model_version_update(*, actor, version: ModelVersion, data: dict) -> ModelVersion:
+    version = (
+        ModelVersion.objects.select_for_update(no_key=True)
+        .select_related("system")
+        .get(pk=version.pk)
+    )
+    _require(
+        permissions.can_record_for_system(actor, version.system),
+        "Only GRC staff, the AI risk officer and the system's owners edit model versions.",
+    )
+    _apply(version, data, MODEL_VERSION_FIELDS)
+    return model_save(version, actor=actor)
+
+
+@audited_write
+def model_version_approve(
+    *, actor, version: ModelVersion, at: datetime | None = None
+) -> ModelVersion:
+    """Record approval for release. Risk officer or GRC only: owners do not approve their own."""
+    version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
+    _require(
+        permissions.can_manage_inventory(actor),
+        "Only GRC staff and the AI risk officer approve model versions.",
+    )
+    if version.approved_at:
+        raise ValidationFailed(f"Version {version.version_label} was already approved.")
+    version.approved_by = actor
+    version.approved_at = at or timezone.now()
+    return model_save(version, actor=actor)
+
+
+@audited_write
+def deployment_record(*, actor, system: AISystem, data: dict) -> Deployment:
+    """Add an entry to the model change log (deploy, rollback, retrain, ...)."""
+    _require(
+        permissions.can_record_for_system(actor, system),
+        "Only GRC staff, the AI risk officer and the system's owners record deployments.",
+    )
+    deployment = Deployment(system=system, deployed_by=actor)
+    data = dict(data)
+    data.setdefault("deployed_at", timezone.now())
+    _apply(deployment, data, DEPLOYMENT_FIELDS)
+    if deployment.deployed_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationFailed(
+            "A deployment cannot be recorded in the future.",
+            fields={"deployed_at": ["in the future"]},
+        )
+    return model_save(deployment, actor=actor)
+
+
+@audited_write
+def deployment_correct(*, actor, deployment: Deployment, data: dict, reason: str) -> Deployment:
+    """Correct a past change-log entry. Managers only, and the reason is kept in the history."""
+    deployment = Deployment.objects.select_for_update(no_key=True).get(pk=deployment.pk)
+    _require(
+        permissions.can_correct_change_log(actor),
+        "Only GRC staff and the AI risk officer correct the change log.",
+    )
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            "Say why the change-log entry is corrected.", fields={"reason": ["required"]}
+        )
+    _apply(deployment, data, DEPLOYMENT_FIELDS)
+    deployment._change_reason = reason.strip()
+    return model_save(deployment, actor=actor)
+
+
+@audited_write
+def monitoring_rule_create(*, actor, system: AISystem, data: dict) -> MonitoringRule:
+    _require(
+        permissions.can_record_for_system(actor, system),
+        "Only GRC staff, the AI risk officer and the system's owners add monitoring rules.",
+    )
+    rule = MonitoringRule(system=system)
+    _apply(rule, data, MONITORING_RULE_FIELDS)
+    return model_save(rule, actor=actor)
+
+
+@audited_write
+def monitoring_rule_update(*, actor, rule: MonitoringRule, data: dict) -> MonitoringRule:
+    rule = (
+        MonitoringRule.objects.select_for_update(no_key=True)
+        .select_related("system")
+        .get(pk=rule.pk)
+    )
+    _require(
+        permissions.can_record_for_system(actor, rule.system),
+        "Only GRC staff, the AI risk officer and the system's owners change monitoring rules.",
+    )
+    old_threshold = rule.threshold
+    _apply(rule, data, MONITORING_RULE_FIELDS)
+    if (
+        "threshold" in data
+        and data["threshold"] != old_threshold
+        and not (data.get("change_reason") or "").strip()
+    ):
+        raise ValidationFailed(
+            "Say why the threshold changes (name the incident that prompted it).",
+            fields={"change_reason": ["required when the threshold changes"]},
+        )
+    rule._change_reason = (data.get("change_reason") or "").strip() or None
+    return model_save(rule, actor=actor)
