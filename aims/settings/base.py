@@ -185,3 +185,4 @@ LOGGING = {
 # django-simple-history: who and what is recorded is set by aims.audit.
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, opted into now

@@ -1,0 +1,95 @@
+"""Fixtures shared by every test: users per role, API clients, and data made by real services."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live_server
+
+ROLES = [
+    "grc",
+    "risk_officer",
+    "dpo",
+    "legal",
+    "ciso",
+    "executive",
+    "auditor",
+    "engineer",
+    "ethics",
+]
+
+
+@pytest.fixture
+def make_user(db):
+    from aims.accounts.services import user_upsert_with_role
+
+    counter = {"n": 0}
+
+    def make(role="grc", username=None, password="pw-Secret-123", **extra):  # noqa: S107 - test data
+        counter["n"] += 1
+        name = username or f"{role}-{counter['n']}"
+        user, _ = user_upsert_with_role(
+            username=name, role=role, password=password, email=f"{name}@example.com", **extra
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user):
+    """One user per role, keyed by role name."""
+    return {role: make_user(role, username=role) for role in ROLES}
+
+
+@pytest.fixture
+def api_client_for():
+    """An API client authenticated with the user's token, as engineers and tools use it."""
+    from rest_framework.test import APIClient
+
+    from aims.accounts.services import user_token
+
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_system(users):
+    from inventory import services
+
+    counter = {"n": 0}
+
+    def make(actor=None, **data):
+        counter["n"] += 1
+        values = {
+            "name": f"System {counter['n']}",
+            "intended_purpose": "Answer customer questions",
+            "business_owner": users["engineer"],
+        }
+        values.update(data)
+        return services.system_create(actor=actor or users["grc"], data=values)
+
+    return make
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright cannot download its own browser on this network."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
