@@ -15,6 +15,7 @@ from aims.core.references import allocate_reference
 from aims.core.services import audited_write, model_save
 
 from . import permissions
+from .guards import check_change_guards
 from .models import AISystem, Deployment, ModelVersion, MonitoringRule
 
 SYSTEM_FIELDS = frozenset(
@@ -143,6 +144,7 @@ def deployment_record(*, actor, system: AISystem, data: dict) -> Deployment:
     data = dict(data)
     data.setdefault("deployed_at", timezone.now())
     _apply(deployment, data, DEPLOYMENT_FIELDS)
+    check_change_guards(system, deployment.change_type)
     if deployment.deployed_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed(
             "A deployment cannot be recorded in the future.",

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "aims.accounts",
     "aims.audit",
     "inventory",
+    "incidents",
 ]
 
 MIDDLEWARE = [

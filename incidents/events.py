@@ -1,0 +1,152 @@
+"""Typed writers of timeline entries: the only code that adds to an incident's timeline."""
+
+from django.utils import timezone
+
+from aims.core.services import model_save
+
+from .choices import Severity, Status, TimelineKind
+from .models import TimelineEntry
+
+
+def _entry(
+    incident, kind, summary, *, actor=None, actor_label="", data=None, at=None
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        incident=incident,
+        kind=kind,
+        summary=summary,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label,
+        data=data or {},
+        at=at or timezone.now(),
+    )
+    return model_save(entry, actor=actor)
+
+
+def incident_created_event(*, incident, actor, actor_label=""):
+    return _entry(
+        incident,
+        TimelineKind.CREATED,
+        f"Reported: {incident.title}",
+        actor=actor,
+        actor_label=actor_label,
+        data={"kind": incident.kind, "detection_source": incident.detection_source},
+    )
+
+
+def status_changed_event(*, incident, actor, source, target, reason=""):
+    summary = f"Status {Status(source).label} → {Status(target).label}"
+    if reason:
+        summary += f": {reason}"
+    return _entry(
+        incident,
+        TimelineKind.STATUS,
+        summary,
+        actor=actor,
+        data={"from": source, "to": target, "reason": reason},
+    )
+
+
+def severity_changed_event(*, incident, actor, old, new, reason, suggested=None):
+    old_label = Severity(old).label if old is not None else "none"
+    summary = f"Severity {old_label} → {Severity(new).label}: {reason}"
+    return _entry(
+        incident,
+        TimelineKind.SEVERITY,
+        summary,
+        actor=actor,
+        data={"from": old, "to": new, "reason": reason, "suggested": suggested},
+    )
+
+
+def incident_updated_event(*, incident, actor, fields):
+    return _entry(
+        incident,
+        TimelineKind.UPDATE,
+        "Updated " + ", ".join(sorted(fields)),
+        actor=actor,
+        data={"fields": sorted(fields)},
+    )
+
+
+def system_added_event(*, incident, actor, affected):
+    version = (
+        affected.model_version.version_label
+        if affected.model_version_id
+        else "no version in production"
+    )
+    return _entry(
+        incident,
+        TimelineKind.SYSTEM,
+        f"Affected system {affected.system} at detection: {version}",
+        actor=actor,
+        data={
+            "system": affected.system.reference,
+            "model_version": version,
+            "artifact_digest": affected.artifact_digest,
+        },
+    )
+
+
+def participant_event(*, incident, actor, participant, removed=False):
+    verb = "removed as" if removed else "joined as"
+    return _entry(
+        incident,
+        TimelineKind.PARTICIPANT,
+        f"{participant.user} {verb} {participant.get_part_display()}",
+        actor=actor,
+        data={"user": participant.user_id, "part": participant.part, "removed": removed},
+    )
+
+
+def evidence_added_event(*, incident, actor, evidence):
+    return _entry(
+        incident,
+        TimelineKind.EVIDENCE,
+        f"Evidence preserved: {evidence.original_name} ({evidence.get_kind_display()}, "
+        f"SHA-256 {evidence.sha256[:16]}…)",
+        actor=actor,
+        data={"evidence": evidence.pk, "sha256": evidence.sha256, "size": evidence.size},
+    )
+
+
+def approval_event(*, incident, actor, approval):
+    return _entry(
+        incident,
+        TimelineKind.APPROVAL,
+        f"Approved — {approval.get_subject_display()}: {approval.comment}",
+        actor=actor,
+        data={"approval": approval.pk, "subject": approval.subject},
+    )
+
+
+def containment_decided_event(*, incident, actor, decision):
+    return _entry(
+        incident,
+        TimelineKind.DECISION,
+        f"Containment decision — {decision.get_option_display()}: {decision.rationale}",
+        actor=actor,
+        data={"decision": decision.pk, "option": decision.option},
+    )
+
+
+def note_added_event(*, incident, actor, body, actor_label=""):
+    return _entry(incident, TimelineKind.NOTE, body, actor=actor, actor_label=actor_label)
+
+
+def notification_recorded_event(*, incident, actor, recipients, channel, summary, data=None):
+    return _entry(
+        incident,
+        TimelineKind.NOTIFICATION,
+        f"Notified {recipients} by {channel}: {summary}",
+        actor=actor,
+        data={"recipients": recipients, "channel": channel, **(data or {})},
+    )
+
+
+def alert_event(*, incident, source_label, summary, data):
+    return _entry(incident, TimelineKind.ALERT, summary, actor_label=source_label, data=data)
+
+
+def protected_report_event(*, incident, actor, summary):
+    return _entry(incident, TimelineKind.REPORT, summary, actor=actor)

@@ -1,0 +1,162 @@
+"""Reads of the incident register. ``incidents_visible_to`` is where every list, page, export
+and report starts, so the access rule lives in one place."""
+
+from datetime import timedelta
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from aims.accounts.choices import Role
+from inventory.selectors import recent_deployments
+
+from . import rules
+from .choices import OPEN_STATUSES, ApprovalSubject, TimelineKind
+from .models import AffectedSystem, Evidence, Incident, Participant, TimelineEntry
+from .permissions import reads_whole_register
+
+SEARCH_VECTOR = SearchVector("title", "description", config="english")
+
+
+def incidents_visible_to(user) -> QuerySet[Incident]:
+    if not (user and user.is_authenticated and (user.is_superuser or user.role_names)):
+        return Incident.objects.none()
+    qs = Incident.objects.all()
+    if user.is_superuser or user.has_role(Role.GRC):
+        return qs
+    participates = Exists(Participant.objects.filter(incident=OuterRef("pk"), user=user))
+    if reads_whole_register(user):
+        return qs.filter(Q(restricted=False) | Q(lead=user) | participates)
+    mine = Q(reported_by=user) | Q(lead=user) | participates
+    if user.has_role(Role.ENGINEER):
+        owns = Exists(
+            AffectedSystem.objects.filter(
+                Q(system__business_owner=user) | Q(system__technical_owner=user),
+                incident=OuterRef("pk"),
+            )
+        )
+        return qs.filter(mine | (owns & Q(restricted=False)))
+    if user.has_role(Role.ETHICS):
+        return qs.filter(mine | Q(protected_report__isnull=False))
+    return qs.filter(mine)
+
+
+def register(user) -> QuerySet[Incident]:
+    """The register's rows with what the list shows, in a bounded number of queries."""
+    return (
+        incidents_visible_to(user)
+        .select_related("lead", "reported_by")
+        .prefetch_related(
+            Prefetch("affected_systems", queryset=AffectedSystem.objects.select_related("system"))
+        )
+    )
+
+
+def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
+    """Full-text search over title and description, plus exact reference match."""
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    query = SearchQuery(text, config="english", search_type="websearch")
+    return queryset.annotate(search=SEARCH_VECTOR).filter(
+        Q(reference__iexact=text)
+        | Q(reference__icontains=text)
+        | Q(search=query)
+        | Q(title__icontains=text)
+    )
+
+
+def incident_page(user, pk) -> Incident | None:
+    return (
+        incidents_visible_to(user)
+        .select_related("lead", "reported_by")
+        .prefetch_related(
+            Prefetch(
+                "affected_systems",
+                queryset=AffectedSystem.objects.select_related(
+                    "system", "system__business_owner", "model_version", "deployment"
+                ),
+            ),
+            Prefetch("evidence", queryset=Evidence.objects.select_related("captured_by")),
+            "participants__user",
+            "approvals__approved_by",
+            "containment_decisions__decided_by",
+            "containment_decisions__fallback_version",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def timeline(incident: Incident) -> QuerySet[TimelineEntry]:
+    return incident.timeline.select_related("actor").order_by("at", "id")
+
+
+def checklist(incident: Incident) -> list[rules.ChecklistItem]:
+    """The five triage steps from the record. Uses prefetched relations when present."""
+    systems = list(incident.affected_systems.all())
+    approvals = list(incident.approvals.all())
+    notifications = incident.timeline.filter(
+        kind__in=[TimelineKind.NOTIFICATION, TimelineKind.COMMUNICATION]
+    ).count()
+    return rules.triage_checklist(
+        severity=incident.severity,
+        systems_total=len(systems),
+        systems_pinned=sum(1 for s in systems if s.model_version_id),
+        failure_began_at=incident.failure_began_at,
+        outputs_or_individuals=incident.outputs_affected_estimate
+        if incident.outputs_affected_estimate is not None
+        else incident.individuals_affected_estimate,
+        scope=incident.scope,
+        evidence_count=len(incident.evidence.all()),
+        waiver_approved=any(a.subject == ApprovalSubject.EVIDENCE_WAIVER for a in approvals),
+        notifications=notifications,
+    )
+
+
+def recent_changes(incident: Incident, *, days: int = 14) -> dict:
+    """Per affected system, its change-log entries in the ``days`` before detection."""
+    since = incident.detected_at - timedelta(days=days)
+    return {
+        a.system_id: list(recent_deployments(a.system, since=since, until=incident.detected_at))
+        for a in incident.affected_systems.all()
+    }
+
+
+def similar_incidents(
+    user, *, text: str = "", system_ids=(), exclude_pk=None, limit: int = 5
+) -> list[Incident]:
+    """Past incidents on the same systems or with similar text, best match first.
+
+    Shown while an incident is being filed, so duplicates and recurrences are seen at once.
+    """
+    text = (text or "").strip()
+    if not text and not system_ids:
+        return []
+    qs = incidents_visible_to(user)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    condition = Q()
+    if system_ids:
+        condition |= Q(affected_systems__system_id__in=list(system_ids))
+    if text:
+        words = " OR ".join(w for w in text.split() if len(w) > 2) or text
+        query = SearchQuery(words, config="english", search_type="websearch")
+        qs = qs.annotate(rank=SearchRank(SEARCH_VECTOR, query))
+        condition |= Q(rank__gt=0.01)
+    else:
+        qs = qs.annotate(rank=Count("affected_systems"))
+    return list(qs.filter(condition).distinct().order_by("-rank", "-detected_at")[:limit])
+
+
+def register_headline(user) -> dict:
+    qs = incidents_visible_to(user)
+    open_q = Q(status__in=list(OPEN_STATUSES))
+    return qs.aggregate(
+        open=Count("id", filter=open_q),
+        open_p0_p1=Count("id", filter=open_q & Q(severity__lte=1)),
+        untriaged=Count("id", filter=Q(status="reported")),
+        near_misses_90d=Count(
+            "id", filter=Q(kind="near_miss", detected_at__gte=timezone.now() - timedelta(days=90))
+        ),
+    )

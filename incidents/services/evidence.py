@@ -1,0 +1,268 @@
+"""Evidence (write-once, hashed), waivers of "preserve first", and containment decisions."""
+
+import hashlib
+import os
+import re
+
+import puremagic
+from django.conf import settings
+from django.core.files.base import File
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aims.core.exceptions import ApplicationError, GuardFailed, PermissionRefused, ValidationFailed
+from aims.core.services import audited_write, model_save
+
+from .. import events, permissions
+from ..choices import OPEN_STATUSES, ApprovalSubject, ContainmentOption, CustodyAction, EvidenceKind
+from ..models import Approval, ContainmentDecision, Evidence, EvidenceAccess, Incident
+from ..workflow import guard_preserve_first, has_preserved_evidence
+
+CHUNK = 1024 * 1024
+
+
+class EvidenceTooLarge(ApplicationError):
+    code = "evidence_too_large"
+    status_code = 413
+
+
+class EvidenceIntegrityFailed(ApplicationError):
+    code = "evidence_integrity_failed"
+    status_code = 409
+    default_message = _(
+        "The stored file no longer matches the SHA-256 recorded when it was preserved. "
+        "It was not served; GRC has the incident's custody log."
+    )
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename(name or "evidence").strip() or "evidence"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:150]
+
+
+def detect_media_type(head: bytes, name: str) -> str:
+    """The media type from the file's content (magic numbers), never from what the client says."""
+    try:
+        matches = puremagic.magic_string(head, name)
+    except (puremagic.PureError, ValueError):
+        matches = []
+    for match in matches:
+        if match.mime_type:
+            return match.mime_type
+    if not head:
+        return "application/x-empty"
+    try:
+        head.decode("utf-8")
+        return "text/plain"
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+
+
+def _hash_file(fileobj) -> tuple[str, int, bytes]:
+    digest, size, head = hashlib.sha256(), 0, b""
+    fileobj.seek(0)
+    for chunk in iter(lambda: fileobj.read(CHUNK), b""):
+        if not head:
+            head = chunk[:8192]
+        digest.update(chunk)
+        size += len(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest(), size, head
+
+
+@audited_write
+def evidence_add(
+    *,
+    actor,
+    incident: Incident,
+    uploaded_file,
+    kind: str,
+    description: str = "",
+    period_start=None,
+    period_end=None,
+) -> Evidence:
+    """Preserve a file for the incident: hash it, type it from its content, store it once."""
+    _require_contributor(actor, incident)
+    if kind not in EvidenceKind.values:
+        raise ValidationFailed(
+            _("Unknown evidence kind. Choose one of: %s.") % ", ".join(EvidenceKind.values),
+            fields={"kind": ["invalid choice"]},
+        )
+    limit = settings.EVIDENCE_MAX_BYTES
+    if uploaded_file.size is not None and uploaded_file.size > limit:
+        raise EvidenceTooLarge(
+            _(
+                "The file is %(size)s bytes; evidence files are limited to %(limit)s bytes. "
+                "Split or compress it and upload again."
+            )
+            % {"size": uploaded_file.size, "limit": limit}
+        )
+    sha256, size, head = _hash_file(uploaded_file)
+    if size == 0:
+        raise ValidationFailed(_("The file is empty."), fields={"file": ["empty"]})
+    name = _safe_name(getattr(uploaded_file, "name", ""))
+    evidence = Evidence(
+        incident=incident,
+        original_name=name,
+        kind=kind,
+        description=(description or "").strip(),
+        sha256=sha256,
+        size=size,
+        media_type=detect_media_type(head, name),
+        period_start=period_start,
+        period_end=period_end,
+        captured_by=actor,
+        captured_at=timezone.now(),
+    )
+    evidence.full_clean(exclude=["file"])
+    evidence.file.save(name, File(uploaded_file), save=False)
+    model_save(evidence, actor=actor, exclude=["file"])
+    model_save(
+        EvidenceAccess(
+            evidence=evidence, action=CustodyAction.UPLOADED, user=actor, hash_verified=True
+        ),
+        actor=actor,
+    )
+    if incident.evidence_preserved_at is None:
+        incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
+        incident.evidence_preserved_at = evidence.captured_at
+        model_save(incident, actor=actor)
+    events.evidence_added_event(incident=incident, actor=actor, evidence=evidence)
+    return evidence
+
+
+def _require_contributor(actor, incident):
+    if not permissions.can_contribute(actor, incident):
+        raise PermissionRefused(_("Your role cannot add evidence to incidents."))
+
+
+def evidence_open(*, actor, evidence: Evidence, action: str = CustodyAction.DOWNLOADED):
+    """Open an evidence file for reading after re-checking its SHA-256; log the access.
+
+    The caller has already established that ``actor`` may see the incident. The custody entry is
+    written whether the check passes or fails.
+    """
+    with evidence.file.open("rb") as handle:
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    intact = digest.hexdigest() == evidence.sha256
+    _log_access(
+        actor=actor,
+        evidence=evidence,
+        action=action if intact else CustodyAction.INTEGRITY_FAILED,
+        intact=intact,
+    )
+    if not intact:
+        raise EvidenceIntegrityFailed()
+    return evidence.file.open("rb")
+
+
+@audited_write
+def _log_access(*, actor, evidence, action, intact):
+    model_save(
+        EvidenceAccess(
+            evidence=evidence,
+            action=action,
+            user=actor if getattr(actor, "pk", None) else None,
+            hash_verified=intact,
+        ),
+        actor=actor,
+    )
+
+
+@audited_write
+def evidence_waiver_approve(*, actor, incident: Incident, reason: str) -> Approval:
+    """The AI risk officer lets containment go ahead before evidence is preserved, with a reason."""
+    if not permissions.can_approve_waiver(actor):
+        raise PermissionRefused(
+            _("Only the AI risk officer approves a waiver of 'preserve evidence first'.")
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("A waiver needs a reason."), fields={"reason": ["required"]})
+    if incident.approvals.filter(subject=ApprovalSubject.EVIDENCE_WAIVER).exists():
+        raise ValidationFailed(_("A waiver is already approved for this incident."))
+    approval = model_save(
+        Approval(
+            incident=incident,
+            subject=ApprovalSubject.EVIDENCE_WAIVER,
+            approved_by=actor,
+            approved_at=timezone.now(),
+            comment=reason,
+        ),
+        actor=actor,
+    )
+    events.approval_event(incident=incident, actor=actor, approval=approval)
+    return approval
+
+
+@audited_write
+def containment_decide(
+    *, actor, incident: Incident, option: str, rationale: str, fallback_version=None
+) -> ContainmentDecision:
+    """Record the containment decision. Refused before evidence is preserved (guard 1)."""
+    incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
+    if not permissions.can_manage_incident(actor, incident):
+        raise PermissionRefused(
+            _("Only GRC staff, the AI risk officer and the incident lead decide containment.")
+        )
+    if option not in ContainmentOption.values:
+        raise ValidationFailed(
+            _("Choose option A (reroute), option B (pause) or none needed."),
+            fields={"option": ["invalid choice"]},
+        )
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise ValidationFailed(
+            _("Give the rationale for the containment decision."),
+            fields={"rationale": ["required"]},
+        )
+    if message := guard_preserve_first(incident, ""):
+        raise GuardFailed(message)
+    if fallback_version is not None:
+        if option != ContainmentOption.REROUTE:
+            raise ValidationFailed(
+                _("A known-good version belongs to option A (reroute)."),
+                fields={"fallback_version": ["only for reroute"]},
+            )
+        if not incident.affected_systems.filter(system_id=fallback_version.system_id).exists():
+            raise ValidationFailed(
+                _("The known-good version must belong to an affected system."),
+                fields={"fallback_version": ["not an affected system's version"]},
+            )
+    waiver = None
+    if not incident.evidence.exists():
+        waiver = incident.approvals.filter(subject=ApprovalSubject.EVIDENCE_WAIVER).first()
+    decision = model_save(
+        ContainmentDecision(
+            incident=incident,
+            option=option,
+            rationale=rationale,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            fallback_version=fallback_version,
+            waiver=waiver,
+        ),
+        actor=actor,
+    )
+    events.containment_decided_event(incident=incident, actor=actor, decision=decision)
+    return decision
+
+
+def rollback_guard(system, change_type: str) -> None:
+    """Guard 1 on the change log: no rollback of a system whose open incident has no evidence yet."""
+    if change_type != "rollback":
+        return
+    open_incidents = Incident.objects.filter(
+        affected_systems__system=system, status__in=list(OPEN_STATUSES)
+    )
+    for incident in open_incidents:
+        if not has_preserved_evidence(incident):
+            raise GuardFailed(
+                _(
+                    "%(ref)s is open for %(system)s and has no preserved evidence. Preserve evidence first (or have "
+                    "the AI risk officer approve a waiver) before rolling back, so the failing state is not lost."
+                )
+                % {"ref": incident.reference, "system": system.reference}
+            )

@@ -1,0 +1,404 @@
+"""Filing, editing and moving incidents; severity; people; notes."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aims.core.concurrency import check_version
+from aims.core.exceptions import (
+    GuardFailed,
+    IdempotencyConflict,
+    InvalidTransition,
+    PermissionRefused,
+    ValidationFailed,
+)
+from aims.core.references import allocate_reference
+from aims.core.services import audited_write, model_save
+from inventory.models import AISystem
+from inventory.selectors import deployment_in_production_at
+
+from .. import events, permissions, workflow
+from ..choices import ParticipantPart, Severity, Status
+from ..models import AffectedSystem, IdempotencyRecord, Incident, Participant
+
+INCIDENT_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "kind",
+        "types",
+        "failure_nature",
+        "scope",
+        "affected_inputs",
+        "detection_source",
+        "detected_at",
+        "failure_began_at",
+        "outputs_affected_estimate",
+        "individuals_affected_estimate",
+        "individuals_affected_confirmed",
+        "individuals_affected_lower",
+        "individuals_affected_upper",
+        "decisions_affected_pct",
+        "financial_impact_estimate",
+        "financial_impact_currency",
+        "harm_flags",
+        "reputational_risk",
+        "jurisdictions",
+        "links",
+        "restricted",
+        "verification_note",
+        "closing_summary",
+    }
+)
+CREATE_FIELDS = INCIDENT_FIELDS - {"verification_note", "closing_summary"}
+MAX_NOTE = 20000
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionRefused(message)
+
+
+def _apply(incident: Incident, data: dict, allowed: frozenset) -> set[str]:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationFailed(
+            _("These fields cannot be set here: %s.") % ", ".join(sorted(unknown))
+        )
+    changed = set()
+    for name, value in data.items():
+        if getattr(incident, name) != value:
+            setattr(incident, name, value)
+            changed.add(name)
+    return changed
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
+
+
+def _pin(affected: AffectedSystem, detected_at) -> None:
+    """Record what was running on the system when the incident was detected."""
+    deployment = deployment_in_production_at(affected.system, detected_at)
+    version = deployment.model_version if deployment else None
+    affected.deployment = deployment
+    affected.model_version = version
+    affected.artifact_digest = version.artifact_digest if version else ""
+    affected.prompt_config_version = version.prompt_config_version if version else ""
+    affected.training_data_version = version.training_data_version if version else ""
+
+
+def _add_system(incident: Incident, system: AISystem, actor) -> AffectedSystem:
+    if incident.affected_systems.filter(system=system).exists():
+        raise ValidationFailed(
+            _("%s is already an affected system of this incident.") % system.reference,
+            fields={"system": ["already affected"]},
+        )
+    affected = AffectedSystem(
+        incident=incident, system=system, added_by=actor if getattr(actor, "pk", None) else None
+    )
+    _pin(affected, incident.detected_at)
+    model_save(affected, actor=actor)
+    events.system_added_event(incident=incident, actor=actor, affected=affected)
+    return affected
+
+
+@audited_write
+def incident_create(
+    *,
+    actor,
+    data: dict,
+    systems=(),
+    severity=None,
+    severity_reason: str = "",
+    actor_label: str = "",
+    check_permission: bool = True,
+) -> Incident:
+    """File an incident or near miss. Anyone with a filing role may file for any system.
+
+    ``check_permission=False`` is for intake paths that authenticate on their own (the
+    protected channel, converted by its handler).
+    """
+    if check_permission:
+        _require(permissions.can_file_incident(actor), _("Your role cannot file incidents."))
+    incident = Incident(
+        reported_by=actor if getattr(actor, "pk", None) else None, reporter_label=actor_label
+    )
+    data = dict(data)
+    data.setdefault("detected_at", timezone.now())
+    _apply(incident, data, CREATE_FIELDS)
+    if incident.detected_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationFailed(
+            _("The detection time cannot be in the future."), fields={"detected_at": ["future"]}
+        )
+    incident.reference = allocate_reference(f"INC-{timezone.now().year}")
+    model_save(incident, actor=actor)
+    events.incident_created_event(incident=incident, actor=actor, actor_label=actor_label)
+    for system in systems:
+        _add_system(incident, system, actor)
+    if severity is not None:
+        _set_severity(
+            incident, actor, severity, severity_reason or _("Initial assessment by the reporter.")
+        )
+    return incident
+
+
+@audited_write
+def incident_create_idempotent(
+    *, actor, key: str, request_hash: str, **kwargs
+) -> tuple[Incident, bool]:
+    """Create once per (user, Idempotency-Key). Returns ``(incident, replayed)``.
+
+    The same key with the same request body returns the incident it made; with another body it
+    is refused. The audit-chain lock (``audited_write``) serializes concurrent retries.
+    """
+    if not key or len(key) > 255:
+        raise ValidationFailed(_("An Idempotency-Key is 1 to 255 characters."))
+    previous = (
+        IdempotencyRecord.objects.select_related("incident").filter(user=actor, key=key).first()
+    )
+    if previous is not None:
+        if previous.request_hash != request_hash:
+            raise IdempotencyConflict()
+        return previous.incident, True
+    incident = incident_create(actor=actor, **kwargs)
+    model_save(
+        IdempotencyRecord(user=actor, key=key, request_hash=request_hash, incident=incident),
+        actor=actor,
+    )
+    return incident, False
+
+
+@audited_write
+def incident_update(
+    *, actor, incident: Incident, data: dict, expected_version: str | None = None
+) -> Incident:
+    incident = _lock(incident)
+    _require(
+        permissions.can_manage_incident(actor, incident),
+        _("Only GRC staff, the AI risk officer and the incident lead edit an incident."),
+    )
+    check_version(incident, expected_version)
+    if (
+        "restricted" in data
+        and data["restricted"] != incident.restricted
+        and not actor.has_role("grc")
+    ):
+        raise PermissionRefused(_("Only GRC staff restrict or unrestrict an incident."))
+    changed = _apply(incident, data, INCIDENT_FIELDS)
+    if not changed:
+        return incident
+    model_save(incident, actor=actor)
+    if "detected_at" in changed:
+        for affected in incident.affected_systems.select_related("system"):
+            _pin(affected, incident.detected_at)
+            model_save(affected, actor=actor)
+    events.incident_updated_event(incident=incident, actor=actor, fields=changed)
+    return incident
+
+
+def _set_severity(incident: Incident, actor, severity, reason: str) -> None:
+    try:
+        new = Severity(int(severity))
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(
+            _("Severity is one of 0 (P0) to 3 (P3)."), fields={"severity": ["invalid"]}
+        ) from exc
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Say why the severity is set or changed."), fields={"reason": ["required"]}
+        )
+    old = incident.severity
+    if old == new:
+        raise ValidationFailed(
+            _("The incident is already %s.") % new.label, fields={"severity": ["unchanged"]}
+        )
+    if old is not None and new > old and not permissions.can_deescalate(actor):
+        raise PermissionRefused(
+            _("Lowering the severity needs GRC staff or the AI risk officer; anyone may raise it.")
+        )
+    from ..rules import SeverityFacts, suggest_severity
+
+    suggestion = suggest_severity(
+        SeverityFacts(
+            harm_flags=frozenset(incident.harm_flags),
+            types=frozenset(incident.types),
+            financial_impact=incident.financial_impact_estimate,
+            individuals_affected=incident.individuals_affected_confirmed
+            or incident.individuals_affected_estimate,
+            scope=incident.scope,
+            reputational_risk=incident.reputational_risk,
+        )
+    )
+    incident.severity = new
+    incident._change_reason = reason
+    model_save(incident, actor=actor)
+    events.severity_changed_event(
+        incident=incident,
+        actor=actor,
+        old=old,
+        new=int(new),
+        reason=reason,
+        suggested=int(suggestion.severity),
+    )
+
+
+@audited_write
+def incident_set_severity(*, actor, incident: Incident, severity, reason: str) -> Incident:
+    """Set or change the severity, with a reason. Escalating is always allowed to those who can
+    act on the incident; de-escalating needs GRC or the risk officer."""
+    incident = _lock(incident)
+    _require(
+        permissions.can_contribute(actor, incident),
+        _("Your role cannot change this incident's severity."),
+    )
+    _set_severity(incident, actor, severity, reason)
+    return incident
+
+
+@audited_write
+def incident_transition(*, actor, incident: Incident, to: str, reason: str = "") -> Incident:
+    """Move the lifecycle one step, as the table in ``workflow.py`` allows."""
+    incident = _lock(incident)
+    reason = (reason or "").strip()
+    move = workflow.move_for(incident.status, to)
+    if move is None:
+        allowed = ", ".join(m.target for m in workflow.moves_from(incident.status)) or _("none")
+        raise InvalidTransition(
+            _(
+                "An incident cannot move from %(source)s to %(target)s. From %(source)s it can move to: %(allowed)s."
+            )
+            % {"source": incident.status, "target": to, "allowed": allowed}
+        )
+    _require(
+        permissions.can_manage_incident(actor, incident),
+        _(
+            "Only GRC staff, the AI risk officer and the incident lead move an incident's lifecycle."
+        ),
+    )
+    if move.needs_reason and not reason:
+        raise GuardFailed(
+            _("This step needs a reason: %s") % (move.reason_hint or _("say why.")),
+            fields={"reason": ["required"]},
+        )
+    failures = workflow.failing_guards(move, incident, reason)
+    if failures:
+        raise GuardFailed(" ".join(failures))
+    source = incident.status
+    incident.status = move.target
+    now = timezone.now()
+    if move.milestone:
+        setattr(incident, move.milestone, now)
+    if move.target == Status.REJECTED:
+        incident.rejection_reason = reason
+    if source in (Status.CLOSED, Status.RESOLVED) and move.target == Status.INVESTIGATING:
+        incident.resolved_at = None
+        incident.closed_at = None
+    incident._change_reason = reason or None
+    model_save(incident, actor=actor)
+    events.status_changed_event(
+        incident=incident, actor=actor, source=source, target=move.target, reason=reason
+    )
+    return incident
+
+
+@audited_write
+def incident_add_system(*, actor, incident: Incident, system: AISystem) -> AffectedSystem:
+    incident = _lock(incident)
+    _require(
+        permissions.can_manage_incident(actor, incident) or incident.reported_by_id == actor.pk,
+        _("Only GRC staff, the AI risk officer, the lead and the reporter add affected systems."),
+    )
+    return _add_system(incident, system, actor)
+
+
+@audited_write
+def participant_add(*, actor, incident: Incident, user, part: str) -> Participant:
+    incident = _lock(incident)
+    _require(
+        permissions.can_manage_incident(actor, incident),
+        _("Only GRC staff, the AI risk officer and the incident lead add participants."),
+    )
+    if part not in ParticipantPart.values:
+        raise ValidationFailed(
+            _("Unknown part. Choose one of: %s.") % ", ".join(ParticipantPart.values)
+        )
+    if not user.is_active or not user.role_names:
+        raise ValidationFailed(_("%s has no active role and cannot take part.") % user)
+    if Participant.objects.filter(incident=incident, user=user, part=part).exists():
+        raise ValidationFailed(_("%(user)s is already %(part)s.") % {"user": user, "part": part})
+    participant = model_save(Participant(incident=incident, user=user, part=part), actor=actor)
+    events.participant_event(incident=incident, actor=actor, participant=participant)
+    return participant
+
+
+@audited_write
+def incident_assign_lead(*, actor, incident: Incident, lead) -> Incident:
+    incident = _lock(incident)
+    _require(
+        permissions.is_manager(actor),
+        _("Only GRC staff and the AI risk officer assign the incident lead."),
+    )
+    if not lead.is_active or not lead.has_role(
+        "grc", "risk_officer", "engineer", "ciso", "dpo", "legal"
+    ):
+        raise ValidationFailed(
+            _("%s cannot lead incidents (needs an active working role).") % lead,
+            fields={"lead": ["not eligible"]},
+        )
+    if incident.lead_id == lead.pk:
+        return incident
+    incident.lead = lead
+    model_save(incident, actor=actor)
+    for former in Participant.objects.filter(incident=incident, part=ParticipantPart.LEAD).exclude(
+        user=lead
+    ):
+        former._history_user = actor
+        former.delete()
+        events.participant_event(incident=incident, actor=actor, participant=former, removed=True)
+    if not Participant.objects.filter(
+        incident=incident, user=lead, part=ParticipantPart.LEAD
+    ).exists():
+        participant = model_save(
+            Participant(incident=incident, user=lead, part=ParticipantPart.LEAD), actor=actor
+        )
+        events.participant_event(incident=incident, actor=actor, participant=participant)
+    return incident
+
+
+@audited_write
+def note_add(*, actor, incident: Incident, body: str):
+    _require(
+        permissions.can_contribute(actor, incident), _("Your role cannot add notes to incidents.")
+    )
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(_("A note cannot be empty."), fields={"body": ["required"]})
+    if len(body) > MAX_NOTE:
+        raise ValidationFailed(
+            _("A note is at most %d characters.") % MAX_NOTE, fields={"body": ["too long"]}
+        )
+    return events.note_added_event(incident=incident, actor=actor, body=body)
+
+
+@audited_write
+def notification_record(*, actor, incident: Incident, recipients: str, channel: str, summary: str):
+    """Record a notification made outside the product (a call, a page, a chat message)."""
+    _require(
+        permissions.can_manage_incident(actor, incident),
+        _("Only GRC staff, the AI risk officer and the incident lead record notifications."),
+    )
+    recipients, channel, summary = (
+        (recipients or "").strip(),
+        (channel or "").strip(),
+        (summary or "").strip(),
+    )
+    if not (recipients and channel):
+        raise ValidationFailed(
+            _("Say who was notified and how."), fields={"recipients": ["required"]}
+        )
+    return events.notification_recorded_event(
+        incident=incident, actor=actor, recipients=recipients, channel=channel, summary=summary
+    )
