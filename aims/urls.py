@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aims.audit import views as audit_views
 from aims.core import views as core_views
+from incidents import protected_urls
 
 api_v1 = [
     path("", include("inventory.api.urls")),
     path("", include("aims.accounts.api.urls")),
+    path("", include("incidents.api.urls")),
 ]
 
 urlpatterns = [
@@ -15,6 +17,9 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("accounts/", include("aims.accounts.urls")),
     path("systems/", include("inventory.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("report/", include((protected_urls.public_urlpatterns, "report"))),
+    path("protected-reports/", include((protected_urls.staff_urlpatterns, "protected"))),
     path(
         "history/<str:app_label>/<str:model_name>/<int:pk>/",
         audit_views.object_history,

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import alerts, views
+
+router = DefaultRouter()
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("evidence", views.EvidenceViewSet, basename="evidence")
+
+urlpatterns = [
+    path(
+        "alerts/alertmanager/", alerts.AlertmanagerIntakeView.as_view(), name="alerts-alertmanager"
+    ),
+    path("alerts/generic/", alerts.GenericIntakeView.as_view(), name="alerts-generic"),
+    *router.urls,
+]

@@ -1,0 +1,83 @@
+"""The register's FilterSet: one definition for the HTML register, the API and the exports."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import AISystem
+
+from . import selectors
+from .choices import OPEN_STATUSES, DetectionSource, IncidentType, Kind, Severity, Status
+from .models import Incident
+
+STATE_CHOICES = [("open", _("Open")), ("done", _("Closed or rejected"))]
+
+
+class IncidentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    state = django_filters.ChoiceFilter(
+        choices=STATE_CHOICES, method="filter_state", label=_("Open / done")
+    )
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
+    type = django_filters.ChoiceFilter(
+        choices=IncidentType.choices, method="filter_type", label=_("Type")
+    )
+    system = django_filters.ModelChoiceFilter(
+        queryset=AISystem.objects.order_by("reference"),
+        method="filter_system",
+        label=_("AI system"),
+    )
+    detection_source = django_filters.MultipleChoiceFilter(
+        choices=DetectionSource.choices, label=_("Detection source")
+    )
+    detected_after = django_filters.IsoDateTimeFilter(
+        field_name="detected_at", lookup_expr="gte", label=_("Detected from")
+    )
+    detected_before = django_filters.IsoDateTimeFilter(
+        field_name="detected_at", lookup_expr="lte", label=_("Detected until")
+    )
+    lead = django_filters.NumberFilter(field_name="lead_id", label=_("Lead (user id)"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("reference", "reference"),
+            ("detected_at", "detected"),
+            ("severity", "severity"),
+            ("status", "status"),
+            ("title", "title"),
+            ("updated_at", "updated"),
+        ),
+        label=_("Sort"),
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "q",
+            "status",
+            "state",
+            "severity",
+            "kind",
+            "type",
+            "system",
+            "detection_source",
+            "detected_after",
+            "detected_before",
+            "lead",
+        ]
+
+    def filter_q(self, queryset, name, value):
+        return selectors.search(queryset, value)
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(status__in=list(OPEN_STATUSES))
+        if value == "done":
+            return queryset.exclude(status__in=list(OPEN_STATUSES))
+        return queryset
+
+    def filter_type(self, queryset, name, value):
+        return queryset.filter(types__contains=[value]) if value else queryset
+
+    def filter_system(self, queryset, name, value):
+        return queryset.filter(affected_systems__system=value).distinct() if value else queryset
