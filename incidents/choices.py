@@ -134,6 +134,7 @@ class TimelineKind(models.TextChoices):
     NOTE = "note", _("Note")
     ALERT = "alert", _("Alert")
     NOTIFICATION = "notification", _("Notification")
+    DELIVERY = "delivery", _("Reminder or escalation sent")
     COMMUNICATION = "communication", _("Communication")
     UPDATE = "update", _("Record updated")
     SYSTEM = "system", _("Affected system")

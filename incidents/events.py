@@ -150,3 +150,40 @@ def alert_event(*, incident, source_label, summary, data):
 
 def protected_report_event(*, incident, actor, summary):
     return _entry(incident, TimelineKind.REPORT, summary, actor=actor)
+
+
+def clocks_restarted_event(*, incident, actor, clocks):
+    parts = [f"{c.get_kind_display()} due {c.due_at:%Y-%m-%d %H:%M %Z}" for c in clocks]
+    return _entry(
+        incident,
+        TimelineKind.UPDATE,
+        "Clocks restarted after the severity change: " + "; ".join(parts),
+        actor=actor,
+        data={"clocks": [c.pk for c in clocks]},
+    )
+
+
+def delivery_event(*, incident, delivery, attempt):
+    """Every delivery attempt of a reminder or escalation, and its result."""
+    target = (
+        attempt.endpoint.name
+        if attempt.endpoint_id and attempt.endpoint
+        else attempt.get_channel_display()
+    )
+    result = attempt.get_status_display().lower()
+    if attempt.last_error:
+        result += f" ({attempt.last_error})"
+    summary = f"{delivery.kind.capitalize()} to {delivery.recipient} by {target}: {result} — {delivery.title}"
+    return _entry(
+        incident,
+        TimelineKind.DELIVERY,
+        summary,
+        actor_label="AIMS Register",
+        data={
+            "delivery": delivery.pk,
+            "attempt": attempt.pk,
+            "channel": attempt.channel,
+            "status": attempt.status,
+            "try": attempt.tries,
+        },
+    )

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "aims.core",
     "aims.accounts",
     "aims.audit",
+    "aims.clocks",
+    "aims.notify",
     "inventory",
     "incidents",
 ]
@@ -123,6 +125,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aims-register@localhost")
+# Absolute links in e-mails and webhooks.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -173,6 +177,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+# Publishing never blocks a request: when the broker is down the database keeps the work.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 LOGGING = {
     "version": 1,

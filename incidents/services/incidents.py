@@ -18,7 +18,7 @@ from aims.core.services import audited_write, model_save
 from inventory.models import AISystem
 from inventory.selectors import deployment_in_production_at
 
-from .. import events, permissions, workflow
+from .. import clocks, events, permissions, workflow
 from ..choices import ParticipantPart, Severity, Status
 from ..models import AffectedSystem, IdempotencyRecord, Incident, Participant
 
@@ -139,8 +139,13 @@ def incident_create(
         _add_system(incident, system, actor)
     if severity is not None:
         _set_severity(
-            incident, actor, severity, severity_reason or _("Initial assessment by the reporter.")
+            incident,
+            actor,
+            severity,
+            severity_reason or _("Initial assessment by the reporter."),
+            restart_clocks=False,
         )
+    clocks.sync_clocks(incident, actor=actor)
     return incident
 
 
@@ -195,10 +200,13 @@ def incident_update(
             _pin(affected, incident.detected_at)
             model_save(affected, actor=actor)
     events.incident_updated_event(incident=incident, actor=actor, fields=changed)
+    clocks.sync_clocks(incident, actor=actor)
     return incident
 
 
-def _set_severity(incident: Incident, actor, severity, reason: str) -> None:
+def _set_severity(
+    incident: Incident, actor, severity, reason: str, *, restart_clocks: bool = True
+) -> None:
     try:
         new = Severity(int(severity))
     except (TypeError, ValueError) as exc:
@@ -243,6 +251,8 @@ def _set_severity(incident: Incident, actor, severity, reason: str) -> None:
         reason=reason,
         suggested=int(suggestion.severity),
     )
+    if restart_clocks:
+        clocks.sync_clocks(incident, actor=actor, severity_changed=True)
 
 
 @audited_write
@@ -301,6 +311,7 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
     events.status_changed_event(
         incident=incident, actor=actor, source=source, target=move.target, reason=reason
     )
+    clocks.sync_clocks(incident, actor=actor, now=now)
     return incident
 
 
@@ -352,6 +363,7 @@ def incident_assign_lead(*, actor, incident: Incident, lead) -> Incident:
         return incident
     incident.lead = lead
     model_save(incident, actor=actor)
+    clocks.assign_owner(incident, actor=actor, lead=lead)
     for former in Participant.objects.filter(incident=incident, part=ParticipantPart.LEAD).exclude(
         user=lead
     ):
@@ -384,8 +396,19 @@ def note_add(*, actor, incident: Incident, body: str):
 
 
 @audited_write
-def notification_record(*, actor, incident: Incident, recipients: str, channel: str, summary: str):
-    """Record a notification made outside the product (a call, a page, a chat message)."""
+def notification_record(
+    *,
+    actor,
+    incident: Incident,
+    recipients: str,
+    channel: str,
+    summary: str,
+    leadership: bool = False,
+):
+    """Record a notification made outside the product (a call, a page, a chat message).
+
+    It meets the notification-chain clock, and with ``leadership`` the leadership-notice clock.
+    """
     _require(
         permissions.can_manage_incident(actor, incident),
         _("Only GRC staff, the AI risk officer and the incident lead record notifications."),
@@ -399,6 +422,13 @@ def notification_record(*, actor, incident: Incident, recipients: str, channel: 
         raise ValidationFailed(
             _("Say who was notified and how."), fields={"recipients": ["required"]}
         )
-    return events.notification_recorded_event(
-        incident=incident, actor=actor, recipients=recipients, channel=channel, summary=summary
+    entry = events.notification_recorded_event(
+        incident=incident,
+        actor=actor,
+        recipients=recipients,
+        channel=channel,
+        summary=summary,
+        data={"leadership": leadership},
     )
+    clocks.notification_made(incident, actor=actor, at=entry.at, leadership=leadership)
+    return entry

@@ -1,0 +1,37 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+ACTIVE_STATES = (ClockState.RUNNING, ClockState.BREACHED)
+
+
+class DurationUnit(models.TextChoices):
+    MINUTES = "minutes", _("minutes")
+    HOURS = "hours", _("hours")
+    CALENDAR_DAYS = "calendar_days", _("calendar days")
+    BUSINESS_DAYS = "business_days", _("business days")
+
+
+class ClockKind(models.TextChoices):
+    """Every kind of deadline the product keeps. Modules add theirs here as they arrive."""
+
+    TRIAGE = "triage", _("Triage done")
+    NOTIFY = "notify", _("Notification chain")
+    INVESTIGATION = "investigation", _("Investigation")
+    LEADERSHIP = "leadership", _("Leadership notice")
+    POST_INCIDENT_REVIEW = "post_incident_review", _("Post-incident review")
+    CAPA_IMMEDIATE = "capa_immediate", _("Corrective action — immediate")
+    CAPA_SHORT_TERM = "capa_short_term", _("Corrective action — short term")
+
+
+# Pseudo-roles an escalation step may name besides the real roles (aims.accounts.choices.Role).
+CLOCK_OWNER = "clock_owner"
+SYSTEM_OWNER = "system_owner"
+INCIDENT_LEAD = "incident_lead"
