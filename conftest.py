@@ -77,7 +77,7 @@ def make_system(users):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium: Playwright cannot download its own browser on this network."""
     return {

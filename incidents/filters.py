@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from aims.core.filters import ChoiceOrderingFilter, LenientMultipleChoiceFilter
 from inventory.models import AISystem
 
 from . import selectors
@@ -14,11 +15,11 @@ STATE_CHOICES = [("open", _("Open")), ("done", _("Closed or rejected"))]
 
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    status = LenientMultipleChoiceFilter(choices=Status.choices, label=_("Status"))
     state = django_filters.ChoiceFilter(
         choices=STATE_CHOICES, method="filter_state", label=_("Open / done")
     )
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
+    severity = LenientMultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
     kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
     type = django_filters.ChoiceFilter(
         choices=IncidentType.choices, method="filter_type", label=_("Type")
@@ -28,7 +29,7 @@ class IncidentFilter(django_filters.FilterSet):
         method="filter_system",
         label=_("AI system"),
     )
-    detection_source = django_filters.MultipleChoiceFilter(
+    detection_source = LenientMultipleChoiceFilter(
         choices=DetectionSource.choices, label=_("Detection source")
     )
     detected_after = django_filters.IsoDateTimeFilter(
@@ -38,7 +39,7 @@ class IncidentFilter(django_filters.FilterSet):
         field_name="detected_at", lookup_expr="lte", label=_("Detected until")
     )
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("Lead (user id)"))
-    ordering = django_filters.OrderingFilter(
+    ordering = ChoiceOrderingFilter(
         fields=(
             ("reference", "reference"),
             ("detected_at", "detected"),
@@ -47,6 +48,7 @@ class IncidentFilter(django_filters.FilterSet):
             ("title", "title"),
             ("updated_at", "updated"),
         ),
+        choice_orders={"status": Status},
         label=_("Sort"),
     )
 

@@ -5,6 +5,8 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from aims.core.filters import ChoiceOrderingFilter, LenientMultipleChoiceFilter
+
 from .choices import (
     ChangeType,
     DataCategory,
@@ -39,16 +41,16 @@ FLAG_CHOICES = [
 
 class AISystemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    lifecycle_status = django_filters.MultipleChoiceFilter(
+    lifecycle_status = LenientMultipleChoiceFilter(
         choices=LifecycleStatus.choices, label=_("Status")
     )
-    internal_risk_tier = django_filters.MultipleChoiceFilter(
+    internal_risk_tier = LenientMultipleChoiceFilter(
         choices=InternalRiskTier.choices, label=_("Risk tier")
     )
-    eu_ai_act_class = django_filters.MultipleChoiceFilter(
+    eu_ai_act_class = LenientMultipleChoiceFilter(
         choices=EUAIActClass.choices, label=_("EU AI Act class")
     )
-    validation_status = django_filters.MultipleChoiceFilter(
+    validation_status = LenientMultipleChoiceFilter(
         choices=ValidationStatus.choices, label=_("Validation")
     )
     organization_role = django_filters.ChoiceFilter(
@@ -62,7 +64,7 @@ class AISystemFilter(django_filters.FilterSet):
     )
     owner = django_filters.NumberFilter(method="filter_owner", label=_("Owner (user id)"))
     in_aims_scope = django_filters.BooleanFilter(label=_("In AIMS scope"))
-    ordering = django_filters.OrderingFilter(
+    ordering = ChoiceOrderingFilter(
         fields=(
             ("reference", "reference"),
             ("name", "name"),
@@ -70,6 +72,7 @@ class AISystemFilter(django_filters.FilterSet):
             ("internal_risk_tier", "tier"),
             ("updated_at", "updated"),
         ),
+        choice_orders={"lifecycle_status": LifecycleStatus, "internal_risk_tier": InternalRiskTier},
         label=_("Sort"),
     )
 

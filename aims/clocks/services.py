@@ -258,6 +258,7 @@ def _tick_one(clock_id, now, result: TickResult, delivery_create) -> None:
                 title=title,
                 body=body,
                 url=url,
+                now=now,
             )
             if created:
                 result.attempt_ids.extend(attempt_ids)

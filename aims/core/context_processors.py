@@ -3,9 +3,16 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from aims.accounts.choices import MANAGERS, Role
+
+# Roles that file incidents (mirrors ``incidents.permissions.can_file_incident``).
+FILING_ROLES = (*MANAGERS, Role.ENGINEER, Role.DPO, Role.LEGAL, Role.CISO)
+
 # (label, url name, roles that see it; None = every signed-in user)
 NAVIGATION = [
     (_("Home"), "home", None),
+    (_("Register"), "incidents:register", tuple(Role)),
+    (_("New incident"), "incidents:incident-create", FILING_ROLES),
     (_("Systems"), "inventory:system-list", None),
 ]
 
@@ -22,13 +29,17 @@ def navigation(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append(
-            {
-                "label": label,
-                "url": url,
-                "active": request.path == url or (url != "/" and request.path.startswith(url)),
-            }
-        )
+        items.append({"label": label, "url": url, "active": False})
+    # The most specific entry is the current one (/incidents/new/ is "New incident", not also
+    # "Register").
+    matches = [
+        item
+        for item in items
+        if request.path == item["url"]
+        or (item["url"] != "/" and request.path.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     if user.is_staff:
         items.append({"label": _("Admin"), "url": reverse("admin:index"), "active": False})
     return {"nav_items": items, "user_roles": sorted(user.role_names)}

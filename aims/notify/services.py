@@ -32,12 +32,12 @@ def backoff(tries: int) -> timedelta:
 
 
 def delivery_create(
-    *, clock, step_key, recipient, kind, title, body, url=""
+    *, clock, step_key, recipient, kind, title, body, url="", now=None
 ) -> tuple[bool, list[int]]:
     """Create the delivery and one attempt per channel, unless it exists. Returns (created, attempt ids)."""
     if Delivery.objects.filter(clock=clock, step_key=step_key, recipient=recipient).exists():
         return False, []
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             delivery = model_save(
@@ -176,7 +176,7 @@ def attempt_process(attempt_id: int, *, now=None) -> str | None:
     except channels.ChannelError as exc:
         error = str(exc)
         logger.warning("delivery attempt %s failed: %s", attempt_id, error)
-    return _finish(attempt, error, timezone.now()).status
+    return _finish(attempt, error, now).status
 
 
 def due_attempt_ids(*, now=None, limit: int = 500) -> list[int]:

@@ -117,7 +117,8 @@ STORAGES = {
 # Evidence and generated documents live outside the web root and are served only through views
 # that check permissions.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-MEDIA_URL = None
+# No URL serves MEDIA_ROOT: downloads go through permission-checking views only.
+MEDIA_URL = "/media-not-served/"
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -193,4 +194,3 @@ LOGGING = {
 # django-simple-history: who and what is recorded is set by aims.audit.
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, opted into now

@@ -418,3 +418,24 @@ def test_threshold_change_needs_a_reason(users, make_user, make_system, api_clie
         api_client_for(users["auditor"]).patch(url, {"active": False}, format="json").status_code
         == 403
     )
+
+
+def test_sorting_by_tier_and_status_follows_the_scale_not_the_alphabet(
+    users, make_system, api_client_for
+):
+    for tier in ["medium", "critical", "low", "high"]:
+        make_system(name=tier, internal_risk_tier=tier)
+    client = api_client_for(users["auditor"])
+    names = [s["name"] for s in client.get("/api/v1/systems/?ordering=-tier").json()["results"]]
+    assert names == ["critical", "high", "medium", "low"]
+    names = [s["name"] for s in client.get("/api/v1/systems/?ordering=tier").json()["results"]]
+    assert names == ["low", "medium", "high", "critical"]
+
+
+def test_an_empty_multiple_choice_value_means_any(users, make_system, api_client_for):
+    make_system(name="a")
+    response = api_client_for(users["auditor"]).get(
+        "/api/v1/systems/?lifecycle_status=&internal_risk_tier="
+    )
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
