@@ -93,3 +93,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests flush the database when they end, which would also wipe the data that
+    migrations seed (roles, clock policies, the audit-chain head). Restore it after each one."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}), append=False)
