@@ -3,13 +3,17 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aims.audit import views as audit_views
+from aims.clocks import views as clock_views
 from aims.core import views as core_views
+from aims.notify import views as notify_views
 from incidents import protected_urls
 
 api_v1 = [
     path("", include("inventory.api.urls")),
     path("", include("aims.accounts.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("aims.clocks.api.urls")),
+    path("", include("aims.notify.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +29,9 @@ urlpatterns = [
         audit_views.object_history,
         name="object-history",
     ),
+    path("my-work/", clock_views.my_work, name="my-work"),
+    path("inbox/", notify_views.inbox, name="inbox"),
+    path("inbox/read/", notify_views.mark_read, name="inbox-read"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

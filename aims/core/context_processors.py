@@ -42,4 +42,10 @@ def navigation(request):
         max(matches, key=lambda item: len(item["url"]))["active"] = True
     if user.is_staff:
         items.append({"label": _("Admin"), "url": reverse("admin:index"), "active": False})
-    return {"nav_items": items, "user_roles": sorted(user.role_names)}
+    from aims.notify.selectors import unread_count
+
+    return {
+        "nav_items": items,
+        "user_roles": sorted(user.role_names),
+        "unread_count": unread_count(user),
+    }

@@ -167,6 +167,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.Status",
+        "IncidentKindEnum": "incidents.choices.Kind",
+        "TimelineKindEnum": "incidents.choices.TimelineKind",
+        "EvidenceKindEnum": "incidents.choices.EvidenceKind",
+        "ProtectedReportStatusEnum": "incidents.choices.ProtectedReportStatus",
+        "AlertStateEnum": "incidents.choices.AlertState",
+        "ClockStateEnum": "aims.clocks.choices.ClockState",
+        "ClockKindEnum": "aims.clocks.choices.ClockKind",
+        "DeliveryAttemptStatusEnum": "aims.notify.choices.AttemptStatus",
+        "LifecycleStatusEnum": "inventory.choices.LifecycleStatus",
+        "ValidationStatusEnum": "inventory.choices.ValidationStatus",
+    },
 }
 
 CELERY_BROKER_URL = REDIS_URL
