@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "aims.notify",
     "inventory",
     "incidents",
+    "reporting",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import alerts, views
+from . import alerts, clocks, views
 
 router = DefaultRouter()
 router.register("incidents", views.IncidentViewSet, basename="incident")
@@ -12,5 +12,6 @@ urlpatterns = [
         "alerts/alertmanager/", alerts.AlertmanagerIntakeView.as_view(), name="alerts-alertmanager"
     ),
     path("alerts/generic/", alerts.GenericIntakeView.as_view(), name="alerts-generic"),
+    path("incidents/<int:pk>/clocks/", clocks.IncidentClocksView.as_view(), name="incident-clocks"),
     *router.urls,
 ]

@@ -1,0 +1,18 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportKind(models.TextChoices):
+    CASE_FILE = "case_file", _("Case file (PDF)")
+    REGISTER_CSV = "register_csv", _("Register export (CSV)")
+    REGISTER_XLSX = "register_xlsx", _("Register export (XLSX)")
+    REGISTER_PDF = "register_pdf", _("Register export (PDF)")
+    AUDIT_SAMPLE = "audit_sample", _("Audit sample bundle (ZIP)")
+    REVIEW_PACK = "review_pack", _("Management-review pack (PDF)")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
