@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("aims.clocks.api.urls")),
     path("", include("aims.notify.api.urls")),
+    path("", include("reporting.api.urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
         audit_views.object_history,
         name="object-history",
     ),
+    path("reports/", include("reporting.urls")),
     path("my-work/", clock_views.my_work, name="my-work"),
     path("inbox/", notify_views.inbox, name="inbox"),
     path("inbox/read/", notify_views.mark_read, name="inbox-read"),

@@ -1,0 +1,34 @@
+"""Who may generate and read which reports (DESIGN section 6: auditors create samples and exports)."""
+
+from aims.accounts.choices import MANAGERS, Role
+
+from .choices import ReportKind
+
+REGISTER_READERS = (*MANAGERS, Role.AUDITOR, Role.DPO, Role.LEGAL, Role.CISO, Role.EXECUTIVE)
+
+
+def can_request(user, kind: str) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    if kind == ReportKind.CASE_FILE:
+        return (
+            bool(user.role_names) or user.is_superuser
+        )  # plus incident visibility, checked by the caller
+    if kind in (ReportKind.REGISTER_CSV, ReportKind.REGISTER_XLSX, ReportKind.REGISTER_PDF):
+        return user.has_role(*REGISTER_READERS)
+    if kind == ReportKind.AUDIT_SAMPLE:
+        return user.has_role(Role.AUDITOR, *MANAGERS)
+    if kind == ReportKind.REVIEW_PACK:
+        return user.has_role(
+            *MANAGERS, Role.AUDITOR, Role.EXECUTIVE, Role.CISO, Role.DPO, Role.LEGAL
+        )
+    return False
+
+
+def can_read_run(user, run) -> bool:
+    """The requester, and GRC, read a run and its file."""
+    return bool(
+        user
+        and user.is_authenticated
+        and (run.requested_by_id == user.pk or user.has_role(Role.GRC))
+    )
