@@ -135,6 +135,28 @@ def _stream(model, chunk_size: int):
         yield row["chain_seq"], model._meta.label_lower, model, row
 
 
+def verify_and_record(*, chunk_size: int = 2000) -> ChainReport:
+    """Verify the whole chain and keep the result (``ChainVerification``)."""
+    from .models import ChainVerification
+
+    report = verify_chain(chunk_size=chunk_size)
+    ChainVerification.objects.create(
+        checked=report.checked,
+        intact=report.intact,
+        head_seq=report.head_seq,
+        head_hash=report.head_hash,
+        problem=report.problem,
+        broken_record=report.broken_record,
+    )
+    return report
+
+
+def latest_verification():
+    from .models import ChainVerification
+
+    return ChainVerification.objects.first()
+
+
 def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
     """Recompute the whole chain. Reads in chunks: memory stays bounded whatever the size."""
     head = ChainHead.objects.filter(pk=1).first() or ChainHead(last_seq=0, last_hash=GENESIS)
@@ -198,3 +220,26 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
             broken_record=f"seq {checked + 1}",
         )
     return ChainReport(checked, True, head.last_seq, head.last_hash)
+
+
+def verify_records(records) -> list[str]:
+    """Recompute the hashes of some history records (e.g. one incident's) against their stored
+    chain links. A cheap, targeted check for a case file; ``verify_chain`` checks everything."""
+    problems = []
+    for record in records:
+        model = type(record)
+        fields = _content_fields(model)
+        row = {name: getattr(record, name) for name in fields}
+        if record.chain_seq is None:
+            problems.append(
+                f"{model._meta.label_lower} history_id={record.history_id} is not in the chain"
+            )
+        elif (
+            compute_hash(model, row, seq=record.chain_seq, prev_hash=record.prev_hash)
+            != record.record_hash
+        ):
+            problems.append(
+                f"{_describe(model, {'history_id': record.history_id, 'chain_seq': record.chain_seq})} "
+                "was changed after it was written"
+            )
+    return problems

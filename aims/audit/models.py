@@ -17,3 +17,24 @@ class ChainHead(models.Model):
 
     def __str__(self):
         return f"chain head #{self.last_seq}"
+
+
+class ChainVerification(models.Model):
+    """The result of one full verification of the audit chain (nightly, or on demand).
+
+    Case files and the audit-sample manifest quote the latest one.
+    """
+
+    checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    checked = models.PositiveBigIntegerField()
+    intact = models.BooleanField()
+    head_seq = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    problem = models.TextField(blank=True)
+    broken_record = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self):
+        return f"{'intact' if self.intact else 'BROKEN'} at {self.checked_at:%Y-%m-%d %H:%M} ({self.checked} records)"

@@ -11,7 +11,7 @@ from aims.audit.history import ChainedHistoricalRecord
 from inventory import services
 
 # Infrastructure tables that deliberately have no history of their own.
-UNAUDITED = {"core.referencecounter", "audit.chainhead"}
+UNAUDITED = {"core.referencecounter", "audit.chainhead", "audit.chainverification"}
 PROJECT_APPS = {
     "accounts",
     "core",

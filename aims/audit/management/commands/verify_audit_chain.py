@@ -4,14 +4,14 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from aims.audit.chain import verify_chain
+from aims.audit.chain import verify_and_record
 
 
 class Command(BaseCommand):
     help = "Recompute the hash chain over every audit history record and report the first break."
 
     def handle(self, *args, **options):
-        report = verify_chain()
+        report = verify_and_record()
         if report.intact:
             self.stdout.write(
                 f"Audit chain intact: {report.checked} records checked; "
