@@ -23,3 +23,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
+
+# Behind a reverse proxy, rate limits on the public reporting channel must key on the client's
+# address the proxy passes on (e.g. HTTP_X_FORWARDED_FOR), not the proxy's own.
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)

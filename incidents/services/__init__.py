@@ -5,6 +5,7 @@ Split by subject: ``incidents`` (filing, editing, lifecycle, severity, people, n
 ``protected_channel`` (the public reporting channel).
 """
 
+from .alerts import alertmanager_receive, can_post_alerts, generic_alert_receive
 from .evidence import (
     containment_decide,
     evidence_add,
@@ -24,8 +25,20 @@ from .incidents import (
     notification_record,
     participant_add,
 )
+from .protected_channel import (
+    can_convert_protected_report,
+    protected_report_add_information,
+    protected_report_convert,
+    protected_report_lookup,
+    protected_report_reply,
+    protected_report_set_status,
+    protected_report_submit,
+)
 
 __all__ = [
+    "alertmanager_receive",
+    "can_post_alerts",
+    "generic_alert_receive",
     "containment_decide",
     "evidence_add",
     "evidence_open",
@@ -40,5 +53,12 @@ __all__ = [
     "note_add",
     "notification_record",
     "participant_add",
+    "can_convert_protected_report",
+    "protected_report_add_information",
+    "protected_report_convert",
+    "protected_report_lookup",
+    "protected_report_reply",
+    "protected_report_set_status",
+    "protected_report_submit",
     "rollback_guard",
 ]
