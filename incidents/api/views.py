@@ -1,11 +1,635 @@
-from rest_framework import viewsets
+"""Incident register API. Viewsets check the request's shape and call ``incidents.services``.
 
+Who may see an incident is ``selectors.incidents_visible_to`` (an incident you may not see
+answers 404); who may act on it is ``incidents.permissions``, checked here before the body is
+read so a refused caller gets 403 rather than a validation error, and checked again by the
+service, which is the authority. Every error is JSON (``aims.core.api.exceptions``).
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+
+import django_filters
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, renderers, status, viewsets
+from rest_framework import permissions as drf_permissions
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from aims.core.concurrency import etag_of
+from inventory.selectors import systems_visible_to
+
+from .. import permissions, selectors, services
+from ..choices import EvidenceKind
+from ..filters import IncidentFilter
 from ..models import Evidence, Incident
+from ..services.evidence import EvidenceTooLarge
+from . import serializers as s
+
+EVIDENCE_MULTIPART_ALLOWANCE = 64 * 1024  # boundaries and the other form fields
+RECENT_CHANGE_DAYS = 14
 
 
-class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
+# ``IncidentFilter.system`` filters through a method, so drf-spectacular cannot infer its type.
+# Until filters.py declares it, document it here as what it is: an AI system id.
+
+
+class PassthroughRenderer(renderers.BaseRenderer):
+    """Lets clients ask for the file's own type; errors still render as JSON."""
+
+    media_type = "application/octet-stream"
+    format = "bin"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes | str):
+            return data
+        return json.dumps(data, cls=DjangoJSONEncoder).encode()
+
+
+class CSVRenderer(PassthroughRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+def _no_role_message() -> str:
+    return _("Your account has no role in AIMS Register; ask GRC staff to assign one.")
+
+
+# What each write on an incident needs, from ``incidents.permissions``. Anything not named here
+# needs at least ``can_contribute`` (read-only roles write nothing); the service checks again.
+INCIDENT_ACTION_RULES = {
+    "update": permissions.can_manage_incident,
+    "partial_update": permissions.can_manage_incident,
+    "transition": permissions.can_manage_incident,
+    "containment": permissions.can_manage_incident,
+    "participants": permissions.can_manage_incident,
+    "lead": lambda user, incident: permissions.is_manager(user),
+    "evidence_waiver": lambda user, incident: permissions.can_approve_waiver(user),
+}
+
+
+class IncidentPermission(drf_permissions.BasePermission):
+    """Refuse early what the services would refuse anyway, before the body is read."""
+
+    message = _("Your role cannot do this on incidents.")
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not permissions.has_role(user):
+            self.message = _no_role_message()
+            return False
+        if view.action == "create" and not permissions.can_file_incident(user):
+            self.message = _("Your role cannot file incidents.")
+            return False
+        if view.action == "export" and not permissions.can_export_register(user):
+            self.message = _("Your role cannot export the incident register.")
+            return False
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in drf_permissions.SAFE_METHODS:
+            return True
+        rule = INCIDENT_ACTION_RULES.get(view.action, permissions.can_contribute)
+        if not rule(request.user, obj):
+            self.message = view.refusal_message()
+            return False
+        return True
+
+
+def request_hash(data: dict) -> str:
+    """SHA-256 of the validated request body as canonical JSON (sorted keys, systems by id)."""
+    canonical = dict(data)
+    if "systems" in canonical:
+        canonical["systems"] = [system.pk for system in canonical["systems"]]
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes a retried create safe: the same key with the same body returns the "
+    "incident it made (200, header Idempotent-Replayed: true); with another body it answers 422.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of the version you read. A stale one answers 412 instead of "
+    "overwriting someone else's change.",
+)
+ERRORS = {
+    400: s.ErrorSerializer,
+    403: s.ErrorSerializer,
+    404: s.ErrorSerializer,
+    409: s.ErrorSerializer,
+}
+
+
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The incident register: file, read, edit, and move incidents through their lifecycle.
+
+    Status moves only through ``transition``; incidents are never deleted.
+    """
+
     queryset = Incident.objects.none()
+    permission_classes = [drf_permissions.IsAuthenticated, IncidentPermission]
+    filterset_class = IncidentFilter
+    serializer_class = s.IncidentSerializer
+
+    REFUSALS = {
+        "update": _("Only GRC staff, the AI risk officer and the incident lead edit an incident."),
+        "transition": _(
+            "Only GRC staff, the AI risk officer and the incident lead move an incident's lifecycle."
+        ),
+        "containment": _(
+            "Only GRC staff, the AI risk officer and the incident lead decide containment."
+        ),
+        "participants": _(
+            "Only GRC staff, the AI risk officer and the incident lead add participants."
+        ),
+        "lead": _("Only GRC staff and the AI risk officer assign the incident lead."),
+        "evidence_waiver": _(
+            "Only the AI risk officer approves a waiver of 'preserve evidence first'."
+        ),
+    }
+
+    def refusal_message(self) -> str:
+        action_name = "update" if self.action == "partial_update" else self.action
+        return self.REFUSALS.get(
+            action_name, _("Your role can read this incident but not change it.")
+        )
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action in ("list", "export"):
+            return selectors.register(user)
+        return selectors.incidents_visible_to(user)
+
+    def get_serializer_class(self):
+        return {
+            "list": s.IncidentRowSerializer,
+            "create": s.IncidentCreateSerializer,
+            "update": s.IncidentUpdateSerializer,
+            "partial_update": s.IncidentUpdateSerializer,
+        }.get(self.action, s.IncidentSerializer)
+
+    def get_object(self):
+        if self.action != "retrieve":
+            return super().get_object()
+        pk = str(self.kwargs["pk"])
+        incident = selectors.incident_page(self.request.user, pk) if pk.isdigit() else None
+        if incident is None:
+            raise Http404
+        self.check_object_permissions(self.request, incident)
+        return incident
+
+    def detail_response(
+        self, incident, *, status_code=status.HTTP_200_OK, headers=None, reload=True
+    ):
+        """The full record as the incident page shows it, with its ETag.
+
+        After a write the record is read again through ``selectors.incident_page``, so the answer
+        shows what was stored, with its related rows prefetched.
+        """
+        fresh = incident
+        if reload:
+            fresh = selectors.incident_page(self.request.user, incident.pk) or incident
+        serializer = s.IncidentSerializer(fresh, context=self.get_serializer_context())
+        headers = {"ETag": etag_of(fresh), **(headers or {})}
+        return Response(serializer.data, status=status_code, headers=headers)
+
+    # --- the record -----------------------------------------------------------------------------
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.detail_response(self.get_object(), reload=False)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=s.IncidentCreateSerializer,
+        responses={
+            201: s.IncidentSerializer,
+            200: OpenApiResponse(s.IncidentSerializer, description="Replayed Idempotency-Key."),
+            422: s.ErrorSerializer,
+            **ERRORS,
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """File an incident or near miss; affected systems by id or reference."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        systems = data.pop("systems", [])
+        severity = data.pop("severity", None)
+        severity_reason = data.pop("severity_reason", "")
+        arguments = {
+            "actor": request.user,
+            "data": data,
+            "systems": systems,
+            "severity": severity,
+            "severity_reason": severity_reason,
+        }
+        key = request.headers.get("Idempotency-Key")
+        replayed = False
+        if key is not None:
+            incident, replayed = services.incident_create_idempotent(
+                key=key.strip(), request_hash=request_hash(serializer.validated_data), **arguments
+            )
+        else:
+            incident = services.incident_create(**arguments)
+        headers = {"Location": reverse("incident-detail", args=[incident.pk])}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return self.detail_response(
+            incident,
+            status_code=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+            headers=headers,
+        )
+
+    @extend_schema(
+        parameters=[IF_MATCH],
+        request=s.IncidentUpdateSerializer,
+        responses={200: s.IncidentSerializer, 412: s.ErrorSerializer, **ERRORS},
+    )
+    def update(self, request, *args, **kwargs):
+        """Edit the record (not status, severity or lead: they have their own actions)."""
+        partial = kwargs.pop("partial", False)
+        incident = self.get_object()
+        serializer = self.get_serializer(incident, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_update(
+            actor=request.user,
+            incident=incident,
+            data=dict(serializer.validated_data),
+            expected_version=request.headers.get("If-Match"),
+        )
+        return self.detail_response(incident)
+
+    @extend_schema(
+        parameters=[IF_MATCH],
+        request=s.IncidentUpdateSerializer,
+        responses={200: s.IncidentSerializer, 412: s.ErrorSerializer, **ERRORS},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    # --- lifecycle, severity, people ------------------------------------------------------------
+
+    @extend_schema(request=s.TransitionSerializer, responses={200: s.IncidentSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the lifecycle one step. A failing guard answers 409 saying what is missing."""
+        incident = self.get_object()
+        body = s.TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = services.incident_transition(
+            actor=request.user,
+            incident=incident,
+            to=body.validated_data["to"],
+            reason=body.validated_data["reason"],
+        )
+        return self.detail_response(incident)
+
+    @extend_schema(
+        request=s.SeverityChangeSerializer, responses={200: s.IncidentSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def severity(self, request, pk=None):
+        """Set or change the severity, with a reason. Lowering it needs GRC or the risk officer."""
+        incident = self.get_object()
+        body = s.SeverityChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = services.incident_set_severity(
+            actor=request.user,
+            incident=incident,
+            severity=body.validated_data["severity"],
+            reason=body.validated_data["reason"],
+        )
+        return self.detail_response(incident)
+
+    @extend_schema(request=s.LeadSerializer, responses={200: s.IncidentSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def lead(self, request, pk=None):
+        """Assign the incident lead (GRC or the AI risk officer)."""
+        incident = self.get_object()
+        body = s.LeadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = services.incident_assign_lead(
+            actor=request.user, incident=incident, lead=body.validated_data["user"]
+        )
+        return self.detail_response(incident)
+
+    @extend_schema(
+        request=s.ParticipantAddSerializer, responses={201: s.ParticipantSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def participants(self, request, pk=None):
+        """Add a participant with their part (scribe, communications liaison, subject expert)."""
+        incident = self.get_object()
+        body = s.ParticipantAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        participant = services.participant_add(
+            actor=request.user,
+            incident=incident,
+            user=body.validated_data["user"],
+            part=body.validated_data["part"],
+        )
+        return Response(s.ParticipantSerializer(participant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.AddSystemSerializer, responses={201: s.AffectedSystemSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def systems(self, request, pk=None):
+        """Add an affected system; it is pinned to the model version in production at detection."""
+        incident = self.get_object()
+        body = s.AddSystemSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        affected = services.incident_add_system(
+            actor=request.user, incident=incident, system=body.validated_data["system"]
+        )
+        return Response(s.AffectedSystemSerializer(affected).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(filters=False, responses={200: s.RecentChangesSerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"], url_path="recent-changes", pagination_class=None)
+    def recent_changes(self, request, pk=None):
+        """Per affected system, its change-log entries of the 14 days before detection."""
+        incident = self.get_object()
+        changes = selectors.recent_changes(incident, days=RECENT_CHANGE_DAYS)
+        affected = incident.affected_systems.select_related("system").order_by("id")
+        since = incident.detected_at - timedelta(days=RECENT_CHANGE_DAYS)
+        rows = [
+            {
+                "system": a.system,
+                "since": since,
+                "until": incident.detected_at,
+                "deployments": changes.get(a.system_id, []),
+            }
+            for a in affected
+        ]
+        context = self.get_serializer_context()
+        return Response(s.RecentChangesSerializer(rows, many=True, context=context).data)
+
+    # --- timeline and notes ---------------------------------------------------------------------
+
+    @extend_schema(filters=False, responses={200: s.TimelineEntrySerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """Every status and severity change, decision, approval, evidence and note, in order."""
+        incident = self.get_object()
+        entries = selectors.timeline(incident)
+        page = self.paginate_queryset(entries)
+        serializer = s.TimelineEntrySerializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEntrySerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        """Add a note to the timeline."""
+        incident = self.get_object()
+        body = s.NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = services.note_add(
+            actor=request.user, incident=incident, body=body.validated_data["body"]
+        )
+        return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    # --- evidence and containment ---------------------------------------------------------------
+
+    @extend_schema(
+        methods=["GET"],
+        filters=False,
+        request=None,
+        responses={200: s.EvidenceSerializer(many=True), **ERRORS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": s.EvidenceUploadSerializer},
+        responses={201: s.EvidenceSerializer, 413: s.ErrorSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def evidence(self, request, pk=None):
+        """List the incident's evidence, or preserve a file (multipart) — write-once, hashed."""
+        incident = self.get_object()
+        if request.method == "GET":
+            items = incident.evidence.select_related("captured_by", "incident").order_by(
+                "captured_at", "id"
+            )
+            page = self.paginate_queryset(items)
+            context = self.get_serializer_context()
+            return self.get_paginated_response(
+                s.EvidenceSerializer(page, many=True, context=context).data
+            )
+        self.refuse_oversized_upload(request)
+        body = s.EvidenceUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        evidence = services.evidence_add(
+            actor=request.user,
+            incident=incident,
+            uploaded_file=data["file"],
+            kind=data["kind"],
+            description=data["description"],
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+        )
+        context = self.get_serializer_context()
+        return Response(
+            s.EvidenceSerializer(evidence, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+    @staticmethod
+    def refuse_oversized_upload(request):
+        """Answer 413 from the declared length, before the body is read or stored."""
+        limit = settings.EVIDENCE_MAX_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit + EVIDENCE_MULTIPART_ALLOWANCE:
+            raise EvidenceTooLarge(
+                _(
+                    "The upload is %(size)s bytes; evidence files are limited to %(limit)s bytes. "
+                    "Split or compress it and upload again."
+                )
+                % {"size": length, "limit": limit}
+            )
+
+    @extend_schema(
+        request=s.ContainmentSerializer, responses={201: s.ContainmentDecisionSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def containment(self, request, pk=None):
+        """Record the containment decision. Refused until evidence is preserved (or waived)."""
+        incident = self.get_object()
+        body = s.ContainmentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decision = services.containment_decide(
+            actor=request.user,
+            incident=incident,
+            option=body.validated_data["option"],
+            rationale=body.validated_data["rationale"],
+            fallback_version=body.validated_data.get("fallback_version"),
+        )
+        return Response(
+            s.ContainmentDecisionSerializer(decision).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=s.WaiverSerializer, responses={201: s.ApprovalSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="evidence-waiver")
+    def evidence_waiver(self, request, pk=None):
+        """The AI risk officer waives 'preserve evidence first', with a reason."""
+        incident = self.get_object()
+        body = s.WaiverSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        approval = services.evidence_waiver_approve(
+            actor=request.user, incident=incident, reason=body.validated_data["reason"]
+        )
+        return Response(s.ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
+
+    # --- the register as a whole ----------------------------------------------------------------
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, description="Title and description text."),
+            OpenApiParameter(
+                "system",
+                OpenApiTypes.STR,
+                many=True,
+                description="AI system id or reference; repeat for several.",
+            ),
+            OpenApiParameter(
+                "exclude", OpenApiTypes.INT, description="Leave out this incident (its id)."
+            ),
+        ],
+        responses={200: s.IncidentBriefSerializer(many=True), 400: s.ErrorSerializer},
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def similar(self, request):
+        """Past incidents on the same systems or with similar text, best match first."""
+        system_ids = []
+        visible = systems_visible_to(request.user)
+        for value in request.query_params.getlist("system"):
+            text = value.strip()
+            lookup = {"pk": int(text)} if text.isdigit() else {"reference__iexact": text}
+            system_ids.extend(visible.filter(**lookup).values_list("pk", flat=True))
+        exclude = request.query_params.get("exclude", "")
+        incidents = selectors.similar_incidents(
+            request.user,
+            text=request.query_params.get("q", ""),
+            system_ids=system_ids,
+            exclude_pk=int(exclude) if exclude.isdigit() else None,
+        )
+        context = self.get_serializer_context()
+        return Response(s.IncidentBriefSerializer(incidents, many=True, context=context).data)
+
+    @extend_schema(
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="The filtered register as CSV."
+            ),
+            403: s.ErrorSerializer,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        renderer_classes=[renderers.JSONRenderer, CSVRenderer],
+        pagination_class=None,
+    )
+    def export(self, request):
+        """The filtered register as CSV: the reporting module's stream, with the same filters."""
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponsePermanentRedirect(
+            "/api/v1/register-exports/csv/" + (f"?{query}" if query else "")
+        )
+
+
+class EvidenceFilter(django_filters.FilterSet):
+    incident = django_filters.NumberFilter(field_name="incident_id", label=_("Incident (id)"))
+    kind = django_filters.ChoiceFilter(choices=EvidenceKind.choices)
+
+    class Meta:
+        model = Evidence
+        fields = ["incident", "kind"]
+
+
+class EvidencePermission(drf_permissions.BasePermission):
+    def has_permission(self, request, view):
+        if not permissions.has_role(request.user):
+            self.message = _no_role_message()
+            return False
+        return True
 
 
 class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Evidence of the incidents you may see. Write-once: never updated, never deleted here.
+
+    Files are added at ``POST /incidents/{id}/evidence/``; downloading re-verifies the SHA-256
+    and records the access in the chain of custody.
+    """
+
     queryset = Evidence.objects.none()
+    serializer_class = s.EvidenceSerializer
+    permission_classes = [drf_permissions.IsAuthenticated, EvidencePermission]
+    filterset_class = EvidenceFilter
+
+    def get_queryset(self):
+        visible = selectors.incidents_visible_to(self.request.user)
+        return Evidence.objects.filter(incident__in=visible).select_related(
+            "captured_by", "incident"
+        )
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, after its SHA-256 was re-verified."
+            ),
+            404: s.ErrorSerializer,
+            409: OpenApiResponse(
+                s.ErrorSerializer, description="The stored file no longer matches its SHA-256."
+            ),
+        }
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, PassthroughRenderer],
+    )
+    def download(self, request, pk=None):
+        """Download the file; its hash is re-checked and the access logged (chain of custody)."""
+        evidence = self.get_object()
+        handle = services.evidence_open(actor=request.user, evidence=evidence)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=evidence.original_name,
+            content_type=evidence.media_type or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["X-Evidence-SHA256"] = evidence.sha256
+        response["Cache-Control"] = "private, no-store"
+        return response

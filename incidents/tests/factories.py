@@ -1,0 +1,141 @@
+"""Test data for the incident register, made through the real services.
+
+Each helper calls the service a person or a pipeline would call, so a test's data has passed
+the same validation, permissions and timeline writers as production data.
+"""
+
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from incidents import services
+from incidents.choices import ContainmentOption, DetectionSource, Severity, Status
+from inventory import services as inventory_services
+
+PNG_HEADER = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+)
+
+
+def incident_data(**extra) -> dict:
+    return {
+        "title": "Loan model rejects valid applications",
+        "description": "Since the last retrain the model rejects applicants with a non-EU postcode.",
+        "detection_source": DetectionSource.MONITORING,
+        **extra,
+    }
+
+
+def file_incident(actor, *, systems=(), severity=None, severity_reason="", **data):
+    """File an incident as ``actor`` (``incident_create``)."""
+    return services.incident_create(
+        actor=actor,
+        data=incident_data(**data),
+        systems=list(systems),
+        severity=severity,
+        severity_reason=severity_reason,
+    )
+
+
+def model_version(system, actor, label="v1", **extra):
+    return inventory_services.model_version_create(
+        actor=actor,
+        system=system,
+        data={
+            "version_label": label,
+            "artifact_digest": f"sha256:{label}-digest",
+            "training_data_version": f"data-{label}",
+            "prompt_config_version": f"prompt-{label}",
+            **extra,
+        },
+    )
+
+
+def deploy(system, actor, version, *, at=None, change_type="deploy"):
+    return inventory_services.deployment_record(
+        actor=actor,
+        system=system,
+        data={
+            "model_version": version,
+            "deployed_at": at or timezone.now() - timedelta(days=1),
+            "change_type": change_type,
+        },
+    )
+
+
+def upload(content=b"2026-03-01 12:00 request=... response=...\n", name="log.txt"):
+    return SimpleUploadedFile(name, content, content_type="text/plain")
+
+
+def add_evidence(incident, actor, content=b"prompt,response\nhello,harmful\n", name="io.csv"):
+    return services.evidence_add(
+        actor=actor, incident=incident, uploaded_file=upload(content, name), kind="sample_io"
+    )
+
+
+# The steps that take an incident from "reported" to each status, guards satisfied on the way.
+PATH = {
+    Status.REPORTED: [],
+    Status.TRIAGED: [Status.TRIAGED],
+    Status.CONTAINED: [Status.TRIAGED, Status.CONTAINED],
+    Status.INVESTIGATING: [Status.TRIAGED, Status.CONTAINED, Status.INVESTIGATING],
+    Status.REMEDIATING: [
+        Status.TRIAGED,
+        Status.CONTAINED,
+        Status.INVESTIGATING,
+        Status.REMEDIATING,
+    ],
+    Status.RESOLVED: [
+        Status.TRIAGED,
+        Status.CONTAINED,
+        Status.INVESTIGATING,
+        Status.REMEDIATING,
+        Status.RESOLVED,
+    ],
+    Status.CLOSED: [
+        Status.TRIAGED,
+        Status.CONTAINED,
+        Status.INVESTIGATING,
+        Status.REMEDIATING,
+        Status.RESOLVED,
+        Status.CLOSED,
+    ],
+    Status.REJECTED: [Status.REJECTED],
+}
+
+
+def ready_incident(actor, system, **data):
+    """An incident whose every guard is met: severity, system, evidence, containment, notes."""
+    incident = file_incident(
+        actor,
+        systems=[system],
+        severity=Severity.P2,
+        severity_reason="Subset of inputs",
+        **data,
+    )
+    add_evidence(incident, actor)
+    services.containment_decide(
+        actor=actor,
+        incident=incident,
+        option=ContainmentOption.PAUSE,
+        rationale="Human review of every decision until fixed.",
+    )
+    return services.incident_update(
+        actor=actor,
+        incident=incident,
+        data={
+            "verification_note": "Replayed the failing postcodes against the fix: all accepted.",
+            "closing_summary": "Retrain reverted; monitoring threshold tightened.",
+        },
+    )
+
+
+def incident_at(status, actor, system, **data):
+    """A fully prepared incident moved along the lifecycle to ``status`` by ``actor``."""
+    incident = ready_incident(actor, system, **data)
+    for step in PATH[Status(status)]:
+        incident = services.incident_transition(
+            actor=actor, incident=incident, to=step, reason="Test step with a reason."
+        )
+    return incident
