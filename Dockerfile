@@ -48,4 +48,4 @@ EXPOSE 8000
 
 # No HEALTHCHECK here: the same image runs the Celery worker and beat, which serve no HTTP.
 # docker-compose.yml sets the web health check.
-CMD ["gunicorn", "aims.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "aims.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]

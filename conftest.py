@@ -95,10 +95,44 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+SEED_MIGRATIONS = [
+    ("aims.accounts.migrations.0002_roles", "create_roles"),
+    ("aims.clocks.migrations.0002_default_policies", "seed"),
+    ("aims.audit.migrations.0001_initial", "create_head"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _seed_data_after_flush(request):
+    """Transactional tests flush the database when they end, wiping the data that migrations
+    seed (roles, clock policies, the audit-chain head). Django's serialized rollback restores it,
+    except after a live-server test has run; re-seeding here makes every test start equal."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("_django_db_helper")
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.exists():
+        return
+    for module, function in SEED_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 def pytest_collection_modifyitems(items):
     """Transactional tests flush the database when they end, which would also wipe the data that
     migrations seed (roles, clock policies, the audit-chain head). Restore it after each one."""
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
-            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}), append=False)
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            item.add_marker(
+                pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}),
+                append=False,
+            )

@@ -81,12 +81,21 @@ def bench_clocks(incidents: int) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="*", default=["clocks"])
+    parser.add_argument("which", nargs="*", default=["clocks", "casefile", "exports"],
+                        help="clocks, casefile, exports (default: all)")
     parser.add_argument("--incidents", type=int, default=100_000)
     args = parser.parse_args()
     setup_django()
     if "clocks" in args.which:
         bench_clocks(args.incidents)
+    if "casefile" in args.which:
+        from bench import casefile
+
+        casefile.run()
+    if "exports" in args.which:
+        from bench import exports
+
+        exports.run(args.incidents)
 
 
 if __name__ == "__main__":

@@ -86,10 +86,23 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
             sev if sev is not None else CAUTIOUS_SEVERITY,
         )
 
+    def done_at_or_above(kind) -> bool:
+        """Met at this severity or a more severe one: it is not owed again. Raising the severity
+        above what was notified owes a new notification."""
+        return (
+            clocks.clocks_of(incident)
+            .filter(kind=kind, met_at__isnull=False, severity__lte=sev)
+            .exists()
+        )
+
     # Notification chain and leadership notice start when a severity is set.
     if sev is not None and status not in (Status.CLOSED,):
         system_owner = _system_owner(incident)
-        if sev <= 2:
+        if sev > 2:
+            clocks.clock_cancel(
+                target=incident, kind=ClockKind.NOTIFY, reason="P3: log and review", actor=actor
+            )
+        elif not done_at_or_above(ClockKind.NOTIFY):
             start(
                 ClockKind.NOTIFY,
                 now,
@@ -97,22 +110,27 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
                 clock_owner=system_owner or owner,
                 role="" if (system_owner or owner) else "risk_officer",
             )
-        else:
-            clocks.clock_cancel(
-                target=incident, kind=ClockKind.NOTIFY, reason="P3: log and review", actor=actor
-            )
-        if sev <= 1:
-            start(ClockKind.LEADERSHIP, now, sev, clock_owner=None, role="risk_officer")
-        else:
+        if sev > 1:
             clocks.clock_cancel(
                 target=incident, kind=ClockKind.LEADERSHIP, reason="below P1", actor=actor
             )
+        elif not done_at_or_above(ClockKind.LEADERSHIP):
+            start(ClockKind.LEADERSHIP, now, sev, clock_owner=None, role="risk_officer")
 
     # Investigation.
     if status in PAST_INVESTIGATION:
         clocks.clock_met(target=incident, kind=ClockKind.INVESTIGATION, at=now, actor=actor)
     elif incident.triaged_at and sev is not None and sev <= 2:
-        start(ClockKind.INVESTIGATION, now if severity_changed else incident.triaged_at, sev)
+        reopened = (
+            clocks.clocks_of(incident)
+            .filter(kind=ClockKind.INVESTIGATION, met_at__isnull=False)
+            .exists()
+        )
+        start(
+            ClockKind.INVESTIGATION,
+            now if severity_changed or reopened else incident.triaged_at,
+            sev,
+        )
     elif sev is not None and sev > 2:
         clocks.clock_cancel(
             target=incident,
@@ -155,11 +173,11 @@ def notification_made(incident, *, actor, at, leadership: bool) -> None:
 
 def assign_owner(incident, *, actor, lead) -> None:
     """The new lead takes over the running clocks that the lead (or GRC, for want of one) owned."""
-    from aims.clocks.choices import ACTIVE_STATES
+    from aims.clocks.choices import ACTIVE
     from aims.core.services import model_save
 
     for clock in clocks.clocks_of(incident).filter(
-        state__in=ACTIVE_STATES,
+        ACTIVE,
         kind__in=[ClockKind.TRIAGE, ClockKind.INVESTIGATION, ClockKind.POST_INCIDENT_REVIEW],
     ):
         clock.owner, clock.owner_role = lead, ""

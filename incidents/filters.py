@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from aims.clocks.selectors import overdue_exists
 from aims.core.filters import ChoiceOrderingFilter, LenientMultipleChoiceFilter
 from inventory.models import AISystem
 
@@ -26,6 +27,7 @@ class IncidentFilter(django_filters.FilterSet):
     )
     system = django_filters.ModelChoiceFilter(
         queryset=AISystem.objects.order_by("reference"),
+        field_name="affected_systems__system",
         method="filter_system",
         label=_("AI system"),
     )
@@ -38,6 +40,7 @@ class IncidentFilter(django_filters.FilterSet):
     detected_before = django_filters.IsoDateTimeFilter(
         field_name="detected_at", lookup_expr="lte", label=_("Detected until")
     )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("Lead (user id)"))
     ordering = ChoiceOrderingFilter(
         fields=(
@@ -66,6 +69,7 @@ class IncidentFilter(django_filters.FilterSet):
             "detected_after",
             "detected_before",
             "lead",
+            "overdue",
         ]
 
     def filter_q(self, queryset, name, value):
@@ -77,6 +81,12 @@ class IncidentFilter(django_filters.FilterSet):
         if value == "done":
             return queryset.exclude(status__in=list(OPEN_STATUSES))
         return queryset
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = overdue_exists(Incident)
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_type(self, queryset, name, value):
         return queryset.filter(types__contains=[value]) if value else queryset

@@ -34,6 +34,22 @@ class SeverityFacts:
     reputational_risk: bool = False
 
 
+def facts_of(incident) -> SeverityFacts:
+    """The facts of an incident record that the severity criteria read (attributes only, no
+    queries). A confirmed count, when there is one, wins over the estimate — even when it is 0."""
+    confirmed = incident.individuals_affected_confirmed
+    return SeverityFacts(
+        harm_flags=frozenset(incident.harm_flags),
+        types=frozenset(incident.types),
+        financial_impact=incident.financial_impact_estimate,
+        individuals_affected=confirmed
+        if confirmed is not None
+        else incident.individuals_affected_estimate,
+        scope=incident.scope,
+        reputational_risk=incident.reputational_risk,
+    )
+
+
 @dataclass
 class SeveritySuggestion:
     severity: int

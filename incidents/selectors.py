@@ -4,10 +4,11 @@ and report starts, so the access rule lives in one place."""
 from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from aims.accounts.choices import Role
+from aims.clocks.selectors import overdue_exists
 from inventory.selectors import recent_deployments
 
 from . import rules
@@ -26,7 +27,7 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
         return qs
     participates = Exists(Participant.objects.filter(incident=OuterRef("pk"), user=user))
     if reads_whole_register(user):
-        return qs.filter(Q(restricted=False) | Q(lead=user) | participates)
+        return qs.filter(Q(restricted=False) | Q(lead=user) | Q(reported_by=user) | participates)
     mine = Q(reported_by=user) | Q(lead=user) | participates
     if user.has_role(Role.ENGINEER):
         owns = Exists(
@@ -45,6 +46,7 @@ def register(user) -> QuerySet[Incident]:
     """The register's rows with what the list shows, in a bounded number of queries."""
     return (
         incidents_visible_to(user)
+        .annotate(is_overdue=overdue_exists(Incident))
         .select_related("lead", "reported_by")
         .prefetch_related(
             Prefetch("affected_systems", queryset=AffectedSystem.objects.select_related("system"))
@@ -159,4 +161,14 @@ def register_headline(user) -> dict:
         near_misses_90d=Count(
             "id", filter=Q(kind="near_miss", detected_at__gte=timezone.now() - timedelta(days=90))
         ),
+    )
+
+
+def my_open_incidents(user, *, limit: int = 20) -> list[Incident]:
+    """Open incidents the user leads or reported, most severe (and unassessed) first."""
+    return list(
+        incidents_visible_to(user)
+        .filter(Q(lead=user) | Q(reported_by=user), status__in=list(OPEN_STATUSES))
+        .select_related("lead")
+        .order_by(F("severity").asc(nulls_first=True), "-detected_at", "-id")[:limit]
     )

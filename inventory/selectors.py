@@ -67,7 +67,7 @@ def recent_deployments(
 ) -> QuerySet[Deployment]:
     """Changes to a system in a window — "did anything change recently?" at triage."""
     return (
-        Deployment.objects.select_related("model_version", "deployed_by")
+        Deployment.objects.select_related("system", "model_version", "deployed_by")
         .filter(system=system, deployed_at__gte=since, deployed_at__lte=until)
         .order_by("-deployed_at", "-id")
     )

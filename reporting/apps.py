@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = "Reports and evidence bundles"
+
+    def ready(self):
+        # Builders register themselves on import; a Celery worker never loads the URLconf.
+        from . import casefile, exports, review, samples  # noqa: F401

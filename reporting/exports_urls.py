@@ -1,3 +1,9 @@
-"""HTML routes of the exports reports."""
+"""HTML routes of the register exports, mounted at ``/reports/exports/``."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import exports
+
+urlpatterns = [
+    path("new/", exports.export_new, name="export-new"),
+]

@@ -1,10 +1,9 @@
 """Who may generate and read which reports (DESIGN section 6: auditors create samples and exports)."""
 
 from aims.accounts.choices import MANAGERS, Role
+from incidents.permissions import can_export_register
 
 from .choices import ReportKind
-
-REGISTER_READERS = (*MANAGERS, Role.AUDITOR, Role.DPO, Role.LEGAL, Role.CISO, Role.EXECUTIVE)
 
 
 def can_request(user, kind: str) -> bool:
@@ -15,7 +14,7 @@ def can_request(user, kind: str) -> bool:
             bool(user.role_names) or user.is_superuser
         )  # plus incident visibility, checked by the caller
     if kind in (ReportKind.REGISTER_CSV, ReportKind.REGISTER_XLSX, ReportKind.REGISTER_PDF):
-        return user.has_role(*REGISTER_READERS)
+        return can_export_register(user)
     if kind == ReportKind.AUDIT_SAMPLE:
         return user.has_role(Role.AUDITOR, *MANAGERS)
     if kind == ReportKind.REVIEW_PACK:

@@ -1,3 +1,10 @@
-"""HTML routes of the review reports."""
+"""HTML routes of the management review: the dashboard and the request for its PDF pack."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import review
+
+urlpatterns = [
+    path("dashboard/", review.dashboard, name="dashboard"),
+    path("new/", review.review_new, name="review-new"),
+]

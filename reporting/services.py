@@ -7,8 +7,10 @@ single case file), records progress, stores the file outside the web root and re
 so a copy can later be checked against what the system produced.
 """
 
+import contextlib
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -123,7 +125,12 @@ def report_execute(run_id: int) -> ReportRun:
             message=f"Generation failed: {exc.__class__.__name__}",
             finished_at=timezone.now(),
         )
-    return _store(run, built)
+    try:
+        return _store(run, built)
+    finally:
+        if built.path:  # the builder's temporary file: stored now, or the store failed
+            with contextlib.suppress(OSError):
+                os.unlink(built.path)
 
 
 @audited_write

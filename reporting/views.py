@@ -6,13 +6,17 @@ from django.shortcuts import get_object_or_404, render
 
 from aims.core.exceptions import ApplicationError
 
-from . import selectors, services
+from . import exports, selectors, services
 
 
 @login_required
 def reports_home(request):
     runs = selectors.runs_visible_to(request.user)[:50]
-    return render(request, "reporting/reports.html", {"runs": runs})
+    return render(
+        request,
+        "reporting/reports.html",
+        {"runs": runs, "export_formats": exports.formats_for(request.user)},
+    )
 
 
 @login_required

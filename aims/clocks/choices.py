@@ -10,6 +10,9 @@ class ClockState(models.TextChoices):
 
 
 ACTIVE_STATES = (ClockState.RUNNING, ClockState.BREACHED)
+# A clock is active while it runs or is overdue and its goal is not reached; a clock met late
+# stays "breached" (for the record) but is finished: it carries ``met_at``.
+ACTIVE = models.Q(state__in=ACTIVE_STATES, met_at__isnull=True)
 
 
 class DurationUnit(models.TextChoices):

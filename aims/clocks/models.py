@@ -176,7 +176,7 @@ class Clock(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["target_type", "target_id", "kind"],
-                condition=Q(state__in=["running", "breached"]),
+                condition=Q(state__in=["running", "breached"], met_at__isnull=True),
                 name="one_active_clock_per_kind",
             ),
         ]

@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .choices import ACTIVE_STATES, ClockState
+from .choices import ACTIVE, ClockState
 from .models import Clock
 
 
@@ -18,7 +18,7 @@ def clocks_owned_by(user) -> QuerySet[Clock]:
         return Clock.objects.none()
     roles = list(user.role_names)
     return (
-        Clock.objects.filter(state__in=ACTIVE_STATES)
+        Clock.objects.filter(ACTIVE)
         .filter(Q(owner=user) | Q(owner__isnull=True, owner_role__in=roles))
         .select_related("owner", "target_type")
         .order_by("due_at", "id")
@@ -40,9 +40,9 @@ def overdue_exists(model, *, now: datetime | None = None):
     now = now or timezone.now()
     return Exists(
         Clock.objects.filter(
+            ACTIVE,
             target_type=ContentType.objects.get_for_model(model),
             target_id=OuterRef("pk"),
-            state__in=ACTIVE_STATES,
             due_at__lt=now,
         )
     )

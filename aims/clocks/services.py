@@ -20,7 +20,7 @@ from django.utils import timezone
 from aims.core.services import audited_write, model_save
 
 from . import rules
-from .choices import ACTIVE_STATES, CLOCK_OWNER, ClockState
+from .choices import ACTIVE, CLOCK_OWNER, ClockState
 from .models import BusinessCalendar, Clock, ClockPolicy
 from .registry import target_for
 
@@ -56,7 +56,7 @@ def _target_keys(target) -> dict:
 
 
 def active_clock(target, kind: str) -> Clock | None:
-    return Clock.objects.filter(**_target_keys(target), kind=kind, state__in=ACTIVE_STATES).first()
+    return Clock.objects.filter(ACTIVE, **_target_keys(target), kind=kind).first()
 
 
 def _schedule(clock: Clock, steps) -> None:

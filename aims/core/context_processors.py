@@ -14,6 +14,14 @@ NAVIGATION = [
     (_("Register"), "incidents:register", tuple(Role)),
     (_("New incident"), "incidents:incident-create", FILING_ROLES),
     (_("Systems"), "inventory:system-list", None),
+    (_("Reports"), "reporting:reports", tuple(Role)),
+    (
+        _("Dashboard"),
+        "reporting:dashboard",
+        (*MANAGERS, Role.AUDITOR, Role.EXECUTIVE, Role.CISO, Role.DPO, Role.LEGAL),
+    ),
+    (_("Protected reports"), "protected:list", (Role.ETHICS, Role.GRC)),
+    (_("Report a concern"), "report:report", None),
 ]
 
 

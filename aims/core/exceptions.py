@@ -1,7 +1,7 @@
 """Application errors with stable codes.
 
 Services raise these; one DRF exception handler (``aims.core.api.exceptions``) and one HTML
-helper (``aims.core.views.application_error_response``) turn them into the right HTTP status
+helper (``aims.core.views.report_application_error``) turn them into the right HTTP status
 and a message a person can act on.
 """
 

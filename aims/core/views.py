@@ -5,34 +5,28 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import F, Q
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from aims.clocks.selectors import clocks_owned_by, describe
 from aims.core.exceptions import ApplicationError
-from incidents.choices import OPEN_STATUSES
-from incidents.selectors import incidents_visible_to, register_headline
+from incidents.selectors import my_open_incidents, register_headline
 from inventory.selectors import inventory_headline, systems_owned_by
 
 
 @login_required
 def home(request):
     user = request.user
-    my_incidents = (
-        incidents_visible_to(user)
-        .filter(Q(lead=user) | Q(reported_by=user), status__in=list(OPEN_STATUSES))
-        .select_related("lead")
-        .order_by(F("severity").asc(nulls_first=True), "-detected_at", "-id")[:20]
-    )
     return render(
         request,
         "core/home.html",
         {
             "headline": inventory_headline(),
             "register": register_headline(user),
-            "my_incidents": my_incidents,
+            "my_incidents": my_open_incidents(user),
+            "my_clocks": [describe(c) for c in clocks_owned_by(user)[:10]],
             "near_miss_since": (timezone.localdate() - timedelta(days=90)).isoformat(),
             "my_systems": systems_owned_by(user)[:20],
         },

@@ -123,8 +123,8 @@ def evidence_add(
         ),
         actor=actor,
     )
+    incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
     if incident.evidence_preserved_at is None:
-        incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
         incident.evidence_preserved_at = evidence.captured_at
         model_save(incident, actor=actor)
     events.evidence_added_event(incident=incident, actor=actor, evidence=evidence)

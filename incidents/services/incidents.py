@@ -18,7 +18,7 @@ from aims.core.services import audited_write, model_save
 from inventory.models import AISystem
 from inventory.selectors import deployment_in_production_at
 
-from .. import clocks, events, permissions, workflow
+from .. import clocks, events, permissions, rules, workflow
 from ..choices import ParticipantPart, Severity, Status
 from ..models import AffectedSystem, IdempotencyRecord, Incident, Participant
 
@@ -227,19 +227,7 @@ def _set_severity(
         raise PermissionRefused(
             _("Lowering the severity needs GRC staff or the AI risk officer; anyone may raise it.")
         )
-    from ..rules import SeverityFacts, suggest_severity
-
-    suggestion = suggest_severity(
-        SeverityFacts(
-            harm_flags=frozenset(incident.harm_flags),
-            types=frozenset(incident.types),
-            financial_impact=incident.financial_impact_estimate,
-            individuals_affected=incident.individuals_affected_confirmed
-            or incident.individuals_affected_estimate,
-            scope=incident.scope,
-            reputational_risk=incident.reputational_risk,
-        )
-    )
+    suggestion = rules.suggest_severity(rules.facts_of(incident))
     incident.severity = new
     incident._change_reason = reason
     model_save(incident, actor=actor)

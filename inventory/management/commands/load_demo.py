@@ -10,6 +10,7 @@ from django.utils import timezone
 from aims.accounts.choices import Role
 from aims.accounts.models import User
 from aims.accounts.services import user_upsert_with_role
+from incidents.models import Incident
 from inventory import services
 from inventory.models import AISystem
 
@@ -236,8 +237,107 @@ class Command(BaseCommand):
                 )
             created += 1
 
+        incidents = self._demo_incidents(users) if not Incident.objects.exists() else 0
         self.stdout.write(
-            f"Demo data ready ({created} AI systems added). Sign in at http://127.0.0.1:8000/ with:"
+            f"Demo data ready ({created} AI systems and {incidents} incidents added). "
+            "Sign in at http://127.0.0.1:8000/ with:"
         )
         for username, role, *_ in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {role:<13} password: {DEMO_PASSWORD}")
+
+    def _demo_incidents(self, users) -> int:
+        """A few incidents at different stages, filed and moved through the real services."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from incidents import services as incidents
+
+        grace, rick = users["grace"], users["rick"]
+        systems = {s.name: s for s in AISystem.objects.all()}
+        now = timezone.now()
+
+        credit = incidents.incident_create(
+            actor=users["eli"],
+            systems=[systems["Retail credit-risk scoring"]],
+            severity=1,
+            severity_reason="Systematically wrong outputs for a defined group (applicants with thin credit files).",
+            data={
+                "title": "Approval rate for thin-file applicants fell by half after retraining",
+                "description": "Monitoring shows the approval rate for applicants with under two years of credit "
+                "history dropping from 41% to 19% since the pd-3.2.0 retrain.",
+                "types": ["bias", "drift"],
+                "failure_nature": "wrong_classification",
+                "scope": "subset",
+                "affected_inputs": "Applicants with less than two years of credit history",
+                "detection_source": "downstream_metric",
+                "detected_at": now - timedelta(hours=30),
+                "failure_began_at": now - timedelta(days=19),
+                "individuals_affected_estimate": 640,
+                "outputs_affected_estimate": 1900,
+                "jurisdictions": ["EU", "US-CO"],
+            },
+        )
+        incidents.incident_assign_lead(actor=grace, incident=credit, lead=rick)
+        incidents.incident_transition(actor=rick, incident=credit, to="triaged")
+        incidents.evidence_add(
+            actor=users["eli"],
+            incident=credit,
+            kind="sample_io",
+            uploaded_file=SimpleUploadedFile(
+                "declined-thin-file-sample.jsonl",
+                b'{"applicant": "hash:91ac", "score": 0.71, "decision": "decline"}\n',
+            ),
+            description="200 declined applications from the affected segment, pseudonymised.",
+        )
+        incidents.containment_decide(
+            actor=rick,
+            incident=credit,
+            option="reroute",
+            rationale="Route thin-file applications to pd-3.1.0 while the retrain is investigated.",
+        )
+        incidents.incident_transition(actor=rick, incident=credit, to="contained")
+        incidents.notification_record(
+            actor=rick,
+            incident=credit,
+            recipients="AI system owner, CISO, DPO",
+            channel="bridge call",
+            summary="Containment agreed.",
+        )
+
+        chatbot = incidents.incident_create(
+            actor=users["maya"],
+            systems=[systems["Customer-service chatbot"]],
+            data={
+                "title": "Chatbot quotes a refund policy that does not exist",
+                "description": "Two customers were told they could return opened software within 60 days.",
+                "types": ["misinformation"],
+                "failure_nature": "wrong_generation",
+                "scope": "subset",
+                "detection_source": "user_report",
+                "detected_at": now - timedelta(hours=1),
+            },
+        )
+        incidents.note_add(
+            actor=users["maya"],
+            incident=chatbot,
+            body="Both conversations followed the vendor model update six days ago.",
+        )
+
+        defect = incidents.incident_create(
+            actor=users["maya"],
+            systems=[systems["Assembly-line visual defect detector"]],
+            severity=3,
+            severity_reason="Caught by the line inspector before any panel shipped.",
+            data={
+                "kind": "near_miss",
+                "title": "Glare from new lighting hid scratches on two panels",
+                "description": "The inspector caught both panels; the detector's confidence dropped under new LEDs.",
+                "types": ["performance"],
+                "scope": "subset",
+                "detection_source": "employee",
+                "detected_at": now - timedelta(days=12),
+                "failure_began_at": now - timedelta(days=13),
+                "outputs_affected_estimate": 2,
+            },
+        )
+        incidents.incident_assign_lead(actor=grace, incident=defect, lead=users["maya"])
+        return 3
