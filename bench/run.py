@@ -81,8 +81,12 @@ def bench_clocks(incidents: int) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="*", default=["clocks", "casefile", "exports"],
-                        help="clocks, casefile, exports (default: all)")
+    parser.add_argument(
+        "which",
+        nargs="*",
+        default=["clocks", "casefile", "exports"],
+        help="clocks, casefile, exports (default: all)",
+    )
     parser.add_argument("--incidents", type=int, default=100_000)
     args = parser.parse_args()
     setup_django()
