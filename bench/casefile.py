@@ -7,9 +7,7 @@ in the benchmark database and reused by the next run. Evidence files go to a tem
 directory, never to the development media folder.
 """
 
-import contextlib
 import statistics
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -114,71 +112,51 @@ def incident_with_entries(size: int, *, grc, engineer, system):
     return incident
 
 
-@contextlib.contextmanager
-def _scratch_media():
-    """Evidence files of the benchmark go to a temporary MEDIA_ROOT. The storages read the
-    setting once, lazily, so they are reset on the way in and out."""
-    from django.test.utils import override_settings
-    from django.utils.functional import empty
-
-    from incidents.models import evidence_storage
-
-    with tempfile.TemporaryDirectory(prefix="bench-casefile-") as media:
-        evidence_storage._wrapped = empty
-        try:
-            with override_settings(MEDIA_ROOT=Path(media)):
-                yield
-        finally:
-            evidence_storage._wrapped = empty
-
-
 def run(sizes=(50, 200, 1000)) -> list[dict]:
     """Print and return the render time of a case file per number of timeline entries."""
     from reporting.casefile import RenderTiming, render_case_file
 
     results = []
-    with _scratch_media():
-        grc, engineer = _actors()
-        system = _system(grc, engineer)
-        incidents = {}
-        for size in sizes:
-            started = time.perf_counter()
-            incidents[size] = incident_with_entries(size, grc=grc, engineer=engineer, system=system)
-            print(
-                f"case file {size:>5} entries: data ready in {time.perf_counter() - started:.1f} s"
-            )
+    # Evidence files go to the benchmark's MEDIA_ROOT (bench/run.py sets it).
+    grc, engineer = _actors()
+    system = _system(grc, engineer)
+    incidents = {}
+    for size in sizes:
+        started = time.perf_counter()
+        incidents[size] = incident_with_entries(size, grc=grc, engineer=engineer, system=system)
+        print(f"case file {size:>5} entries: data ready in {time.perf_counter() - started:.1f} s")
 
-        warm = RenderTiming()
-        render_case_file(incident=incidents[sizes[0]], actor=grc, timing=warm)
-        print(f"first render in this process (WeasyPrint start-up included): {warm.total_s:.2f} s")
+    warm = RenderTiming()
+    render_case_file(incident=incidents[sizes[0]], actor=grc, timing=warm)
+    print(f"first render in this process (WeasyPrint start-up included): {warm.total_s:.2f} s")
 
-        for size in sizes:
-            timings, cpu, pdf = [], [], b""
-            for _ in range(REPEATS):
-                timing = RenderTiming()
-                started = time.process_time()
-                pdf = render_case_file(incident=incidents[size], actor=grc, timing=timing)
-                cpu.append(time.process_time() - started)
-                timings.append(timing)
-            row = {
-                "entries": size,
-                "evidence": EVIDENCE_ITEMS,
-                "pages": timings[-1].pages,
-                "kib": len(pdf) // 1024,
-                "context_s": statistics.median(t.context_s for t in timings),
-                "template_s": statistics.median(t.template_s for t in timings),
-                "weasyprint_s": statistics.median(t.weasyprint_s for t in timings),
-                "total_s": statistics.median(t.total_s for t in timings),
-                "cpu_s": statistics.median(cpu),
-            }
-            results.append(row)
-            print(
-                f"case file {size:>5} entries, {EVIDENCE_ITEMS} evidence: {row['pages']:>3} pages, "
-                f"{row['kib']:>5} KiB — context {row['context_s'] * 1000:.0f} ms, "
-                f"template {row['template_s'] * 1000:.0f} ms, "
-                f"WeasyPrint {row['weasyprint_s']:.2f} s, total {row['total_s']:.2f} s, "
-                f"CPU {row['cpu_s']:.2f} s (median of {REPEATS}; wall time grows on a busy machine)"
-            )
+    for size in sizes:
+        timings, cpu, pdf = [], [], b""
+        for _ in range(REPEATS):
+            timing = RenderTiming()
+            started = time.process_time()
+            pdf = render_case_file(incident=incidents[size], actor=grc, timing=timing)
+            cpu.append(time.process_time() - started)
+            timings.append(timing)
+        row = {
+            "entries": size,
+            "evidence": EVIDENCE_ITEMS,
+            "pages": timings[-1].pages,
+            "kib": len(pdf) // 1024,
+            "context_s": statistics.median(t.context_s for t in timings),
+            "template_s": statistics.median(t.template_s for t in timings),
+            "weasyprint_s": statistics.median(t.weasyprint_s for t in timings),
+            "total_s": statistics.median(t.total_s for t in timings),
+            "cpu_s": statistics.median(cpu),
+        }
+        results.append(row)
+        print(
+            f"case file {size:>5} entries, {EVIDENCE_ITEMS} evidence: {row['pages']:>3} pages, "
+            f"{row['kib']:>5} KiB — context {row['context_s'] * 1000:.0f} ms, "
+            f"template {row['template_s'] * 1000:.0f} ms, "
+            f"WeasyPrint {row['weasyprint_s']:.2f} s, total {row['total_s']:.2f} s, "
+            f"CPU {row['cpu_s']:.2f} s (median of {REPEATS}; wall time grows on a busy machine)"
+        )
     return results
 
 

@@ -17,6 +17,7 @@ def setup_django():
     os.environ["DATABASE_URL"] = BENCH_DB
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aims.settings.local")
     os.environ["EMAIL_URL"] = "dummymail://"
+    os.environ.setdefault("MEDIA_ROOT", str(ROOT / ".run" / "bench-media"))
     db_name = BENCH_DB.rsplit("/", 1)[-1]
     subprocess.run(
         ["createdb", "-h", "127.0.0.1", "-U", "aims", db_name], capture_output=True, check=False

@@ -16,7 +16,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from aims.audit.history import audit_history
@@ -330,14 +329,10 @@ class Participant(TimeStampedModel):
         return f"{self.user} — {self.get_part_display()}"
 
 
-class _EvidenceStorage(LazyObject):
-    """Evidence lives under MEDIA_ROOT/evidence, outside the web root; settings read lazily."""
-
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.MEDIA_ROOT / "evidence", base_url=None)
-
-
-evidence_storage = _EvidenceStorage()
+def evidence_storage() -> FileSystemStorage:
+    """Evidence lives under MEDIA_ROOT/evidence, outside the web root. A callable, so settings are
+    read at run time and migrations do not depend on where the project is checked out."""
+    return FileSystemStorage(location=settings.MEDIA_ROOT / "evidence", base_url=None)
 
 
 def evidence_path(instance, filename):

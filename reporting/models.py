@@ -8,7 +8,6 @@ against the hash the system recorded, and long-running work can show its progres
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from aims.audit.history import audit_history
@@ -16,12 +15,9 @@ from aims.audit.history import audit_history
 from .choices import ReportKind, RunStatus
 
 
-class _ReportStorage(LazyObject):
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.MEDIA_ROOT / "reports", base_url=None)
-
-
-report_storage = _ReportStorage()
+def report_storage() -> FileSystemStorage:
+    """Generated documents live under MEDIA_ROOT/reports, outside the web root (read at run time)."""
+    return FileSystemStorage(location=settings.MEDIA_ROOT / "reports", base_url=None)
 
 
 class ReportRun(models.Model):

@@ -7,7 +7,6 @@ import django.core.files.storage
 import django.core.validators
 import django.db.models.deletion
 import incidents.models
-import pathlib
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -150,10 +149,7 @@ class Migration(migrations.Migration):
                     models.FileField(
                         editable=False,
                         max_length=400,
-                        storage=django.core.files.storage.FileSystemStorage(
-                            base_url=None,
-                            location=pathlib.PurePosixPath("/work/main/media/evidence"),
-                        ),
+                        storage=incidents.models.evidence_storage,
                         upload_to=incidents.models.evidence_path,
                     ),
                 ),
