@@ -136,3 +136,14 @@ def pytest_collection_modifyitems(items):
                 pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}),
                 append=False,
             )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _browser_expect_timeout():
+    """Browser assertions wait up to 15 s: on a loaded 2-core CI machine a page can take longer
+    than Playwright's 5 s default while the other test worker renders PDFs."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover - playwright is a test dependency
+        return
+    expect.set_options(timeout=15_000)
