@@ -115,7 +115,11 @@ def _seed_data_after_flush(request):
 
     from django.apps import apps
     from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
 
+    # A flush re-creates content types under new ids; the process-wide cache must not keep the
+    # old ones (clocks and history point at content types).
+    ContentType.objects.clear_cache()
     if Group.objects.exists():
         return
     for module, function in SEED_MIGRATIONS:
