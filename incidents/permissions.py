@@ -69,3 +69,15 @@ def can_export_register(user) -> bool:
         and user.is_authenticated
         and user.has_role(*MANAGERS, Role.AUDITOR, Role.DPO, Role.LEGAL, Role.CISO, Role.EXECUTIVE)
     )
+
+
+def can_post_alerts(user) -> bool:
+    """Monitoring tools post with an engineer service account's token; GRC staff and the AI
+    risk officer may post too (e.g. to replay a delivery). Everyone else is refused."""
+    return bool(user and user.is_authenticated and user.has_role(Role.ENGINEER, *MANAGERS))
+
+
+def can_convert_protected_report(user) -> bool:
+    """GRC only: the ethics function handles a protected report but does not open incidents
+    from it (others see the content only once GRC turns it into an incident)."""
+    return bool(user and user.is_authenticated and user.has_role(Role.GRC))

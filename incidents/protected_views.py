@@ -205,7 +205,7 @@ def report_list(request):
 
 def _detail(request, report, *, status=200, **forms):
     user = request.user
-    can_convert = services.can_convert_protected_report(user) and report.incident_id is None
+    can_convert = permissions.can_convert_protected_report(user) and report.incident_id is None
     context = {
         "report": report,
         "replies": list(report.messages.select_related("author").order_by("at", "id")),
@@ -296,7 +296,7 @@ def report_set_status(request, pk):
 @require_POST
 def report_convert(request, pk):
     report = _handled_report(request, pk)
-    if report is None or not services.can_convert_protected_report(request.user):
+    if report is None or not permissions.can_convert_protected_report(request.user):
         return _refused(
             request,
             _(

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from aims.core.exceptions import ValidationFailed
 
+from .. import permissions
 from ..services import alerts as alert_services
 from .serializers import ErrorSerializer
 
@@ -28,7 +29,7 @@ class CanPostAlerts(drf_permissions.BasePermission):
     )
 
     def has_permission(self, request, view):
-        return alert_services.can_post_alerts(request.user)
+        return permissions.can_post_alerts(request.user)
 
 
 AlertIntakeSummarySerializer = inline_serializer(

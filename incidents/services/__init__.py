@@ -5,7 +5,7 @@ Split by subject: ``incidents`` (filing, editing, lifecycle, severity, people, n
 ``protected_channel`` (the public reporting channel).
 """
 
-from .alerts import alertmanager_receive, can_post_alerts, generic_alert_receive
+from .alerts import alertmanager_receive, generic_alert_receive
 from .evidence import (
     containment_decide,
     evidence_add,
@@ -26,7 +26,6 @@ from .incidents import (
     participant_add,
 )
 from .protected_channel import (
-    can_convert_protected_report,
     protected_report_add_information,
     protected_report_convert,
     protected_report_lookup,
@@ -37,7 +36,6 @@ from .protected_channel import (
 
 __all__ = [
     "alertmanager_receive",
-    "can_post_alerts",
     "generic_alert_receive",
     "containment_decide",
     "evidence_add",
@@ -53,7 +51,6 @@ __all__ = [
     "note_add",
     "notification_record",
     "participant_add",
-    "can_convert_protected_report",
     "protected_report_add_information",
     "protected_report_convert",
     "protected_report_lookup",

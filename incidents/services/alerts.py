@@ -25,17 +25,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from aims.accounts.choices import Role
 from aims.core.exceptions import PermissionRefused, ValidationFailed
 from aims.core.services import audited_write, model_save
 from inventory.models import AISystem
 
-from .. import events
+from .. import events, permissions
 from ..choices import OPEN_STATUSES, AlertSource, AlertState, DetectionSource, Severity
 from ..models import AlertLink, Incident
 from .incidents import incident_create
 
-ALERT_POSTER_ROLES = (Role.ENGINEER, Role.GRC, Role.RISK_OFFICER)
 MAX_ALERTS = 500
 MAX_FINGERPRINT = 200
 MAX_SOURCE = 50
@@ -70,14 +68,8 @@ GENERIC_FIELDS = frozenset(
 )
 
 
-def can_post_alerts(user) -> bool:
-    """Monitoring tools post with an engineer service account's token; GRC staff and the AI
-    risk officer may post too (e.g. to replay a delivery). Everyone else is refused."""
-    return bool(user and user.is_authenticated and user.has_role(*ALERT_POSTER_ROLES))
-
-
 def _require_poster(actor) -> None:
-    if not can_post_alerts(actor):
+    if not permissions.can_post_alerts(actor):
         raise PermissionRefused(
             _(
                 "Only engineers (monitoring service accounts), GRC staff and the AI risk officer "

@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aims.accounts.choices import Role
 from aims.core.exceptions import Conflict, NotFound, PermissionRefused, ValidationFailed
 from aims.core.services import audited_write, model_save
 from inventory.models import AISystem
@@ -114,11 +113,6 @@ def _clean_text(value, name: str, *, max_length: int, required: bool = False) ->
             fields={name: [_("At most %d characters.") % max_length]},
         )
     return value
-
-
-def can_convert_protected_report(user) -> bool:
-    """GRC only: the ethics function handles the report but does not open incidents from it."""
-    return bool(user and user.is_authenticated and user.has_role(Role.GRC))
 
 
 def _require_handler(actor) -> None:
@@ -331,7 +325,7 @@ def protected_report_convert(
     reporter's contact details never go across. ``restricted`` keeps the incident to its
     participants and GRC (for concerns about staff).
     """
-    if not can_convert_protected_report(actor):
+    if not permissions.can_convert_protected_report(actor):
         raise PermissionRefused(
             _(
                 "Only GRC staff turn a protected report into an incident; the ethics function "
