@@ -4,19 +4,11 @@ import os
 
 import pytest
 
+from aims.accounts.choices import Role
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live_server
 
-ROLES = [
-    "grc",
-    "risk_officer",
-    "dpo",
-    "legal",
-    "ciso",
-    "executive",
-    "auditor",
-    "engineer",
-    "ethics",
-]
+ROLES = Role.values
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from aims.clocks.selectors import describe as describe_clock
 from aims.clocks.services import clocks_of
 from aims.core.concurrency import version_of
 from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
+from aims.core.listing import sort_columns
 
 from . import permissions, rules, selectors, services, workflow
 from .choices import ApprovalSubject, HarmFlag, IncidentType, Status
@@ -125,18 +126,7 @@ def _facts_suggestion(incident) -> rules.SeveritySuggestion:
 
 
 def _sort_columns(current: str) -> dict:
-    """Per sortable column: the ordering its header link asks for and its aria-sort state."""
-    active = current or DEFAULT_ORDERING
-    columns = {}
-    for key, label in SORTABLE.items():
-        if active == key:
-            state, next_ordering = "ascending", f"-{key}"
-        elif active == f"-{key}":
-            state, next_ordering = "descending", key
-        else:
-            state, next_ordering = "none", key
-        columns[key] = {"label": label, "next": next_ordering, "aria_sort": state}
-    return columns
+    return sort_columns(SORTABLE, current, DEFAULT_ORDERING)
 
 
 def _filter_controls(filterset, params) -> list[dict]:

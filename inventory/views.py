@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from aims.core.concurrency import version_of
 from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
+from aims.core.listing import sort_columns
 from aims.core.views import report_application_error
 
 from . import permissions, selectors, services
@@ -136,18 +137,7 @@ def _with_short_labels(systems) -> list:
 
 
 def _sort_columns(current: str) -> dict:
-    """Per sortable column: the ordering its header link asks for and its aria-sort state."""
-    active = current or "reference"
-    columns = {}
-    for key, label in SORTABLE.items():
-        if active == key:
-            state, next_ordering = "ascending", f"-{key}"
-        elif active == f"-{key}":
-            state, next_ordering = "descending", key
-        else:
-            state, next_ordering = "none", key
-        columns[key] = {"label": label, "next": next_ordering, "aria_sort": state}
-    return columns
+    return sort_columns(SORTABLE, current, "reference")
 
 
 def _filter_controls(filterset, owners) -> list[dict]:

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from aims.accounts.choices import Role
 from aims.accounts.services import user_token
 from incidents import services
 from incidents.choices import AlertState, DetectionSource, Severity, Status, TimelineKind
@@ -21,17 +22,7 @@ from inventory import services as inventory_services
 
 ALERTMANAGER_URL = "/api/v1/alerts/alertmanager/"
 GENERIC_URL = "/api/v1/alerts/generic/"
-ROLES = [
-    "grc",
-    "risk_officer",
-    "dpo",
-    "legal",
-    "ciso",
-    "executive",
-    "auditor",
-    "engineer",
-    "ethics",
-]
+ROLES = Role.values
 MAY_POST = {"grc", "risk_officer", "engineer"}
 
 

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from django.test import Client
 
+from aims.accounts.choices import Role
 from aims.core.exceptions import Conflict, PermissionRefused, ValidationFailed
 from incidents import services
 from incidents.choices import DetectionSource, ProtectedReportStatus, TimelineKind
@@ -24,17 +25,7 @@ REPORT_URL = "/report/"
 STATUS_URL = "/report/status/"
 LIST_URL = "/protected-reports/"
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b")
-ROLES = [
-    "grc",
-    "risk_officer",
-    "dpo",
-    "legal",
-    "ciso",
-    "executive",
-    "auditor",
-    "engineer",
-    "ethics",
-]
+ROLES = Role.values
 HANDLERS = {"grc", "ethics"}
 
 REPORT = {
