@@ -92,9 +92,11 @@ def generate_open_incidents(count: int, *, seed: int = 7) -> int:
 def make_due(count: int) -> int:
     """Bring ``count`` clocks' next action into the past (a busy tick)."""
     past = timezone.now() - timedelta(minutes=1)
-    ids = list(
-        Clock.objects.filter(next_action_at__isnull=False).values_list("id", flat=True)[:count]
+    # Clocks no earlier run has reminded, so each gets exactly one new reminder.
+    fresh = Clock.objects.filter(
+        next_action_at__isnull=False, reminded=False, deliveries__isnull=True
     )
+    ids = list(fresh.values_list("id", flat=True)[:count])
     Clock.objects.filter(id__in=ids).update(
         next_action_at=past, remind_at=past, due_at=past + timedelta(hours=1)
     )

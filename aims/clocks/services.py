@@ -267,7 +267,7 @@ def _tick_one(clock_id, now, result: TickResult, delivery_create) -> None:
                 else:
                     result.escalations += 1
     clock.next_action_at = next_at
-    model_save(clock, actor=None)
+    model_save(clock, actor=None, validate=False)
 
 
 def tick_and_queue(*, now: datetime | None = None) -> TickResult:

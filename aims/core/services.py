@@ -23,16 +23,21 @@ def validation_failed_from(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed(" ".join(exc.messages))
 
 
-def model_save(instance: models.Model, *, actor, exclude=None, update_fields=None) -> models.Model:
+def model_save(
+    instance: models.Model, *, actor, exclude=None, update_fields=None, validate: bool = True
+) -> models.Model:
     """Validate and save an audited record, recording ``actor`` in its history.
 
     Services call this instead of ``instance.save()`` so that validation, the acting user and
-    the history record can never be forgotten.
+    the history record can never be forgotten. ``validate=False`` is for rows the system builds
+    itself from already-valid records (deliveries, attempts, clock bookkeeping): the database
+    constraints still hold, the model-level checks would only cost queries.
     """
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise validation_failed_from(exc) from exc
+    if validate:
+        try:
+            instance.full_clean(exclude=exclude)
+        except ValidationError as exc:
+            raise validation_failed_from(exc) from exc
     instance._history_user = actor if getattr(actor, "is_authenticated", False) else None
     instance.save(update_fields=update_fields)
     return instance

@@ -52,6 +52,7 @@ def delivery_create(
                     created_at=now,
                 ),
                 actor=None,
+                validate=False,  # the unique constraint decides: IntegrityError below
             )
     except IntegrityError:
         return False, []
@@ -78,7 +79,7 @@ def delivery_create(
     for attempt in attempts:
         if attempt.status == AttemptStatus.SKIPPED:
             attempt.next_try_at = None
-        model_save(attempt, actor=None)
+        model_save(attempt, actor=None, validate=False)
         if attempt.status == AttemptStatus.PENDING:
             ids.append(attempt.pk)
     return True, ids
@@ -112,13 +113,14 @@ def _claim(attempt_id: int, now) -> DeliveryAttempt | None:
                 created_at=now,
             ),
             actor=None,
+            validate=False,
         )
         attempt.status, attempt.sent_at, attempt.next_try_at = AttemptStatus.SENT, now, None
-        model_save(attempt, actor=None)
+        model_save(attempt, actor=None, validate=False)
         _record_on_target(attempt)
         return None
     attempt.status = AttemptStatus.SENDING
-    model_save(attempt, actor=None)
+    model_save(attempt, actor=None, validate=False)
     return attempt
 
 
@@ -144,7 +146,7 @@ def _finish(attempt: DeliveryAttempt, error: str | None, now) -> DeliveryAttempt
             now + backoff(attempt.tries),
             error,
         )
-    model_save(attempt, actor=None)
+    model_save(attempt, actor=None, validate=False)
     _record_on_target(attempt)
     return attempt
 
