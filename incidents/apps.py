@@ -21,7 +21,6 @@ class IncidentsConfig(AppConfig):
                 resolve_role=clocks.resolve_role,
                 describe=clocks.describe,
                 record_delivery=clocks.record_delivery,
-                visible_to=selectors.incidents_visible_to,
             ),
         )
         register_change_guard(rollback_guard)

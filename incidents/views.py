@@ -25,8 +25,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from aims.clocks.selectors import describe as describe_clock
 from aims.clocks.services import clocks_of
 from aims.core.concurrency import version_of
-from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
+from aims.core.exceptions import ApplicationError, PermissionRefused
 from aims.core.listing import sort_columns
+from aims.core.views import show_service_error
 
 from . import permissions, rules, selectors, services, workflow
 from .choices import ApprovalSubject, HarmFlag, IncidentType, Status
@@ -76,28 +77,6 @@ form_methods = require_http_methods(["GET", "POST"])
 def refused(request, message):
     """403 with the reason, in the layout, so the person knows what to ask for."""
     return render(request, "incidents/refused.html", {"message": message}, status=403)
-
-
-def show_service_error(form, exc: ApplicationError) -> None:
-    """Put a service's refusal on the form. Model validation names fields in words: those go
-    next to their fields; otherwise the service's message (which says what is wrong) goes on
-    top, since its per-field entries are short codes for API clients."""
-    if isinstance(exc, ValidationFailed) and exc.fields and _message_repeats_fields(exc):
-        for field, msgs in exc.fields.items():
-            for msg in msgs:
-                form.add_error(field if field in form.fields else None, msg)
-        return
-    form.add_error(None, exc.message)
-
-
-def _message_repeats_fields(exc: ValidationFailed) -> bool:
-    """True when the message is only the per-field messages joined (model validation)."""
-    parts = [
-        " ".join(msgs) if name == "__all__" else f"{name}: {' '.join(msgs)}"
-        for name, msgs in exc.fields.items()
-        if isinstance(msgs, list | tuple)
-    ]
-    return exc.message == "; ".join(parts)
 
 
 def form_errors_text(form) -> str:

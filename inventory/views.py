@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aims.core.concurrency import version_of
-from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
+from aims.core.exceptions import ApplicationError, PermissionRefused
 from aims.core.listing import sort_columns
-from aims.core.views import report_application_error
+from aims.core.views import report_application_error, show_service_error
 
 from . import permissions, selectors, services
 from .choices import DataCategory, ValidationStatus
@@ -78,32 +78,6 @@ def role_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _as_list(messages_) -> list[str]:
-    return [str(m) for m in messages_] if isinstance(messages_, list | tuple) else [str(messages_)]
-
-
-def _message_repeats_fields(exc: ValidationFailed) -> bool:
-    """True when the message is only the per-field messages joined (model validation, see
-    ``aims.core.services.validation_failed_from``): then the field errors say it all."""
-    parts = [
-        " ".join(_as_list(msgs)) if name == "__all__" else f"{name}: {' '.join(_as_list(msgs))}"
-        for name, msgs in exc.fields.items()
-    ]
-    return exc.message == "; ".join(parts)
-
-
-def show_service_error(form, exc: ApplicationError) -> None:
-    """Put a service's refusal on the form: per field where it names one, else on top."""
-    if isinstance(exc, ValidationFailed) and exc.fields:
-        for field, msgs in exc.fields.items():
-            for msg in _as_list(msgs):
-                form.add_error(field if field in form.fields else None, msg)
-        if not _message_repeats_fields(exc):
-            form.add_error(None, exc.message)
-    else:
-        form.add_error(None, exc.message)
 
 
 def _visible_system(request, pk):

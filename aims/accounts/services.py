@@ -19,10 +19,13 @@ def user_upsert_with_role(
     password: str | None = None,
     first_name: str = "",
     last_name: str = "",
+    title: str = "",
+    admin: bool = False,
 ) -> tuple[User, bool]:
     """Create the user, or update an existing one, so that ``role`` is their only role.
 
     Returns ``(user, created)``. An unknown role is refused with the list of known roles.
+    ``admin`` also opens the Django admin (staff and superuser) for the reference data.
     """
     if role not in Role.values:
         raise ValidationFailed(
@@ -38,6 +41,10 @@ def user_upsert_with_role(
         user.first_name = first_name
     if last_name:
         user.last_name = last_name
+    if title:
+        user.title = title
+    if admin:
+        user.is_staff = user.is_superuser = True
     if password:
         user.set_password(password)
     elif created:

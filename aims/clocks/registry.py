@@ -16,7 +16,6 @@ class ClockTarget:
     resolve_role: Callable[[Model, str], list]
     describe: Callable[[Model], tuple[str, str]]
     record_delivery: Callable[[Model, object, object], None] | None = None
-    visible_to: Callable[[object], object] | None = None
 
 
 _TARGETS: dict[str, ClockTarget] = {}

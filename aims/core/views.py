@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from aims.clocks.selectors import clocks_owned_by, describe
-from aims.core.exceptions import ApplicationError
+from aims.core.exceptions import ApplicationError, ValidationFailed
 from incidents.selectors import my_open_incidents, register_headline
 from inventory.selectors import inventory_headline, systems_owned_by
 
@@ -44,3 +44,30 @@ def healthz(request):
 def report_application_error(request, exc: ApplicationError) -> None:
     """Show a service's refusal to the person, in the words the API would use."""
     messages.error(request, exc.message)
+
+
+def _as_list(messages_) -> list[str]:
+    return [str(m) for m in messages_] if isinstance(messages_, list | tuple) else [str(messages_)]
+
+
+def _message_repeats_fields(exc: ValidationFailed) -> bool:
+    """True when the message is only the per-field messages joined (model validation, see
+    ``aims.core.services.validation_failed_from``): then the field errors say it all."""
+    parts = [
+        " ".join(_as_list(msgs)) if name == "__all__" else f"{name}: {' '.join(_as_list(msgs))}"
+        for name, msgs in exc.fields.items()
+    ]
+    return exc.message == "; ".join(parts)
+
+
+def show_service_error(form, exc: ApplicationError) -> None:
+    """Put a service's refusal on a form, the same way on every page: each field's messages next
+    to the field it names, and the service's own message on top unless it only repeats them."""
+    if isinstance(exc, ValidationFailed) and exc.fields:
+        for field, msgs in exc.fields.items():
+            for msg in _as_list(msgs):
+                form.add_error(field if field in form.fields else None, msg)
+        if not _message_repeats_fields(exc):
+            form.add_error(None, exc.message)
+    else:
+        form.add_error(None, exc.message)

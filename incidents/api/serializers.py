@@ -242,9 +242,6 @@ class MilestonesSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
 
 
-severity_facts = rules.facts_of
-
-
 # --- incidents: read ----------------------------------------------------------------------------
 
 
@@ -345,7 +342,7 @@ class IncidentSerializer(IncidentRowSerializer):
 
     @extend_schema_field(SeveritySuggestionSerializer)
     def get_suggested_severity(self, obj):
-        suggestion = rules.suggest_severity(severity_facts(obj))
+        suggestion = rules.suggest_severity(rules.facts_of(obj))
         return {
             "severity": int(suggestion.severity),
             "label": str(suggestion.label),

@@ -1,0 +1,47 @@
+"""``manage.py load_demo``: a user per role, six systems, a few incidents — and safe to run twice."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from aims.accounts.choices import Role
+from aims.accounts.models import User
+from aims.audit.chain import verify_chain
+from incidents.models import Incident
+from inventory.models import AISystem, Deployment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_load_demo_is_complete_and_idempotent():
+    first = StringIO()
+    call_command("load_demo", stdout=first)
+    counts = (
+        User.objects.count(),
+        AISystem.objects.count(),
+        Deployment.objects.count(),
+        Incident.objects.count(),
+    )
+    assert counts[1:] == (6, 10, 3)
+    assert {role for user in User.objects.all() for role in user.role_names} == set(Role.values)
+    grace = User.objects.get(username="grace")
+    assert grace.is_staff and grace.is_superuser and grace.title == "GRC lead"
+    assert grace.check_password("demo-Register-2026")
+    assert "grace    grc" in first.getvalue()
+
+    second = StringIO()
+    call_command("load_demo", stdout=second)
+    assert (
+        User.objects.count(),
+        AISystem.objects.count(),
+        Deployment.objects.count(),
+        Incident.objects.count(),
+    ) == counts
+    assert "0 AI systems and 0 incidents added" in second.getvalue()
+    assert verify_chain().intact
+    contained = Incident.objects.get(status="contained")
+    assert (
+        contained.evidence.count() == 1
+        and contained.affected_systems.get().model_version is not None
+    )
