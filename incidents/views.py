@@ -146,7 +146,7 @@ def register(request):
     """The register: filter, sort, search, page. Filters live in the URL (bookmarkable and
     shareable); htmx requests get the results partial only."""
     user = request.user
-    if not permissions.has_role(user):
+    if not permissions.can_use_register(user):
         return refused(request, NO_ROLE)
 
     params = request.GET

@@ -3,16 +3,17 @@
 ``reported -> triaged -> contained -> investigating -> remediating -> resolved -> closed``, plus
 ``rejected`` (not an AI incident, reason required) and reopening. A step may be skipped only with
 a recorded reason. Each move names its guards; a guard returns the message that says what is
-missing, or None. ``incidents.services.incident_transition`` is the only caller.
+missing, or None; each move names who may make it (``incidents.permissions``).
+``incidents.services.incident_transition`` is the only caller that changes a status.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from django.utils.translation import gettext_lazy as _
 
+from aims.core.workflow import Lifecycle, Move, failing_guards
+
+from . import permissions
 from .choices import ApprovalSubject, Status
 from .models import Incident
-
-Guard = Callable[[Incident, str], str | None]
 
 
 def has_preserved_evidence(incident: Incident) -> bool:
@@ -84,90 +85,112 @@ def guard_closure(incident: Incident, reason: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Move:
-    source: Status
-    target: Status
-    label: str
-    guards: tuple[Guard, ...] = ()
-    milestone: str | None = None
-    needs_reason: bool = False
-    reason_hint: str = ""
+REJECT_HINT = _("Why is this not an AI incident?")
+MANAGE = permissions.can_move_incident
 
-
-MOVES: tuple[Move, ...] = (
-    Move(Status.REPORTED, Status.TRIAGED, "Triage", (guard_triage_facts,), "triaged_at"),
-    Move(
-        Status.REPORTED,
-        Status.REJECTED,
-        "Reject",
-        (),
-        None,
-        True,
-        "Why is this not an AI incident?",
-    ),
-    Move(
-        Status.TRIAGED,
-        Status.CONTAINED,
-        "Mark contained",
-        (guard_preserve_first, guard_containment_decided),
-        "contained_at",
-    ),
-    Move(
-        Status.TRIAGED,
-        Status.INVESTIGATING,
-        "Investigate (skip containment)",
-        (),
-        None,
-        True,
-        "Why is no containment step needed? e.g. 'no traffic'",
-    ),
-    Move(
-        Status.TRIAGED, Status.REJECTED, "Reject", (), None, True, "Why is this not an AI incident?"
-    ),
-    Move(Status.CONTAINED, Status.INVESTIGATING, "Start investigation"),
-    Move(Status.INVESTIGATING, Status.REMEDIATING, "Start remediation"),
-    Move(
-        Status.INVESTIGATING,
-        Status.RESOLVED,
-        "Resolve (skip remediation)",
-        (guard_verification_note,),
-        "resolved_at",
-        True,
-        "Why is no remediation step needed?",
-    ),
-    Move(Status.REMEDIATING, Status.RESOLVED, "Resolve", (guard_verification_note,), "resolved_at"),
-    Move(
-        Status.RESOLVED,
-        Status.INVESTIGATING,
-        "Reopen investigation",
-        (),
-        None,
-        True,
-        "Why does it need more work?",
-    ),
-    Move(Status.RESOLVED, Status.CLOSED, "Close", (guard_closure,), "closed_at"),
-    Move(
-        Status.CLOSED,
-        Status.INVESTIGATING,
-        "Reopen",
-        (),
-        None,
-        True,
-        "Why is the incident reopened?",
-    ),
+LIFECYCLE = Lifecycle(
+    name="incident",
+    subject=_("An incident"),
+    statuses=Status,
+    moves=[
+        Move(
+            source=Status.REPORTED,
+            target=Status.TRIAGED,
+            label=_("Triage"),
+            permission=MANAGE,
+            guards=(guard_triage_facts,),
+            milestone="triaged_at",
+        ),
+        Move(
+            source=Status.REPORTED,
+            target=Status.REJECTED,
+            label=_("Reject"),
+            permission=MANAGE,
+            needs_reason=True,
+            reason_hint=REJECT_HINT,
+        ),
+        Move(
+            source=Status.TRIAGED,
+            target=Status.CONTAINED,
+            label=_("Mark contained"),
+            permission=MANAGE,
+            guards=(guard_preserve_first, guard_containment_decided),
+            milestone="contained_at",
+        ),
+        Move(
+            source=Status.TRIAGED,
+            target=Status.INVESTIGATING,
+            label=_("Investigate (skip containment)"),
+            permission=MANAGE,
+            needs_reason=True,
+            reason_hint=_("Why is no containment step needed? e.g. 'no traffic'"),
+        ),
+        Move(
+            source=Status.TRIAGED,
+            target=Status.REJECTED,
+            label=_("Reject"),
+            permission=MANAGE,
+            needs_reason=True,
+            reason_hint=REJECT_HINT,
+        ),
+        Move(
+            source=Status.CONTAINED,
+            target=Status.INVESTIGATING,
+            label=_("Start investigation"),
+            permission=MANAGE,
+        ),
+        Move(
+            source=Status.INVESTIGATING,
+            target=Status.REMEDIATING,
+            label=_("Start remediation"),
+            permission=MANAGE,
+        ),
+        Move(
+            source=Status.INVESTIGATING,
+            target=Status.RESOLVED,
+            label=_("Resolve (skip remediation)"),
+            permission=MANAGE,
+            guards=(guard_verification_note,),
+            milestone="resolved_at",
+            needs_reason=True,
+            reason_hint=_("Why is no remediation step needed?"),
+        ),
+        Move(
+            source=Status.REMEDIATING,
+            target=Status.RESOLVED,
+            label=_("Resolve"),
+            permission=MANAGE,
+            guards=(guard_verification_note,),
+            milestone="resolved_at",
+        ),
+        Move(
+            source=Status.RESOLVED,
+            target=Status.INVESTIGATING,
+            label=_("Reopen investigation"),
+            permission=MANAGE,
+            needs_reason=True,
+            reason_hint=_("Why does it need more work?"),
+        ),
+        Move(
+            source=Status.RESOLVED,
+            target=Status.CLOSED,
+            label=_("Close"),
+            permission=MANAGE,
+            guards=(guard_closure,),
+            milestone="closed_at",
+        ),
+        Move(
+            source=Status.CLOSED,
+            target=Status.INVESTIGATING,
+            label=_("Reopen"),
+            permission=MANAGE,
+            needs_reason=True,
+            reason_hint=_("Why is the incident reopened?"),
+        ),
+    ],
 )
 
-_BY_PAIR = {(m.source, m.target): m for m in MOVES}
-
-
-def move_for(source: str, target: str) -> Move | None:
-    return _BY_PAIR.get((Status(source), Status(target))) if target in Status.values else None
-
-
-def moves_from(source: str) -> list[Move]:
-    return [m for m in MOVES if m.source == source]
-
-
-def failing_guards(move: Move, incident: Incident, reason: str = "") -> list[str]:
-    return [message for guard in move.guards if (message := guard(incident, reason))]
+MOVES = LIFECYCLE.moves
+move_for = LIFECYCLE.move_for
+moves_from = LIFECYCLE.moves_from
+__all__ = ["LIFECYCLE", "MOVES", "Move", "failing_guards", "move_for", "moves_from"]

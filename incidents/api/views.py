@@ -85,7 +85,7 @@ class IncidentPermission(drf_permissions.BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        if not permissions.has_role(user):
+        if not permissions.can_use_register(user):
             self.message = _no_role_message()
             return False
         if view.action == "create" and not permissions.can_file_incident(user):
@@ -579,7 +579,7 @@ class EvidenceFilter(django_filters.FilterSet):
 
 class EvidencePermission(drf_permissions.BasePermission):
     def has_permission(self, request, view):
-        if not permissions.has_role(request.user):
+        if not permissions.can_use_register(request.user):
             self.message = _no_role_message()
             return False
         return True

@@ -7,9 +7,7 @@ from django.utils.translation import gettext as _
 
 from aims.core.concurrency import check_version
 from aims.core.exceptions import (
-    GuardFailed,
     IdempotencyConflict,
-    InvalidTransition,
     PermissionRefused,
     ValidationFailed,
 )
@@ -261,29 +259,7 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
     """Move the lifecycle one step, as the table in ``workflow.py`` allows."""
     incident = _lock(incident)
     reason = (reason or "").strip()
-    move = workflow.move_for(incident.status, to)
-    if move is None:
-        allowed = ", ".join(m.target for m in workflow.moves_from(incident.status)) or _("none")
-        raise InvalidTransition(
-            _(
-                "An incident cannot move from %(source)s to %(target)s. From %(source)s it can move to: %(allowed)s."
-            )
-            % {"source": incident.status, "target": to, "allowed": allowed}
-        )
-    _require(
-        permissions.can_manage_incident(actor, incident),
-        _(
-            "Only GRC staff, the AI risk officer and the incident lead move an incident's lifecycle."
-        ),
-    )
-    if move.needs_reason and not reason:
-        raise GuardFailed(
-            _("This step needs a reason: %s") % (move.reason_hint or _("say why.")),
-            fields={"reason": ["required"]},
-        )
-    failures = workflow.failing_guards(move, incident, reason)
-    if failures:
-        raise GuardFailed(" ".join(failures))
+    move = workflow.LIFECYCLE.check(incident, to=to, actor=actor, reason=reason)
     source = incident.status
     incident.status = move.target
     now = timezone.now()
