@@ -6,11 +6,14 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incident register"
 
     def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
         from aims.clocks.registry import ClockTarget, register_target
         from aims.core import visibility
+        from aims.core.registry import HomePanel, NavEntry, register_home_panel, register_navigation
         from inventory.guards import register_change_guard
 
-        from . import clocks, selectors
+        from . import clocks, permissions, selectors
         from .models import Incident
         from .services import rollback_guard
 
@@ -24,3 +27,52 @@ class IncidentsConfig(AppConfig):
             ),
         )
         register_change_guard(rollback_guard)
+
+        register_navigation(
+            NavEntry(
+                label=_("Register"),
+                url_name="incidents:register",
+                order=20,
+                visible=permissions.can_use_register,
+            ),
+            NavEntry(
+                label=_("New incident"),
+                url_name="incidents:incident-create",
+                order=30,
+                visible=permissions.can_file_incident,
+            ),
+            NavEntry(
+                label=_("Protected reports"),
+                url_name="protected:list",
+                order=70,
+                visible=permissions.can_handle_protected_reports,
+            ),
+            NavEntry(label=_("Report a concern"), url_name="report:report", order=80),
+        )
+        register_home_panel(
+            HomePanel(
+                name="register",
+                template="incidents/_home_register.html",
+                order=20,
+                context=home_register,
+            ),
+            HomePanel(
+                name="my_incidents",
+                template="incidents/_home_my_incidents.html",
+                order=30,
+                context=lambda user: {"my_incidents": selectors.my_open_incidents(user)},
+            ),
+        )
+
+
+def home_register(user) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .selectors import register_headline
+
+    return {
+        "register": register_headline(user),
+        "near_miss_since": (timezone.localdate() - timedelta(days=90)).isoformat(),
+    }

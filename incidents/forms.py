@@ -15,7 +15,6 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aims.accounts.choices import Role
 from inventory.models import ModelVersion
 from inventory.selectors import systems_visible_to
 
@@ -29,12 +28,12 @@ from .choices import (
     Status,
 )
 from .models import Incident
+from .permissions import LEAD_ROLES
 from .services.incidents import CREATE_FIELDS, INCIDENT_FIELDS, MAX_NOTE
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 DATETIME_INPUTS = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 # Roles that may lead an incident (mirrors ``services.incident_assign_lead``).
-LEAD_ROLES = [Role.GRC, Role.RISK_OFFICER, Role.ENGINEER, Role.CISO, Role.DPO, Role.LEGAL]
 JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
 

@@ -1,28 +1,9 @@
-"""Role-aware navigation for the base layout."""
+"""Role-aware navigation for the base layout, built from what each app registered."""
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from aims.accounts.choices import MANAGERS, Role
-
-# Roles that file incidents (mirrors ``incidents.permissions.can_file_incident``).
-FILING_ROLES = (*MANAGERS, Role.ENGINEER, Role.DPO, Role.LEGAL, Role.CISO)
-
-# (label, url name, roles that see it; None = every signed-in user)
-NAVIGATION = [
-    (_("Home"), "home", None),
-    (_("Register"), "incidents:register", tuple(Role)),
-    (_("New incident"), "incidents:incident-create", FILING_ROLES),
-    (_("Systems"), "inventory:system-list", None),
-    (_("Reports"), "reporting:reports", tuple(Role)),
-    (
-        _("Dashboard"),
-        "reporting:dashboard",
-        (*MANAGERS, Role.AUDITOR, Role.EXECUTIVE, Role.CISO, Role.DPO, Role.LEGAL),
-    ),
-    (_("Protected reports"), "protected:list", (Role.ETHICS, Role.GRC)),
-    (_("Report a concern"), "report:report", None),
-]
+from .registry import navigation_for
 
 
 def navigation(request):
@@ -30,14 +11,10 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, url_name, roles in NAVIGATION:
-        if roles is not None and not user.has_role(*roles):
-            continue
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
-            continue
-        items.append({"label": label, "url": url, "active": False})
+    for entry in navigation_for(user):
+        url = entry.url()
+        if url is not None:
+            items.append({"label": entry.label, "url": url, "active": False})
     # The most specific entry is the current one (/incidents/new/ is "New incident", not also
     # "Register").
     matches = [

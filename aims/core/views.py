@@ -1,36 +1,27 @@
 """Project-wide pages: home, health check, and the HTML side of application errors."""
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from aims.clocks.selectors import clocks_owned_by, describe
 from aims.core.exceptions import ApplicationError, ValidationFailed
-from incidents.selectors import my_open_incidents, register_headline
-from inventory.selectors import inventory_headline, systems_owned_by
+
+from .registry import home_panels_for
 
 
 @login_required
 def home(request):
+    """The panels every app registered (``aims.core.registry``), in their order."""
     user = request.user
-    return render(
-        request,
-        "core/home.html",
-        {
-            "headline": inventory_headline(),
-            "register": register_headline(user),
-            "my_incidents": my_open_incidents(user),
-            "my_clocks": [describe(c) for c in clocks_owned_by(user)[:10]],
-            "near_miss_since": (timezone.localdate() - timedelta(days=90)).isoformat(),
-            "my_systems": systems_owned_by(user)[:20],
-        },
-    )
+    panels = [
+        render_to_string(panel.template, panel.context(user), request=request)
+        for panel in home_panels_for(user)
+    ]
+    return render(request, "core/home.html", {"panels": panels})
 
 
 @require_GET

@@ -316,9 +316,7 @@ def incident_assign_lead(*, actor, incident: Incident, lead) -> Incident:
         permissions.is_manager(actor),
         _("Only GRC staff and the AI risk officer assign the incident lead."),
     )
-    if not lead.is_active or not lead.has_role(
-        "grc", "risk_officer", "engineer", "ciso", "dpo", "legal"
-    ):
+    if not lead.is_active or not lead.has_role(*permissions.LEAD_ROLES):
         raise ValidationFailed(
             _("%s cannot lead incidents (needs an active working role).") % lead,
             fields={"lead": ["not eligible"]},
