@@ -8,16 +8,18 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
-        from aims.clocks.registry import ClockTarget, register_target
+        from aims.clocks.registry import ClockTarget, register_kinds, register_target
         from aims.core import visibility
         from aims.core.registry import HomePanel, NavEntry, register_home_panel, register_navigation
         from inventory.guards import register_change_guard
 
         from . import clocks, permissions, selectors
+        from .choices import IncidentClockKind
         from .models import Incident
         from .services import rollback_guard
 
         visibility.register(Incident, selectors.incidents_visible_to)
+        register_kinds(IncidentClockKind)
         register_target(
             Incident,
             ClockTarget(

@@ -157,3 +157,13 @@ class AlertSource(models.TextChoices):
 class AlertState(models.TextChoices):
     FIRING = "firing", _("Firing")
     RESOLVED = "resolved", _("Resolved")
+
+
+class IncidentClockKind(models.TextChoices):
+    """The deadlines an incident runs (DESIGN section 4), registered with ``aims.clocks``."""
+
+    TRIAGE = "triage", _("Triage done")
+    NOTIFY = "notify", _("Notification chain")
+    INVESTIGATION = "investigation", _("Investigation")
+    LEADERSHIP = "leadership", _("Leadership notice")
+    POST_INCIDENT_REVIEW = "post_incident_review", _("Post-incident review")

@@ -18,9 +18,9 @@ of the change, and says so on the timeline.
 from django.utils import timezone
 
 from aims.clocks import services as clocks
-from aims.clocks.choices import ClockKind
 
 from . import events
+from .choices import IncidentClockKind as ClockKind
 from .choices import Status
 
 SEVERITY_DEPENDENT = (

@@ -28,8 +28,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aims.clocks.choices import ACTIVE_STATES, ClockKind, ClockState
+from aims.clocks.choices import ACTIVE_STATES, ClockState
 from aims.clocks.models import Clock
+from aims.clocks.registry import kind_label
 from aims.core.exceptions import ValidationFailed
 from incidents.choices import OPEN_STATUSES, DetectionSource, IncidentType, Kind, Severity, Status
 from incidents.models import AffectedSystem
@@ -375,9 +376,7 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
         clock_kinds.append(
             {
                 "key": row["kind"],
-                "label": str(ClockKind(row["kind"]).label)
-                if row["kind"] in ClockKind.values
-                else row["kind"],
+                "label": kind_label(row["kind"]),
                 "met": row["met"],
                 "late": row["late"],
                 "overdue": row["overdue"],
@@ -414,9 +413,7 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
     open_kinds = [
         {
             "key": row["kind"],
-            "label": str(ClockKind(row["kind"]).label)
-            if row["kind"] in ClockKind.values
-            else row["kind"],
+            "label": kind_label(row["kind"]),
             "open": row["open"],
             "overdue": row["overdue"],
         }

@@ -5,14 +5,16 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from aims.core.exceptions import ValidationFailed
+from aims.core.services import audited_write, model_save
 
 from .choices import Role
 from .models import User
 
 
-@transaction.atomic
+@audited_write
 def user_upsert_with_role(
     *,
+    actor=None,
     username: str,
     role: str,
     email: str = "",
@@ -26,6 +28,7 @@ def user_upsert_with_role(
 
     Returns ``(user, created)``. An unknown role is refused with the list of known roles.
     ``admin`` also opens the Django admin (staff and superuser) for the reference data.
+    ``actor`` is who did it (None for a command run on the server: its history says "command").
     """
     if role not in Role.values:
         raise ValidationFailed(
@@ -49,8 +52,7 @@ def user_upsert_with_role(
         user.set_password(password)
     elif created:
         user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
+    model_save(user, actor=actor, exclude=["password"])
     user.groups.set([Group.objects.get(name=role)])
     return user, created
 

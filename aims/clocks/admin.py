@@ -1,9 +1,13 @@
 """Policy as data: GRC edits deadlines, escalation chains and the business calendar here."""
 
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from aims.core.admin import ReadOnlyAdmin
+
 from .models import BusinessCalendar, CalendarException, Clock, ClockPolicy, EscalationStep
+from .registry import kind_choices
 
 
 class EscalationStepInline(admin.TabularInline):
@@ -11,8 +15,17 @@ class EscalationStepInline(admin.TabularInline):
     extra = 0
 
 
+class ClockPolicyForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=kind_choices)
+
+    class Meta:
+        model = ClockPolicy
+        fields = "__all__"
+
+
 @admin.register(ClockPolicy)
 class ClockPolicyAdmin(SimpleHistoryAdmin):
+    form = ClockPolicyForm
     list_display = ("kind", "severity", "amount", "unit", "remind_before_minutes", "active")
     list_filter = ("kind", "active")
     inlines = [EscalationStepInline]
@@ -30,10 +43,8 @@ class BusinessCalendarAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Clock)
-class ClockAdmin(SimpleHistoryAdmin):
+class ClockAdmin(ReadOnlyAdmin):
+    """Clocks are started, met and reassigned by ``aims.clocks.services`` only."""
+
     list_display = ("label", "kind", "state", "due_at", "owner", "owner_role")
     list_filter = ("kind", "state")
-    readonly_fields = [f.name for f in Clock._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -22,18 +22,6 @@ class DurationUnit(models.TextChoices):
     BUSINESS_DAYS = "business_days", _("business days")
 
 
-class ClockKind(models.TextChoices):
-    """Every kind of deadline the product keeps. Modules add theirs here as they arrive."""
-
-    TRIAGE = "triage", _("Triage done")
-    NOTIFY = "notify", _("Notification chain")
-    INVESTIGATION = "investigation", _("Investigation")
-    LEADERSHIP = "leadership", _("Leadership notice")
-    POST_INCIDENT_REVIEW = "post_incident_review", _("Post-incident review")
-    CAPA_IMMEDIATE = "capa_immediate", _("Corrective action — immediate")
-    CAPA_SHORT_TERM = "capa_short_term", _("Corrective action — short term")
-
-
 # Pseudo-roles an escalation step may name besides the real roles (aims.accounts.choices.Role).
 CLOCK_OWNER = "clock_owner"
 SYSTEM_OWNER = "system_owner"

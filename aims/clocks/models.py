@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from aims.audit.history import audit_history
 from aims.core.models import TimeStampedModel
 
-from .choices import ClockKind, ClockState, DurationUnit
+from .choices import ClockState, DurationUnit
+from .registry import kind_label, validate_kind
 
 
 class BusinessCalendar(TimeStampedModel):
@@ -75,7 +76,7 @@ class CalendarException(models.Model):
 class ClockPolicy(TimeStampedModel):
     """How long a kind of clock runs, per severity, and when its owner is reminded."""
 
-    kind = models.CharField(max_length=30, choices=ClockKind.choices)
+    kind = models.CharField(max_length=30, validators=[validate_kind])
     severity = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text=_("0 = P0 … 3 = P3; empty = any severity")
     )
@@ -96,9 +97,12 @@ class ClockPolicy(TimeStampedModel):
             ),
         ]
 
+    def get_kind_display(self) -> str:
+        return kind_label(self.kind)
+
     def __str__(self):
         sev = f"P{self.severity}" if self.severity is not None else "any"
-        return f"{self.get_kind_display()} {sev}: {self.amount} {self.get_unit_display()}"
+        return f"{kind_label(self.kind)} {sev}: {self.amount} {self.get_unit_display()}"
 
 
 class EscalationStep(models.Model):
@@ -133,7 +137,7 @@ class Clock(TimeStampedModel):
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     target_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("target_type", "target_id")
-    kind = models.CharField(max_length=30, choices=ClockKind.choices)
+    kind = models.CharField(max_length=30, validators=[validate_kind])
     label = models.CharField(max_length=200)
     policy = models.ForeignKey(
         ClockPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -180,6 +184,9 @@ class Clock(TimeStampedModel):
                 name="one_active_clock_per_kind",
             ),
         ]
+
+    def get_kind_display(self) -> str:
+        return kind_label(self.kind)
 
     def __str__(self):
         return f"{self.label} due {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from aims.core.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 
@@ -10,10 +12,8 @@ class WebhookEndpointAdmin(SimpleHistoryAdmin):
     list_filter = ("format", "active")
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline, admin.TabularInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     readonly_fields = (
         "channel",
         "endpoint",
@@ -26,19 +26,8 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(SimpleHistoryAdmin):
-    list_display = ("title", "recipient", "step_key", "created_at")
-    readonly_fields = (
-        "clock",
-        "step_key",
-        "recipient",
-        "kind",
-        "title",
-        "body",
-        "url",
-        "created_at",
-    )
-    inlines = [AttemptInline]
+class DeliveryAdmin(ReadOnlyAdmin):
+    """A delivery is the proof that someone was told once: never added, edited or deleted here."""
 
-    def has_add_permission(self, request):
-        return False
+    list_display = ("title", "recipient", "step_key", "created_at")
+    inlines = [AttemptInline]

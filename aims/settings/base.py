@@ -176,7 +176,6 @@ SPECTACULAR_SETTINGS = {
         "ProtectedReportStatusEnum": "incidents.choices.ProtectedReportStatus",
         "AlertStateEnum": "incidents.choices.AlertState",
         "ClockStateEnum": "aims.clocks.choices.ClockState",
-        "ClockKindEnum": "aims.clocks.choices.ClockKind",
         "DeliveryAttemptStatusEnum": "aims.notify.choices.AttemptStatus",
         "LifecycleStatusEnum": "inventory.choices.LifecycleStatus",
         "ValidationStatusEnum": "inventory.choices.ValidationStatus",

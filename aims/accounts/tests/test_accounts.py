@@ -126,3 +126,18 @@ def test_pages_need_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_a_user_saved_by_someone_records_who_in_its_history():
+    from aims.accounts.services import user_upsert_with_role
+
+    admin_user, _ = user_upsert_with_role(username="root-admin", role="grc", admin=True)
+    assert admin_user.history.first().history_user is None  # a command: nobody signed in
+    user, created = user_upsert_with_role(
+        actor=admin_user, username="new-dpo", role="dpo", email="dpo@example.com"
+    )
+    assert created
+    record = user.history.first()
+    assert record.history_user == admin_user
+    assert record.email == "dpo@example.com"
