@@ -20,7 +20,15 @@ class ClockPolicyForm(forms.ModelForm):
 
     class Meta:
         model = ClockPolicy
-        fields = "__all__"
+        fields = [
+            "kind",
+            "severity",
+            "amount",
+            "unit",
+            "remind_before_minutes",
+            "active",
+            "description",
+        ]
 
 
 @admin.register(ClockPolicy)
