@@ -62,5 +62,5 @@ def validate_kind(value: str) -> None:
         raise ValidationError(
             _("Unknown clock kind %(kind)s. Known kinds: %(known)s."),
             params={"kind": value, "known": ", ".join(sorted(_KINDS))},
-            code="invalid_choice",
+            code="unknown_clock_kind",
         )

@@ -1,7 +1,7 @@
 """Settings for pytest: real PostgreSQL and Redis, fast password hashing, mail kept in memory."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, REDIS_URL, env
+from .base import BASE_DIR, INSTALLED_APPS, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef"
@@ -20,3 +20,6 @@ CACHES = {
     }
 }
 CELERY_TASK_ALWAYS_EAGER = False
+
+# A stand-in domain app: the shared apps' tests run on its model, not on a real domain's.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]

@@ -1,4 +1,4 @@
-"""Notifications API: deliveries (by incident or to me) and the in-app inbox."""
+"""Notifications API: deliveries (of one record, or to me) and the in-app inbox."""
 
 from django.apps import apps
 from drf_spectacular.types import OpenApiTypes
@@ -20,10 +20,14 @@ from .serializers import DeliverySerializer, MarkReadSerializer, NotificationSer
     summary="Reminders and escalations with every delivery attempt and its result.",
     parameters=[
         OpenApiParameter(
-            "incident",
-            OpenApiTypes.INT,
-            description="An incident's id: its deliveries. Without it: the deliveries sent to you.",
-        )
+            "target_type",
+            OpenApiTypes.STR,
+            description=(
+                "The record's type as app_label.model, e.g. incidents.incident. With "
+                "target_id: that record's deliveries. Without both: the deliveries sent to you."
+            ),
+        ),
+        OpenApiParameter("target_id", OpenApiTypes.INT, description="The record's numeric id."),
     ],
 )
 class DeliveryListView(ListAPIView):
@@ -31,18 +35,35 @@ class DeliveryListView(ListAPIView):
     queryset = Delivery.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):
-        raw = self.request.query_params.get("incident")
-        if raw in (None, ""):
+        params = self.request.query_params
+        raw_type, raw_id = params.get("target_type", ""), params.get("target_id", "")
+        if not raw_type and not raw_id:
             return selectors.deliveries_to(self.request.user)
+        if not raw_type or not raw_id:
+            raise ValidationError(
+                {"target_type": ["Give target_type and target_id together, or neither."]}
+            )
         try:
-            pk = int(raw)
+            model = apps.get_model(raw_type)
+        except (LookupError, ValueError) as exc:
+            raise ValidationError(
+                {
+                    "target_type": [
+                        "Give the record type as app_label.model, e.g. incidents.incident."
+                    ]
+                }
+            ) from exc
+        try:
+            pk = int(raw_id)
         except ValueError as exc:
-            raise ValidationError({"incident": ["Give the incident's numeric id."]}) from exc
-        incidents = visible_queryset(self.request.user, apps.get_model("incidents", "Incident"))
-        incident = incidents.filter(pk=pk).first() if incidents is not None else None
-        if incident is None:
-            raise NotFound("No such incident, or you may not see it.")
-        return selectors.deliveries_for_target(incident)
+            raise ValidationError({"target_id": ["Give the record's numeric id."]}) from exc
+        records = visible_queryset(self.request.user, model)
+        if records is None:
+            raise ValidationError({"target_type": [f"{raw_type} records have no deliveries here."]})
+        record = records.filter(pk=pk).first()
+        if record is None:
+            raise NotFound("No such record, or you may not see it.")
+        return selectors.deliveries_for_target(record)
 
 
 @extend_schema(summary="My in-app inbox, newest first.")

@@ -111,7 +111,7 @@ def test_notifications_api_by_incident_shows_attempts_and_respects_visibility(
     deliver_due(now=T0 + timedelta(minutes=61))
     rows = (
         api_client_for(users["auditor"])
-        .get(f"/api/v1/notifications/?incident={p1_incident.pk}")
+        .get(f"/api/v1/notifications/?target_type=incidents.incident&target_id={p1_incident.pk}")
         .json()
     )
     results = rows["results"]
@@ -120,12 +120,15 @@ def test_notifications_api_by_incident_shows_attempts_and_respects_visibility(
     stranger = make_user("engineer")
     assert (
         api_client_for(stranger)
-        .get(f"/api/v1/notifications/?incident={p1_incident.pk}")
+        .get(f"/api/v1/notifications/?target_type=incidents.incident&target_id={p1_incident.pk}")
         .status_code
         == 404
     )
     assert (
-        api_client_for(users["auditor"]).get("/api/v1/notifications/?incident=x").status_code == 400
+        api_client_for(users["auditor"])
+        .get("/api/v1/notifications/?target_type=incidents.incident&target_id=x")
+        .status_code
+        == 400
     )
 
 
