@@ -15,7 +15,7 @@ class Widget(TimeStampedModel):
     reference = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=100)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     restricted = models.BooleanField(default=False)
 

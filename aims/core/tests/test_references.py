@@ -6,13 +6,12 @@ import pytest
 from django.db import connection, transaction
 
 from aims.core.references import allocate_reference
-from inventory.models import AISystem
+from tests.testapp.models import Widget
+from tests.testapp.services import widget_create
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_system_creates_get_gapless_unique_references(users):
-    from inventory import services
-
+def test_parallel_creates_get_gapless_unique_references(users):
     workers, per_worker = 6, 3
     errors, barrier = [], threading.Barrier(workers)
 
@@ -20,14 +19,7 @@ def test_parallel_system_creates_get_gapless_unique_references(users):
         try:
             barrier.wait()
             for i in range(per_worker):
-                services.system_create(
-                    actor=users["grc"],
-                    data={
-                        "name": f"Parallel {n}-{i}",
-                        "intended_purpose": "test",
-                        "business_owner": users["engineer"],
-                    },
-                )
+                widget_create(actor=users["grc"], name=f"Parallel {n}-{i}")
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
         finally:
@@ -40,8 +32,8 @@ def test_parallel_system_creates_get_gapless_unique_references(users):
         t.join()
 
     assert errors == []
-    references = sorted(AISystem.objects.values_list("reference", flat=True))
-    assert references == [f"AIS-{i:04d}" for i in range(1, workers * per_worker + 1)]
+    references = sorted(Widget.objects.values_list("reference", flat=True))
+    assert references == [f"WID-{i:04d}" for i in range(1, workers * per_worker + 1)]
 
 
 @pytest.mark.django_db
