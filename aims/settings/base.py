@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "aims",
     "aims.core",
     "aims.accounts",
     "aims.audit",
