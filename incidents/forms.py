@@ -471,6 +471,11 @@ class NotificationForm(forms.Form):
         label=_("How"), max_length=120, help_text=_("e.g. phone, e-mail, pager, chat")
     )
     summary = forms.CharField(label=_("What was said"), required=False, widget=_textarea(2))
+    leadership = forms.BooleanField(
+        label=_("This was the leadership notice (board for P0, executives for P1)"),
+        required=False,
+        help_text=_("Meets the leadership-notice clock of a P0/P1 incident."),
+    )
 
 
 class EvidenceForm(forms.Form):

@@ -590,6 +590,7 @@ def incident_notification(request, pk):
             recipients=data["recipients"],
             channel=data["channel"],
             summary=data["summary"],
+            leadership=data["leadership"],
         )
         return _("The notification was recorded on the timeline.")
 

@@ -312,6 +312,7 @@ def test_reopen_clears_resolved_and_closed(grc, system):
 
 def test_reopening_a_resolved_incident_clears_resolved(grc, system):
     incident = incident_at(Status.RESOLVED, grc, system)
+    assert incident.resolved_at is not None
     incident = move(incident, grc, Status.INVESTIGATING, reason="Fix did not hold.")
     incident.refresh_from_db()
     assert incident.resolved_at is None

@@ -141,6 +141,8 @@ def test_list_shows_systems_and_new_button_for_grc(client, users, make_system):
 
 def test_list_hides_new_button_from_auditor(client, users, make_system):
     make_system()
+    client.force_login(users["grc"])
+    assert "New AI system" in client.get(LIST_URL).content.decode()  # the button exists
     client.force_login(users["auditor"])
     content = client.get(LIST_URL).content.decode()
     assert "New AI system" not in content
