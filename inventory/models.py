@@ -310,6 +310,14 @@ class Deployment(TimeStampedModel):
         help_text=_("Ticket or pull request, e.g. CHG-1042 or a PR URL."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    correction_reason = models.TextField(
+        _("correction reason"),
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Why the entry was last corrected; each correction's reason is in its history."
+        ),
+    )
 
     history = audit_history()
 

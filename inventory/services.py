@@ -12,7 +12,7 @@ from django.utils import timezone
 from aims.core.concurrency import check_version
 from aims.core.exceptions import PermissionRefused, ValidationFailed
 from aims.core.references import allocate_reference
-from aims.core.services import audited_write, model_save
+from aims.core.services import audited_write, history_reason, model_save
 
 from . import permissions
 from .guards import check_change_guards
@@ -166,7 +166,8 @@ def deployment_correct(*, actor, deployment: Deployment, data: dict, reason: str
             "Say why the change-log entry is corrected.", fields={"reason": ["required"]}
         )
     _apply(deployment, data, DEPLOYMENT_FIELDS)
-    deployment._change_reason = reason.strip()
+    deployment.correction_reason = reason.strip()
+    deployment._change_reason = history_reason(reason)
     return model_save(deployment, actor=actor)
 
 
@@ -203,5 +204,5 @@ def monitoring_rule_update(*, actor, rule: MonitoringRule, data: dict) -> Monito
             "Say why the threshold changes (name the incident that prompted it).",
             fields={"change_reason": ["required when the threshold changes"]},
         )
-    rule._change_reason = (data.get("change_reason") or "").strip() or None
+    rule._change_reason = history_reason(data.get("change_reason"))
     return model_save(rule, actor=actor)

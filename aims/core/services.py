@@ -7,6 +7,26 @@ from django.db import models, transaction
 
 from .exceptions import ValidationFailed
 
+HISTORY_REASON_MAX = 100  # simple-history's ``history_change_reason`` column
+
+
+def history_reason(reason: str | None) -> str | None:
+    """A bounded summary of a free-text reason, for the history record's change-reason column.
+
+    Reasons are free text of any length; the full text belongs in the record's own field or its
+    timeline entry. The history column holds at most 100 characters, so a longer reason is cut
+    at a word where possible and ends with an ellipsis.
+    """
+    text = " ".join((reason or "").split())
+    if not text:
+        return None
+    if len(text) <= HISTORY_REASON_MAX:
+        return text
+    cut = text[: HISTORY_REASON_MAX - 1]
+    if " " in cut[HISTORY_REASON_MAX // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
+
 
 def validation_failed_from(exc: ValidationError) -> ValidationFailed:
     """Turn Django's ValidationError into our error with per-field messages."""

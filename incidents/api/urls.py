@@ -1,11 +1,11 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import alerts, clocks, views
+from . import alerts, clocks, evidence, incidents
 
 router = DefaultRouter()
-router.register("incidents", views.IncidentViewSet, basename="incident")
-router.register("evidence", views.EvidenceViewSet, basename="evidence")
+router.register("incidents", incidents.IncidentViewSet, basename="incident")
+router.register("evidence", evidence.EvidenceViewSet, basename="evidence")
 
 urlpatterns = [
     path(

@@ -12,7 +12,7 @@ from aims.core.exceptions import (
     ValidationFailed,
 )
 from aims.core.references import allocate_reference
-from aims.core.services import audited_write, model_save
+from aims.core.services import audited_write, history_reason, model_save
 from inventory.models import AISystem
 from inventory.selectors import deployment_in_production_at
 
@@ -227,7 +227,7 @@ def _set_severity(
         )
     suggestion = rules.suggest_severity(rules.facts_of(incident))
     incident.severity = new
-    incident._change_reason = reason
+    incident._change_reason = history_reason(reason)
     model_save(incident, actor=actor)
     events.severity_changed_event(
         incident=incident,
@@ -270,7 +270,7 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
     if source in (Status.CLOSED, Status.RESOLVED) and move.target == Status.INVESTIGATING:
         incident.resolved_at = None
         incident.closed_at = None
-    incident._change_reason = reason or None
+    incident._change_reason = history_reason(reason)
     model_save(incident, actor=actor)
     events.status_changed_event(
         incident=incident, actor=actor, source=source, target=move.target, reason=reason

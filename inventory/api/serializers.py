@@ -128,9 +128,10 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "change_type",
             "change_reference",
             "notes",
+            "correction_reason",
             "created_at",
         ]
-        read_only_fields = ["deployed_by", "created_at"]
+        read_only_fields = ["deployed_by", "correction_reason", "created_at"]
 
 
 class DeploymentCorrectionSerializer(DeploymentSerializer):

@@ -10,10 +10,9 @@ import hashlib
 import json
 from datetime import timedelta
 
-import django_filters
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -28,37 +27,14 @@ from aims.core.concurrency import etag_of
 from inventory.selectors import systems_visible_to
 
 from .. import permissions, selectors, services
-from ..choices import EvidenceKind
 from ..filters import IncidentFilter
-from ..models import Evidence, Incident
+from ..models import Incident
 from ..services.evidence import EvidenceTooLarge
 from . import serializers as s
+from .renderers import CSVRenderer
 
 EVIDENCE_MULTIPART_ALLOWANCE = 64 * 1024  # boundaries and the other form fields
 RECENT_CHANGE_DAYS = 14
-
-
-# ``IncidentFilter.system`` filters through a method, so drf-spectacular cannot infer its type.
-# Until filters.py declares it, document it here as what it is: an AI system id.
-
-
-class PassthroughRenderer(renderers.BaseRenderer):
-    """Lets clients ask for the file's own type; errors still render as JSON."""
-
-    media_type = "application/octet-stream"
-    format = "bin"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes | str):
-            return data
-        return json.dumps(data, cls=DjangoJSONEncoder).encode()
-
-
-class CSVRenderer(PassthroughRenderer):
-    media_type = "text/csv"
-    format = "csv"
 
 
 def _no_role_message() -> str:
@@ -566,70 +542,3 @@ class IncidentViewSet(
         return HttpResponsePermanentRedirect(
             "/api/v1/register-exports/csv/" + (f"?{query}" if query else "")
         )
-
-
-class EvidenceFilter(django_filters.FilterSet):
-    incident = django_filters.NumberFilter(field_name="incident_id", label=_("Incident (id)"))
-    kind = django_filters.ChoiceFilter(choices=EvidenceKind.choices)
-
-    class Meta:
-        model = Evidence
-        fields = ["incident", "kind"]
-
-
-class EvidencePermission(drf_permissions.BasePermission):
-    def has_permission(self, request, view):
-        if not permissions.can_use_register(request.user):
-            self.message = _no_role_message()
-            return False
-        return True
-
-
-class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
-    """Evidence of the incidents you may see. Write-once: never updated, never deleted here.
-
-    Files are added at ``POST /incidents/{id}/evidence/``; downloading re-verifies the SHA-256
-    and records the access in the chain of custody.
-    """
-
-    queryset = Evidence.objects.none()
-    serializer_class = s.EvidenceSerializer
-    permission_classes = [drf_permissions.IsAuthenticated, EvidencePermission]
-    filterset_class = EvidenceFilter
-
-    def get_queryset(self):
-        visible = selectors.incidents_visible_to(self.request.user)
-        return Evidence.objects.filter(incident__in=visible).select_related(
-            "captured_by", "incident"
-        )
-
-    @extend_schema(
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, after its SHA-256 was re-verified."
-            ),
-            404: s.ErrorSerializer,
-            409: OpenApiResponse(
-                s.ErrorSerializer, description="The stored file no longer matches its SHA-256."
-            ),
-        }
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[renderers.JSONRenderer, PassthroughRenderer],
-    )
-    def download(self, request, pk=None):
-        """Download the file; its hash is re-checked and the access logged (chain of custody)."""
-        evidence = self.get_object()
-        handle = services.evidence_open(actor=request.user, evidence=evidence)
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=evidence.original_name,
-            content_type=evidence.media_type or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["X-Evidence-SHA256"] = evidence.sha256
-        response["Cache-Control"] = "private, no-store"
-        return response
