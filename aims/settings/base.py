@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "aims.notify",
     "inventory",
     "incidents",
+    "disclosure",
     "reporting",
 ]
 
