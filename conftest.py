@@ -91,6 +91,7 @@ SEED_MIGRATIONS = [
     ("aims.accounts.migrations.0002_roles", "create_roles"),
     ("aims.clocks.migrations.0002_default_policies", "seed"),
     ("aims.audit.migrations.0001_initial", "create_head"),
+    ("disclosure.migrations.0002_default_regimes", "load"),
 ]
 
 

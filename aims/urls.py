@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("aims.clocks.api.urls")),
     path("", include("aims.notify.api.urls")),
+    path("", include("disclosure.api.urls")),
     path("", include("reporting.api.urls")),
 ]
 

@@ -1,0 +1,195 @@
+"""Disclosure API shapes: the regimes table, and the what-if facts by their exact names."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..choices import Applies, BreachRisk, ClockStart, IncidentKindFact
+from ..models import RegimeRule
+
+MIN_DATETIME_YEAR, MAX_DATETIME_YEAR = 1970, 2200
+
+
+class RegimeRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RegimeRule
+        fields = [
+            "id",
+            "code",
+            "stage",
+            "position",
+            "title",
+            "trigger",
+            "clock_start",
+            "deadline_rule",
+            "deadline_note",
+            "recipient",
+            "required_content",
+            "source",
+            "needs_legal_review",
+            "applies_from",
+            "applies_from_by_class",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "code", "stage", "position", "updated_at"]
+
+
+class RegimeRuleUpdateSerializer(serializers.ModelSerializer):
+    """What legal may change on a row; the model's clean() checks the deadline rule."""
+
+    clock_start = serializers.ChoiceField(choices=ClockStart.choices, required=False)
+    applies_from_by_class = serializers.DictField(child=serializers.DateField(), required=False)
+
+    class Meta:
+        model = RegimeRule
+        fields = [
+            "title",
+            "trigger",
+            "clock_start",
+            "deadline_rule",
+            "deadline_note",
+            "recipient",
+            "required_content",
+            "source",
+            "needs_legal_review",
+            "applies_from",
+            "applies_from_by_class",
+        ]
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not MIN_DATETIME_YEAR <= parsed.year <= MAX_DATETIME_YEAR:
+            raise serializers.ValidationError(
+                _("Give a moment between %(a)s and %(b)s.")
+                % {"a": MIN_DATETIME_YEAR, "b": MAX_DATETIME_YEAR}
+            )
+        return parsed
+
+
+def _flag():
+    return serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class SystemFactsSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=[
+            "provider",
+            "deployer",
+            "importer",
+            "distributor",
+            "integrator",
+            "data_provider",
+            "partner",
+            "",
+        ],
+        required=False,
+        default="",
+    )
+    eu_class = serializers.ChoiceField(
+        choices=[
+            "prohibited",
+            "high_risk_annex_iii",
+            "high_risk_annex_i",
+            "gpai_systemic_risk",
+            "limited",
+            "minimal",
+            "",
+        ],
+        required=False,
+        default="",
+    )
+    eu_market = _flag()
+    medical_device = _flag()
+    gdpr_role = serializers.ChoiceField(
+        choices=["controller", "processor", "both", "none"], required=False, default="none"
+    )
+    hipaa = serializers.ChoiceField(
+        choices=["covered_entity", "business_associate", "none"], required=False, default="none"
+    )
+    nis2 = serializers.ChoiceField(
+        choices=["essential", "important", "none"], required=False, default="none"
+    )
+    dora_financial_entity = _flag()
+    cer_critical_entity = _flag()
+    frontier_developer = _flag()
+    china_cii_operator = _flag()
+
+
+class IncidentFactsSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=IncidentKindFact.choices, required=False, default="incident"
+    )
+    death = _flag()
+    serious_health_harm = _flag()
+    critical_infrastructure_disruption = _flag()
+    fundamental_rights_infringement = _flag()
+    widespread_infringement = _flag()
+    serious_property_or_environment_harm = _flag()
+    personal_data_breach = _flag()
+    breach_risk = serializers.ChoiceField(
+        choices=BreachRisk.choices, required=False, allow_null=True, default=None
+    )
+    data_unintelligible = _flag()
+    phi_breach = _flag()
+    phi_individuals = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=10**10
+    )
+    phi_residents_by_state = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=10**10), required=False, default=dict
+    )
+    nis2_significant = _flag()
+    dora_major = _flag()
+    dora_classified_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    cer_significant_disruption = _flag()
+    sb53_critical_safety_incident = _flag()
+    imminent_risk_of_death_or_injury = _flag()
+    severity = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=3
+    )
+    severity_confirmed_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    jurisdictions = serializers.ListField(
+        child=serializers.RegexField(r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$", max_length=6),
+        required=False,
+        default=list,
+        max_length=300,
+    )
+
+
+class EvaluateSerializer(serializers.Serializer):
+    aware_at = BoundedDateTimeField(
+        help_text=_("When the organisation became aware (UTC offset allowed).")
+    )
+    system = SystemFactsSerializer(required=False, default=dict)
+    incident = IncidentFactsSerializer(required=False, default=dict)
+
+    def validate(self, data):
+        for name in ("system", "incident"):
+            raw = self.initial_data.get(name) if isinstance(self.initial_data, dict) else None
+            if isinstance(raw, dict):
+                known = set(self.fields[name].fields)
+                unknown = sorted(set(raw) - known)
+                if unknown:
+                    raise serializers.ValidationError(
+                        {
+                            name: [
+                                _("Unknown facts: %(u)s. Known: %(k)s.")
+                                % {"u": ", ".join(unknown), "k": ", ".join(sorted(known))}
+                            ]
+                        }
+                    )
+        return data
+
+
+class ObligationSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    stage = serializers.CharField()
+    applies = serializers.ChoiceField(choices=Applies.choices)
+    reason = serializers.CharField()
+    clock_start = serializers.DateTimeField(allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+    deadline_note = serializers.CharField(allow_blank=True)
+    recipient = serializers.CharField()
+    required_content = serializers.CharField(allow_blank=True)
+    source = serializers.CharField()
+    needs_legal_review = serializers.BooleanField()

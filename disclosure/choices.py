@@ -1,0 +1,33 @@
+"""Choice sets of the disclosure module."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ClockStart(models.TextChoices):
+    """The event an obligation's clock runs from (``disclosure.rules``)."""
+
+    AWARE = "aware", _("The organisation became aware")
+    DISCOVERY = "discovery", _("The breach was discovered")
+    CLASSIFICATION = "classification", _("Classification (capped at 24 h after awareness)")
+    PREVIOUS_STAGE = "previous_stage", _("The previous stage's submission or deadline")
+    SEVERITY_CONFIRMED = "severity_confirmed", _("The severity was confirmed")
+    YEAR_END = "year_end", _("The end of the calendar year (annual log)")
+
+
+class Applies(models.TextChoices):
+    YES = "yes", _("Applies")
+    NO = "no", _("Does not apply")
+    UNDETERMINED = "undetermined", _("Undetermined")
+
+
+class BreachRisk(models.TextChoices):
+    NONE = "none", _("Unlikely to result in a risk")
+    RISK = "risk", _("Likely to result in a risk")
+    HIGH = "high", _("Likely to result in a high risk")
+
+
+class IncidentKindFact(models.TextChoices):
+    INCIDENT = "incident", _("Incident")
+    NEAR_MISS = "near_miss", _("Near miss")
+    EXERCISE = "exercise", _("Exercise")
