@@ -92,6 +92,7 @@ SEED_MIGRATIONS = [
     ("aims.clocks.migrations.0002_default_policies", "seed"),
     ("aims.audit.migrations.0001_initial", "create_head"),
     ("disclosure.migrations.0002_default_regimes", "load"),
+    ("disclosure.migrations.0004_obligation_clock_policy", "seed"),
 ]
 
 

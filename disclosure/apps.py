@@ -4,3 +4,22 @@ from django.apps import AppConfig
 class DisclosureConfig(AppConfig):
     name = "disclosure"
     verbose_name = "Disclosure assessment and regulatory obligations"
+
+    def ready(self):
+        from aims.clocks.registry import ClockTarget, register_kinds, register_target
+        from aims.core import visibility
+
+        from . import clocks, selectors
+        from .choices import DisclosureClockKind
+        from .models import Obligation
+
+        register_kinds(DisclosureClockKind)
+        register_target(
+            Obligation,
+            ClockTarget(
+                resolve_role=clocks.resolve_role,
+                describe=clocks.describe,
+                record_delivery=clocks.record_delivery,
+            ),
+        )
+        visibility.register(Obligation, selectors.obligations_visible_to)

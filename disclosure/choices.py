@@ -31,3 +31,26 @@ class IncidentKindFact(models.TextChoices):
     INCIDENT = "incident", _("Incident")
     NEAR_MISS = "near_miss", _("Near miss")
     EXERCISE = "exercise", _("Exercise")
+
+
+class AssessmentStatus(models.TextChoices):
+    OPEN = "open", _("Open: obligations to confirm")
+    SIGNED_OFF = "signed_off", _("Signed off by legal")
+    REOPENED = "reopened", _("Reopened: facts changed after sign-off")
+
+
+class ObligationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUBMITTED = "submitted", _("Submitted")
+    NOT_REQUIRED = "not_required", _("Not required")
+
+
+class SubmissionPhase(models.TextChoices):
+    """Initial incomplete reports followed by complete ones (AI Act 73(5), GDPR 33(4))."""
+
+    INITIAL = "initial", _("Initial (incomplete)")
+    COMPLETE = "complete", _("Complete")
+
+
+class DisclosureClockKind(models.TextChoices):
+    OBLIGATION = "obligation", _("Regulatory obligation")

@@ -5,6 +5,7 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,14 @@ from aims.audit.history import audit_history
 from aims.core.models import TimeStampedModel
 
 from . import rules
-from .choices import ClockStart
+from .choices import (
+    Applies,
+    AssessmentStatus,
+    BreachRisk,
+    ClockStart,
+    ObligationStatus,
+    SubmissionPhase,
+)
 
 EU_CLASSES = (
     "prohibited",
@@ -109,3 +117,175 @@ class RegimeRule(TimeStampedModel):
             },
             position=self.position,
         )
+
+
+class IncidentFacts(TimeStampedModel):
+    """The disclosure facts of one incident that the incident record does not hold already.
+
+    Harm flags, kind, severity and jurisdictions stay on the incident (one copy of each fact);
+    these are the rest the rules read. ``None`` = not known yet (the rules say "undetermined").
+    """
+
+    incident = models.OneToOneField(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="disclosure_facts"
+    )
+    aware_at = models.DateTimeField(
+        _("aware at"), null=True, blank=True, help_text=_("When the organisation became aware")
+    )
+    exercise = models.BooleanField(_("exercise (tabletop or drill)"), default=False)
+    widespread_infringement = models.BooleanField(null=True, blank=True)
+    breach_risk = models.CharField(max_length=10, choices=BreachRisk.choices, blank=True)
+    data_unintelligible = models.BooleanField(null=True, blank=True)
+    phi_individuals = models.PositiveIntegerField(null=True, blank=True)
+    phi_residents_by_state = models.JSONField(default=dict, blank=True)
+    nis2_significant = models.BooleanField(null=True, blank=True)
+    dora_major = models.BooleanField(null=True, blank=True)
+    dora_classified_at = models.DateTimeField(null=True, blank=True)
+    cer_significant_disruption = models.BooleanField(null=True, blank=True)
+    sb53_critical_safety_incident = models.BooleanField(null=True, blank=True)
+    imminent_risk_of_death_or_injury = models.BooleanField(null=True, blank=True)
+
+    history = audit_history()
+
+    def __str__(self):
+        return f"Disclosure facts of {self.incident_id}"
+
+
+class SystemFacts(TimeStampedModel):
+    """The disclosure facts of one AI system that the inventory does not hold already."""
+
+    system = models.OneToOneField(
+        "inventory.AISystem", on_delete=models.CASCADE, related_name="disclosure_facts"
+    )
+    gpai_systemic_risk = models.BooleanField(
+        _("general-purpose AI model with systemic risk"), default=False
+    )
+    medical_device = models.BooleanField(_("medical-device AI"), default=False)
+    cer_critical_entity = models.BooleanField(_("critical entity (CER Directive)"), default=False)
+    frontier_developer = models.BooleanField(
+        _("frontier developer (California SB 53)"), default=False
+    )
+    china_cii_operator = models.BooleanField(
+        _("critical information infrastructure operator in China"), default=False
+    )
+
+    history = audit_history()
+
+    def __str__(self):
+        return f"Disclosure facts of system {self.system_id}"
+
+
+class DisclosureAssessment(TimeStampedModel):
+    """One per incident, kept even when nothing must be notified: the rules propose, a person
+    confirms each obligation, legal signs off. Facts that change after sign-off reopen it."""
+
+    incident = models.OneToOneField(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="disclosure_assessment"
+    )
+    status = models.CharField(
+        max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.OPEN
+    )
+    facts = models.JSONField(default=dict, help_text=_("The facts the proposal was made from"))
+    evaluated_at = models.DateTimeField()
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    sign_off_comment = models.TextField(blank=True)
+    reopened_reason = models.TextField(blank=True)
+
+    history = audit_history()
+
+    def __str__(self):
+        return f"Disclosure assessment of {self.incident_id}"
+
+    @property
+    def is_signed_off(self) -> bool:
+        return self.status == AssessmentStatus.SIGNED_OFF
+
+
+class Obligation(TimeStampedModel):
+    """One regime stage for one incident: proposed by the rules, confirmed by a person, then
+    tracked to submission."""
+
+    assessment = models.ForeignKey(
+        DisclosureAssessment, on_delete=models.CASCADE, related_name="obligations"
+    )
+    code = models.CharField(max_length=40)
+    stage = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField(default=0)
+    proposed = models.CharField(max_length=20, choices=Applies.choices)
+    proposed_reason = models.TextField()
+    applies = models.CharField(
+        max_length=20, choices=Applies.choices, blank=True, help_text=_("As confirmed by a person")
+    )
+    confirmed_reason = models.TextField(blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    clock_start = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    deadline_note = models.TextField(blank=True)
+    recipient = models.CharField(max_length=300)
+    required_content = models.TextField(blank=True)
+    source = models.CharField(max_length=300)
+    needs_legal_review = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=ObligationStatus.choices, default=ObligationStatus.PENDING
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "code", "stage"], name="obligation_once_per_assessment"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "deadline"], name="obligation_due_idx")]
+
+    def __str__(self):
+        return f"{self.code} / {self.stage}"
+
+    @property
+    def effective(self) -> str:
+        """What counts: the person's confirmation, else the rules' proposal."""
+        return self.applies or self.proposed
+
+    @property
+    def is_owed(self) -> bool:
+        return self.effective != Applies.NO and self.status == ObligationStatus.PENDING
+
+
+class Submission(TimeStampedModel):
+    """A report sent to the recipient: when, by whom, the authority's reference and the
+    document sent (kept as the incident's write-once evidence, hashed, with its custody log).
+    Initial incomplete reports may precede the complete one."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="submissions")
+    phase = models.CharField(max_length=20, choices=SubmissionPhase.choices)
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reference = models.CharField(_("authority's reference"), max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    document = models.ForeignKey(
+        "incidents.Evidence",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The document sent, preserved as write-once evidence with its SHA-256"),
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+
+    def __str__(self):
+        return f"{self.obligation} {self.phase} {self.submitted_at:%Y-%m-%d %H:%M}"

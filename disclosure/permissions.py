@@ -6,6 +6,8 @@ from aims.accounts.choices import Role
 from aims.core.permissions import Decision, decide, has_any_role, has_role
 
 RULE_EDITORS = (Role.LEGAL, Role.GRC)
+# Who confirms obligations, records facts and submissions: the people who own the disclosure.
+DISCLOSURE_ROLES = (Role.LEGAL, Role.DPO, Role.GRC, Role.RISK_OFFICER)
 
 
 def can_read_regimes(user) -> Decision:
@@ -23,4 +25,23 @@ def can_evaluate(user) -> Decision:
 def can_edit_regimes(user) -> Decision:
     return decide(
         has_role(user, *RULE_EDITORS), _("Only legal and GRC staff change the regulatory rules.")
+    )
+
+
+def can_assess(user, incident=None) -> Decision:
+    """Record disclosure facts and confirm obligations."""
+    return decide(
+        has_role(user, *DISCLOSURE_ROLES),
+        _("Only legal, the DPO, GRC staff and the AI risk officer assess disclosure."),
+    )
+
+
+def can_sign_off(user, assessment=None) -> Decision:
+    return decide(has_role(user, Role.LEGAL), _("Only legal signs off a disclosure assessment."))
+
+
+def can_submit(user, obligation=None) -> Decision:
+    return decide(
+        has_role(user, *DISCLOSURE_ROLES),
+        _("Only legal, the DPO, GRC staff and the AI risk officer record submissions."),
     )

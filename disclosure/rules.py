@@ -677,3 +677,60 @@ def evaluate(
 
 def with_changes(facts: Facts, **changes) -> Facts:
     return replace(facts, **changes)
+
+
+_RANK = {YES: 2, UNDETERMINED: 1, NO: 0}
+
+
+def evaluate_for_systems(
+    incident_facts: Facts,
+    systems: Mapping[str, Mapping] | None,
+    regimes: Iterable[Regime],
+    *,
+    submitted: Mapping[tuple[str, str], datetime] | None = None,
+) -> list[Obligation]:
+    """The incident's obligations over every affected system: ``systems`` maps a system's
+    reference to its facts (the ``Facts`` system fields). A row applies when it applies for any
+    system (yes over undetermined over no), with the earliest deadline among those; the reason
+    names the system. No system yet: evaluated with no system facts."""
+    regimes = list(regimes)
+    if not systems:
+        return evaluate(incident_facts, regimes, submitted=submitted)
+    merged: dict[tuple[str, str], Obligation] = {}
+    order: list[tuple[str, str]] = []
+    for reference, system_facts in sorted(systems.items()):
+        facts = replace(incident_facts, **system_facts)
+        for obligation in evaluate(facts, regimes, submitted=submitted):
+            key = (obligation.code, obligation.stage)
+            named = replace(obligation, reason=f"{reference}: {obligation.reason}")
+            best = merged.get(key)
+            if best is None:
+                order.append(key)
+                merged[key] = named
+                continue
+            if _RANK[named.applies] > _RANK[best.applies] or (
+                _RANK[named.applies] == _RANK[best.applies]
+                and named.deadline
+                and (best.deadline is None or named.deadline < best.deadline)
+            ):
+                merged[key] = named
+    return [merged[key] for key in order]
+
+
+def facts_as_json(facts: Facts) -> dict:
+    """The facts as a JSON-able dict (stored with the assessment, compared to notice change)."""
+    out = {}
+    for name in Facts.__dataclass_fields__:
+        value = getattr(facts, name)
+        if isinstance(value, datetime):
+            value = _iso(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        out[name] = value
+    return out
+
+
+def changed_facts(before: Mapping, after: Mapping) -> list[str]:
+    return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))

@@ -1,9 +1,11 @@
-"""Reads of the regimes table."""
+"""Reads of the disclosure module: the regimes table, and the facts of real records."""
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
+
+from incidents.choices import HarmFlag, TimelineKind
 
 from . import rules
-from .models import RegimeRule
+from .models import DisclosureAssessment, IncidentFacts, Obligation, RegimeRule, SystemFacts
 
 
 def regime_rules() -> QuerySet[RegimeRule]:
@@ -13,3 +15,111 @@ def regime_rules() -> QuerySet[RegimeRule]:
 def regimes() -> list[rules.Regime]:
     """The rows as the pure rules read them (one query)."""
     return [row.as_regime() for row in regime_rules()]
+
+
+EU_CLASS_OF = {"prohibited": "prohibited", "limited": "limited", "minimal": "minimal"}
+
+
+def system_facts(system, extra: SystemFacts | None) -> dict:
+    """The ``Facts`` system fields of one AI system: the inventory's record plus the few facts
+    only disclosure keeps (``SystemFacts``)."""
+    if system.eu_ai_act_class == "high_risk":
+        eu_class = (
+            "high_risk_annex_i" if system.annex_iii_area == "annex_i" else "high_risk_annex_iii"
+        )
+    elif extra is not None and extra.gpai_systemic_risk:
+        eu_class = "gpai_systemic_risk"
+    else:
+        eu_class = EU_CLASS_OF.get(system.eu_ai_act_class, "")
+    return {
+        "role": system.organization_role,
+        "eu_class": eu_class,
+        "eu_market": system.eu_market,
+        "gdpr_role": system.gdpr_role,
+        "hipaa": system.hipaa_role,
+        "nis2": system.nis2_entity,
+        "dora_financial_entity": system.dora_financial_entity,
+        "medical_device": bool(extra and extra.medical_device),
+        "cer_critical_entity": bool(extra and extra.cer_critical_entity),
+        "frontier_developer": bool(extra and extra.frontier_developer),
+        "china_cii_operator": bool(extra and extra.china_cii_operator),
+    }
+
+
+def severity_confirmed_at(incident):
+    """When the current severity was confirmed: at triage, or at a later severity change."""
+    if incident.triaged_at is None:
+        return None
+    last_change = incident.timeline.filter(kind=TimelineKind.SEVERITY).aggregate(at=Max("at"))["at"]
+    return max(incident.triaged_at, last_change) if last_change else incident.triaged_at
+
+
+def incident_facts(incident, extra: IncidentFacts | None) -> rules.Facts:
+    """The ``Facts`` incident fields of a real incident: its own record (kind, harm flags,
+    severity, jurisdictions) plus the facts only disclosure keeps (``IncidentFacts``)."""
+    flags = set(incident.harm_flags)
+    extra = extra or IncidentFacts(incident=incident)
+    return rules.Facts(
+        aware_at=extra.aware_at or incident.detected_at,
+        kind="exercise" if extra.exercise else incident.kind,
+        death=HarmFlag.DEATH in flags,
+        serious_health_harm=HarmFlag.PHYSICAL_HARM in flags,
+        critical_infrastructure_disruption=HarmFlag.CRITICAL_INFRASTRUCTURE in flags,
+        fundamental_rights_infringement=HarmFlag.FUNDAMENTAL_RIGHTS in flags,
+        widespread_infringement=extra.widespread_infringement,
+        serious_property_or_environment_harm=HarmFlag.PROPERTY_ENVIRONMENT in flags,
+        personal_data_breach=HarmFlag.PERSONAL_DATA_BREACH in flags,
+        breach_risk=extra.breach_risk or None,
+        data_unintelligible=extra.data_unintelligible,
+        phi_breach=HarmFlag.PHI in flags,
+        phi_individuals=extra.phi_individuals,
+        phi_residents_by_state=dict(extra.phi_residents_by_state or {}),
+        nis2_significant=extra.nis2_significant,
+        dora_major=extra.dora_major,
+        dora_classified_at=extra.dora_classified_at,
+        cer_significant_disruption=extra.cer_significant_disruption,
+        sb53_critical_safety_incident=extra.sb53_critical_safety_incident,
+        imminent_risk_of_death_or_injury=extra.imminent_risk_of_death_or_injury,
+        severity=incident.severity,
+        severity_confirmed_at=severity_confirmed_at(incident),
+        jurisdictions=tuple(j.upper() for j in incident.jurisdictions),
+    )
+
+
+def facts_of(incident) -> tuple[rules.Facts, dict[str, dict]]:
+    """The incident's facts and each affected system's facts, by system reference."""
+    extra = IncidentFacts.objects.filter(incident=incident).first()
+    links = list(incident.affected_systems.select_related("system"))
+    system_ids = [link.system_id for link in links]
+    extras = {sf.system_id: sf for sf in SystemFacts.objects.filter(system_id__in=system_ids)}
+    systems = {
+        link.system.reference: system_facts(link.system, extras.get(link.system_id))
+        for link in links
+    }
+    return incident_facts(incident, extra), systems
+
+
+def assessment_of(incident) -> DisclosureAssessment | None:
+    return DisclosureAssessment.objects.filter(incident=incident).first()
+
+
+def obligations_of(assessment) -> QuerySet[Obligation]:
+    return assessment.obligations.prefetch_related("submissions").order_by("position", "id")
+
+
+def open_obligations(user) -> QuerySet[Obligation]:
+    """Obligations across the incidents the user may see, soonest deadline first."""
+    from incidents.selectors import incidents_visible_to
+
+    return (
+        Obligation.objects.filter(assessment__incident__in=incidents_visible_to(user))
+        .select_related("assessment__incident")
+        .order_by("deadline", "id")
+    )
+
+
+def obligations_visible_to(user) -> QuerySet[Obligation]:
+    """An obligation is visible with its incident (the incident's access rule)."""
+    from incidents.selectors import incidents_visible_to
+
+    return Obligation.objects.filter(assessment__incident__in=incidents_visible_to(user))

@@ -1,12 +1,38 @@
-"""Writes of the disclosure module: one function per business action."""
+"""Writes of the disclosure module: one function per business action, each in one transaction.
 
+The assessment is proposed by the rules from the record's facts (``assessment_refresh``), a
+person confirms each obligation (``obligation_confirm``), legal signs off
+(``assessment_sign_off``); submissions are recorded with the document sent
+(``obligation_submit``). Each owed obligation with a deadline runs a clock in ``aims.clocks``
+(reminders and escalations to legal and the DPO, exactly once).
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aims.clocks import services as clocks
 from aims.core.concurrency import check_version
-from aims.core.exceptions import ValidationFailed
+from aims.core.exceptions import Conflict, GuardFailed, ValidationFailed
 from aims.core.permissions import require
 from aims.core.services import audited_write, model_save
+from inventory import permissions as inventory_permissions
 
-from . import permissions
-from .models import RegimeRule
+from . import events, permissions, rules, selectors
+from .choices import (
+    Applies,
+    AssessmentStatus,
+    DisclosureClockKind,
+    ObligationStatus,
+    SubmissionPhase,
+)
+from .models import (
+    DisclosureAssessment,
+    IncidentFacts,
+    Obligation,
+    RegimeRule,
+    Submission,
+    SystemFacts,
+)
 
 REGIME_FIELDS = frozenset(
     {
@@ -23,20 +49,413 @@ REGIME_FIELDS = frozenset(
         "applies_from_by_class",
     }
 )
+INCIDENT_FACT_FIELDS = frozenset(
+    {
+        "aware_at",
+        "exercise",
+        "widespread_infringement",
+        "breach_risk",
+        "data_unintelligible",
+        "phi_individuals",
+        "phi_residents_by_state",
+        "nis2_significant",
+        "dora_major",
+        "dora_classified_at",
+        "cer_significant_disruption",
+        "sb53_critical_safety_incident",
+        "imminent_risk_of_death_or_injury",
+    }
+)
+SYSTEM_FACT_FIELDS = frozenset(
+    {
+        "gpai_systemic_risk",
+        "medical_device",
+        "cer_critical_entity",
+        "frontier_developer",
+        "china_cii_operator",
+    }
+)
+PROPOSAL_FIELDS = (
+    "position",
+    "proposed",
+    "proposed_reason",
+    "clock_start",
+    "deadline",
+    "deadline_note",
+    "recipient",
+    "required_content",
+    "source",
+    "needs_legal_review",
+)
+
+
+def _refuse_unknown(data: dict, allowed: frozenset) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationFailed(
+            _("These fields cannot be changed here: %s.") % ", ".join(sorted(unknown)),
+            fields={name: [_("not editable")] for name in sorted(unknown)},
+        )
+
+
+# --- the rules table --------------------------------------------------------------------------
 
 
 @audited_write
 def regime_update(*, actor, regime: RegimeRule, data: dict, expected_version=None) -> RegimeRule:
     """Legal or GRC change a rule row (its code and stage are stable and never change)."""
     require(permissions.can_edit_regimes(actor))
-    unknown = set(data) - REGIME_FIELDS
-    if unknown:
-        raise ValidationFailed(
-            "These fields cannot be changed: " + ", ".join(sorted(unknown)) + ".",
-            fields={name: ["not editable"] for name in sorted(unknown)},
-        )
+    _refuse_unknown(data, REGIME_FIELDS)
     regime = RegimeRule.objects.select_for_update().get(pk=regime.pk)
     check_version(regime, expected_version)
     for name, value in data.items():
         setattr(regime, name, value)
     return model_save(regime, actor=actor)
+
+
+# --- facts ------------------------------------------------------------------------------------
+
+
+@audited_write
+def incident_facts_update(*, actor, incident, data: dict) -> IncidentFacts:
+    """Record the disclosure facts of an incident; the change is on the timeline and the
+    assessment follows (and reopens if it was signed off)."""
+    require(permissions.can_assess(actor, incident))
+    _refuse_unknown(data, INCIDENT_FACT_FIELDS)
+    facts = IncidentFacts.objects.select_for_update().filter(incident=incident).first()
+    facts = facts or IncidentFacts(incident=incident)
+    changed = [name for name, value in data.items() if getattr(facts, name) != value]
+    if not changed and facts.pk:
+        return facts
+    for name in changed:
+        setattr(facts, name, data[name])
+    model_save(facts, actor=actor)
+    events.facts_changed_event(incident=incident, actor=actor, fields=changed)
+    assessment_refresh(
+        actor=actor, incident=incident, reason=_("facts changed: %s") % ", ".join(changed)
+    )
+    return facts
+
+
+@audited_write
+def system_facts_update(*, actor, system, data: dict) -> SystemFacts:
+    """Record the disclosure facts of an AI system (its owners and managers, as for the rest of
+    the inventory record); every open incident on it is re-assessed."""
+    require(inventory_permissions.can_change_system(actor, system))
+    _refuse_unknown(data, SYSTEM_FACT_FIELDS)
+    facts = SystemFacts.objects.select_for_update().filter(system=system).first()
+    facts = facts or SystemFacts(system=system)
+    changed = [name for name, value in data.items() if getattr(facts, name) != value]
+    if not changed and facts.pk:
+        return facts
+    for name in changed:
+        setattr(facts, name, data[name])
+    model_save(facts, actor=actor)
+    from incidents.choices import OPEN_STATUSES
+
+    for link in system.incident_links.filter(
+        incident__status__in=list(OPEN_STATUSES)
+    ).select_related("incident"):
+        if DisclosureAssessment.objects.filter(incident=link.incident).exists():
+            assessment_refresh(
+                actor=actor,
+                incident=link.incident,
+                reason=_("%(system)s's flags changed: %(fields)s")
+                % {"system": system.reference, "fields": ", ".join(changed)},
+            )
+    return facts
+
+
+# --- the assessment ---------------------------------------------------------------------------
+
+
+def _facts_json(facts: rules.Facts, systems: dict) -> dict:
+    return {"incident": rules.facts_as_json(facts), "systems": systems}
+
+
+def _flat(facts_json: dict) -> dict:
+    flat = {f"incident.{k}": v for k, v in (facts_json.get("incident") or {}).items()}
+    for reference, values in (facts_json.get("systems") or {}).items():
+        flat.update({f"{reference}.{k}": v for k, v in values.items()})
+    return flat
+
+
+@audited_write
+def assessment_refresh(*, actor, incident, reason: str = "") -> DisclosureAssessment:
+    """Propose the obligations from the record's facts (creating the assessment on first use).
+
+    Confirmations are kept where the proposal did not change. When facts change after legal
+    signed off, the assessment reopens and says which facts changed.
+    """
+    now = timezone.now()
+    assessment = DisclosureAssessment.objects.select_for_update().filter(incident=incident).first()
+    existing = {(o.code, o.stage): o for o in assessment.obligations.all()} if assessment else {}
+    submitted = {key: o.submitted_at for key, o in existing.items() if o.submitted_at}
+    facts, systems = selectors.facts_of(incident)
+    proposals = rules.evaluate_for_systems(facts, systems, selectors.regimes(), submitted=submitted)
+    facts_json = _facts_json(facts, systems)
+    if assessment is None:
+        assessment = DisclosureAssessment(incident=incident, facts=facts_json, evaluated_at=now)
+        model_save(assessment, actor=actor)
+    else:
+        changed = rules.changed_facts(_flat(assessment.facts), _flat(facts_json))
+        if changed and assessment.status == AssessmentStatus.SIGNED_OFF:
+            assessment.status = AssessmentStatus.REOPENED
+            assessment.reopened_reason = reason or _("facts changed: %s") % ", ".join(changed)
+            events.assessment_reopened_event(
+                incident=incident, actor=actor, reason=assessment.reopened_reason
+            )
+        assessment.facts = facts_json
+        assessment.evaluated_at = now
+        model_save(assessment, actor=actor, validate=False)
+    for position, proposal in enumerate(proposals):
+        _apply_proposal(
+            assessment, existing.get((proposal.code, proposal.stage)), proposal, position, actor
+        )
+    return assessment
+
+
+def _apply_proposal(assessment, obligation, proposal: rules.Obligation, position: int, actor):
+    values = {
+        "position": position,
+        "proposed": proposal.applies,
+        "proposed_reason": proposal.reason,
+        "clock_start": proposal.clock_start,
+        "deadline": proposal.deadline,
+        "deadline_note": proposal.deadline_note,
+        "recipient": proposal.recipient,
+        "required_content": proposal.required_content,
+        "source": proposal.source,
+        "needs_legal_review": proposal.needs_legal_review,
+    }
+    if obligation is None:
+        obligation = Obligation(assessment=assessment, code=proposal.code, stage=proposal.stage)
+    elif all(getattr(obligation, k) == v for k, v in values.items()):
+        return obligation
+    elif obligation.proposed != proposal.applies and obligation.applies:
+        # The rules now say something else than what was confirmed: confirm again.
+        obligation.applies, obligation.confirmed_reason = "", ""
+        obligation.confirmed_by, obligation.confirmed_at = None, None
+    for name, value in values.items():
+        setattr(obligation, name, value)
+    _settle_status(obligation)
+    model_save(obligation, actor=actor, validate=False)
+    _sync_clock(obligation, actor)
+    return obligation
+
+
+def _settle_status(obligation: Obligation) -> None:
+    if obligation.status == ObligationStatus.SUBMITTED:
+        return
+    obligation.status = (
+        ObligationStatus.NOT_REQUIRED
+        if obligation.effective == Applies.NO
+        else ObligationStatus.PENDING
+    )
+
+
+def _sync_clock(obligation: Obligation, actor) -> None:
+    """An owed obligation with a deadline runs a clock to it; any other has none running."""
+    kind = DisclosureClockKind.OBLIGATION
+    active = clocks.active_clock(obligation, kind)
+    owed = (
+        obligation.is_owed and obligation.deadline is not None and obligation.submitted_at is None
+    )
+    if not owed:
+        if active is not None:
+            clocks.clock_cancel(target=obligation, kind=kind, reason="not owed", actor=actor)
+        return
+    if active is not None and active.due_at == obligation.deadline:
+        return
+    reference = obligation.assessment.incident.reference
+    clocks.clock_start(
+        target=obligation,
+        kind=kind,
+        label=f"{obligation.code} {obligation.stage} — {reference}",
+        started_at=obligation.clock_start or timezone.now(),
+        due_at=obligation.deadline,
+        owner_role="legal",
+        actor=actor,
+        restart=active is not None,
+        reason="deadline changed",
+    )
+
+
+def _lock_obligation(obligation: Obligation) -> Obligation:
+    return (
+        Obligation.objects.select_for_update()
+        .select_related("assessment__incident")
+        .get(pk=obligation.pk)
+    )
+
+
+@audited_write
+def obligation_confirm(
+    *, actor, obligation: Obligation, applies: str, reason: str = ""
+) -> Obligation:
+    """A person confirms whether an obligation applies; disagreeing with the rules needs a reason."""
+    obligation = _lock_obligation(obligation)
+    incident = obligation.assessment.incident
+    require(permissions.can_assess(actor, incident))
+    if applies not in Applies.values:
+        raise ValidationFailed(
+            _("Say yes, no or undetermined."), fields={"applies": [_("invalid choice")]}
+        )
+    assessment = obligation.assessment
+    if assessment.status == AssessmentStatus.SIGNED_OFF:
+        raise GuardFailed(
+            _("The assessment is signed off. Legal reopens it before a confirmation changes.")
+        )
+    reason = (reason or "").strip()
+    if applies != obligation.proposed and not reason:
+        raise ValidationFailed(
+            _("The rules propose %(p)s: say why you confirm %(a)s.")
+            % {"p": obligation.proposed, "a": applies},
+            fields={"reason": [_("required when you disagree with the rules")]},
+        )
+    obligation.applies, obligation.confirmed_reason = applies, reason
+    obligation.confirmed_by, obligation.confirmed_at = actor, timezone.now()
+    _settle_status(obligation)
+    model_save(obligation, actor=actor, validate=False)
+    _sync_clock(obligation, actor)
+    events.obligation_confirmed_event(incident=incident, actor=actor, obligation=obligation)
+    return obligation
+
+
+@audited_write
+def assessment_sign_off(
+    *, actor, assessment: DisclosureAssessment, comment: str = ""
+) -> DisclosureAssessment:
+    """Legal signs the assessment off — also when nothing must be notified (that analysis is
+    itself the compliance record). Every obligation the rules say applies, or cannot decide,
+    must have been confirmed by a person, and none may stay undetermined; those the rules say
+    do not apply are accepted by the sign-off unless someone confirmed otherwise."""
+    require(permissions.can_sign_off(actor, assessment))
+    assessment = (
+        DisclosureAssessment.objects.select_for_update()
+        .select_related("incident")
+        .get(pk=assessment.pk)
+    )
+    if assessment.status == AssessmentStatus.SIGNED_OFF:
+        raise Conflict(_("The assessment is already signed off."))
+    obligations = list(assessment.obligations.all())
+    unconfirmed = [
+        f"{o.code} ({o.stage})" for o in obligations if not o.applies and o.proposed != Applies.NO
+    ]
+    undetermined = [
+        f"{o.code} ({o.stage})" for o in obligations if o.applies == Applies.UNDETERMINED
+    ]
+    missing = []
+    if unconfirmed:
+        missing.append(_("confirm %s") % ", ".join(unconfirmed))
+    if undetermined:
+        missing.append(_("decide %s (still undetermined)") % ", ".join(undetermined))
+    if missing:
+        raise GuardFailed(_("Before sign-off: %s.") % "; ".join(missing))
+    assessment.status = AssessmentStatus.SIGNED_OFF
+    assessment.signed_off_by, assessment.signed_off_at = actor, timezone.now()
+    assessment.sign_off_comment = (comment or "").strip()
+    assessment.reopened_reason = ""
+    model_save(assessment, actor=actor, validate=False)
+    owed = sum(1 for o in obligations if o.effective == Applies.YES)
+    events.assessment_signed_off_event(
+        incident=assessment.incident, actor=actor, assessment=assessment, owed=owed
+    )
+    return assessment
+
+
+@audited_write
+def assessment_reopen(
+    *, actor, assessment: DisclosureAssessment, reason: str
+) -> DisclosureAssessment:
+    require(permissions.can_sign_off(actor, assessment))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Say why the assessment is reopened."), fields={"reason": [_("required")]}
+        )
+    assessment = (
+        DisclosureAssessment.objects.select_for_update()
+        .select_related("incident")
+        .get(pk=assessment.pk)
+    )
+    if assessment.status != AssessmentStatus.SIGNED_OFF:
+        raise Conflict(_("Only a signed-off assessment is reopened."))
+    assessment.status, assessment.reopened_reason = AssessmentStatus.REOPENED, reason
+    model_save(assessment, actor=actor, validate=False)
+    events.assessment_reopened_event(incident=assessment.incident, actor=actor, reason=reason)
+    return assessment
+
+
+@audited_write
+def obligation_submit(
+    *,
+    actor,
+    obligation: Obligation,
+    phase: str,
+    submitted_at=None,
+    reference: str = "",
+    note: str = "",
+    document=None,
+) -> Submission:
+    """Record a report sent: when, by whom, the authority's reference and the document (kept as
+    write-once evidence). The first submission meets the deadline's clock; a complete report
+    marks the obligation submitted. Later stages then run from this submission."""
+    from incidents.choices import EvidenceKind
+    from incidents.services import evidence_add
+
+    obligation = _lock_obligation(obligation)
+    incident = obligation.assessment.incident
+    require(permissions.can_submit(actor, obligation))
+    if phase not in SubmissionPhase.values:
+        raise ValidationFailed(
+            _("Say initial or complete."), fields={"phase": [_("invalid choice")]}
+        )
+    if obligation.effective == Applies.NO:
+        raise Conflict(_("This obligation does not apply; nothing is submitted for it."))
+    if obligation.status == ObligationStatus.SUBMITTED:
+        raise Conflict(_("The complete report was already recorded for this obligation."))
+    now = timezone.now()
+    submitted_at = submitted_at or now
+    if submitted_at > now:
+        raise ValidationFailed(
+            _("A submission cannot be in the future."),
+            fields={"submitted_at": [_("in the future")]},
+        )
+    evidence = None
+    if document is not None:
+        evidence = evidence_add(
+            actor=actor,
+            incident=incident,
+            uploaded_file=document,
+            kind=EvidenceKind.OTHER,
+            description=_("Sent for %(code)s (%(stage)s) to %(recipient)s")
+            % {
+                "code": obligation.code,
+                "stage": obligation.stage,
+                "recipient": obligation.recipient,
+            },
+        )
+    submission = Submission(
+        obligation=obligation,
+        phase=phase,
+        submitted_at=submitted_at,
+        submitted_by=actor,
+        reference=(reference or "").strip(),
+        note=(note or "").strip(),
+        document=evidence,
+    )
+    model_save(submission, actor=actor)
+    first = obligation.submitted_at is None
+    if first:
+        obligation.submitted_at = submitted_at
+        clocks.clock_met(
+            target=obligation, kind=DisclosureClockKind.OBLIGATION, at=submitted_at, actor=actor
+        )
+    if phase == SubmissionPhase.COMPLETE:
+        obligation.status = ObligationStatus.SUBMITTED
+    model_save(obligation, actor=actor, validate=False)
+    events.submission_event(incident=incident, actor=actor, submission=submission)
+    if first:
+        assessment_refresh(actor=actor, incident=incident, reason=_("a stage was submitted"))
+    return submission

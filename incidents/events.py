@@ -187,3 +187,11 @@ def delivery_event(*, incident, delivery, attempt):
             "try": attempt.tries,
         },
     )
+
+
+def module_event(*, incident, actor, kind, summary, data=None):
+    """An entry written for another module (disclosure, CAPA) through its own typed events:
+    the incident's timeline stays the one spine of the case file, written only here."""
+    if kind not in TimelineKind.values:
+        raise ValueError(f"Unknown timeline kind {kind!r}")
+    return _entry(incident, kind, summary, actor=actor, data=data)

@@ -1,0 +1,82 @@
+"""Typed timeline entries of the disclosure module, written on the incident's timeline."""
+
+from incidents.choices import TimelineKind
+from incidents.events import module_event
+
+
+def facts_changed_event(*, incident, actor, fields):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.UPDATE,
+        summary="Disclosure facts changed: " + ", ".join(fields),
+        data={"module": "disclosure", "fields": fields},
+    )
+
+
+def assessment_reopened_event(*, incident, actor, reason):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.DECISION,
+        summary=f"Disclosure assessment reopened: {reason}",
+        data={"module": "disclosure", "reopened": True},
+    )
+
+
+def obligation_confirmed_event(*, incident, actor, obligation):
+    summary = (
+        f"Disclosure {obligation.code} ({obligation.stage}): {obligation.get_applies_display()}"
+    )
+    if obligation.confirmed_reason:
+        summary += f" — {obligation.confirmed_reason}"
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.DECISION,
+        summary=summary,
+        data={
+            "module": "disclosure",
+            "code": obligation.code,
+            "stage": obligation.stage,
+            "applies": obligation.applies,
+            "proposed": obligation.proposed,
+        },
+    )
+
+
+def assessment_signed_off_event(*, incident, actor, assessment, owed):
+    summary = "Disclosure assessment signed off by legal"
+    summary += f": {owed} obligation(s) to meet" if owed else ": no notification required"
+    if assessment.sign_off_comment:
+        summary += f" — {assessment.sign_off_comment}"
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.APPROVAL,
+        summary=summary,
+        data={"module": "disclosure", "owed": owed},
+    )
+
+
+def submission_event(*, incident, actor, submission):
+    obligation = submission.obligation
+    summary = (
+        f"{submission.get_phase_display()} report sent for {obligation.code} "
+        f"({obligation.stage}) to {obligation.recipient}"
+    )
+    if submission.reference:
+        summary += f", reference {submission.reference}"
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.COMMUNICATION,
+        summary=summary,
+        data={
+            "module": "disclosure",
+            "code": obligation.code,
+            "stage": obligation.stage,
+            "phase": submission.phase,
+            "evidence": submission.document_id,
+        },
+    )
