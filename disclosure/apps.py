@@ -23,3 +23,6 @@ class DisclosureConfig(AppConfig):
             ),
         )
         visibility.register(Obligation, selectors.obligations_visible_to)
+        from incidents.workflow import register_closure_check
+
+        register_closure_check(selectors.closure_check)

@@ -123,3 +123,18 @@ def obligations_visible_to(user) -> QuerySet[Obligation]:
     from incidents.selectors import incidents_visible_to
 
     return Obligation.objects.filter(assessment__incident__in=incidents_visible_to(user))
+
+
+def closure_check(incident) -> str | None:
+    """Closing an incident needs its disclosure assessment signed off by legal (DESIGN section 3,
+    guard 4) — also when nothing had to be notified."""
+    status = (
+        DisclosureAssessment.objects.filter(incident=incident)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status == "signed_off":
+        return None
+    if status == "reopened":
+        return "the reopened disclosure assessment signed off by legal again"
+    return "a disclosure assessment signed off by legal"

@@ -60,13 +60,20 @@ def guard_verification_note(incident: Incident, reason: str) -> str | None:
     return "Resolving needs a verification note: how the fix was tested on the failing input types."
 
 
-def guard_closure(incident: Incident, reason: str) -> str | None:
-    """Guard 4, as far as the modules that exist can check it.
+# What other modules require before an incident closes (disclosure: a signed-off assessment;
+# CAPA: a confirmed root cause). Each registers, in its AppConfig.ready(), a function
+# ``(incident) -> str | None`` naming what is missing, so this table stays the one guard.
+CLOSURE_CHECKS: list = []
 
-    Root cause, disclosure assessment and corrective actions join this guard when the CAPA and
-    disclosure modules arrive; until then closing needs a closing summary and the verification
-    note, and scope confirmation for P0/P1.
-    """
+
+def register_closure_check(check) -> None:
+    if check not in CLOSURE_CHECKS:
+        CLOSURE_CHECKS.append(check)
+
+
+def guard_closure(incident: Incident, reason: str) -> str | None:
+    """Guard 4: a closing summary, the verification note, scope confirmation for P0/P1, and
+    whatever the other modules registered (``register_closure_check``)."""
     missing = []
     if not incident.closing_summary.strip():
         missing.append("a closing summary")
@@ -80,6 +87,7 @@ def guard_closure(incident: Incident, reason: str) -> str | None:
         missing.append(
             "scope confirmation (the confirmed count of individuals affected) for a P0/P1 incident"
         )
+    missing.extend(message for check in CLOSURE_CHECKS if (message := check(incident)))
     if missing:
         return "Closing needs " + ", ".join(missing) + "."
     return None

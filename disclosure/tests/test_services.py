@@ -277,3 +277,32 @@ def test_system_flags_changing_reassess_open_incidents(breach, users, eu_system)
         services.system_facts_update(
             actor=users["auditor"], system=eu_system, data={"medical_device": True}
         )
+
+
+def test_an_incident_closes_only_with_its_assessment_signed_off(users, eu_system):
+    from incidents import services as incidents
+    from incidents.choices import Status
+    from incidents.tests.factories import PATH, ready_incident
+
+    grc = users["grc"]
+    incident = ready_incident(grc, eu_system)
+    for step in PATH[Status.RESOLVED]:
+        incident = incidents.incident_transition(
+            actor=grc, incident=incident, to=step, reason="Step."
+        )
+    with pytest.raises(GuardFailed) as refused:
+        incidents.incident_transition(actor=grc, incident=incident, to=Status.CLOSED)
+    assert refused.value.message == "Closing needs a disclosure assessment signed off by legal."
+    assessment = services.assessment_refresh(actor=grc, incident=incident)
+    for row in assessment.obligations.exclude(proposed="no"):
+        services.obligation_confirm(
+            actor=users["legal"], obligation=row, applies="no", reason="None owed."
+        )
+    services.assessment_sign_off(actor=users["legal"], assessment=assessment)
+    services.assessment_reopen(actor=users["legal"], assessment=assessment, reason="New facts.")
+    with pytest.raises(GuardFailed) as refused:
+        incidents.incident_transition(actor=grc, incident=incident, to=Status.CLOSED)
+    assert "reopened disclosure assessment signed off by legal again" in refused.value.message
+    services.assessment_sign_off(actor=users["legal"], assessment=assessment)
+    closed = incidents.incident_transition(actor=grc, incident=incident, to=Status.CLOSED)
+    assert closed.status == Status.CLOSED

@@ -121,7 +121,7 @@ def ready_incident(actor, system, **data):
         option=ContainmentOption.PAUSE,
         rationale="Human review of every decision until fixed.",
     )
-    return services.incident_update(
+    incident = services.incident_update(
         actor=actor,
         incident=incident,
         data={
@@ -129,11 +129,30 @@ def ready_incident(actor, system, **data):
             "closing_summary": "Retrain reverted; monitoring threshold tightened.",
         },
     )
+    return incident
+
+
+def sign_off_disclosure(incident, actor):
+    """The disclosure assessment as legal would leave it: every proposal confirmed (what the
+    rules cannot decide recorded as not applicable, with a reason) and signed off."""
+    from aims.accounts.services import user_upsert_with_role
+    from disclosure import services as disclosure
+
+    legal, _ = user_upsert_with_role(username="legal-signatory", role="legal")
+    assessment = disclosure.assessment_refresh(actor=actor, incident=incident)
+    for row in assessment.obligations.exclude(proposed="no"):
+        applies = "no" if row.proposed == "undetermined" else row.proposed
+        disclosure.obligation_confirm(
+            actor=legal, obligation=row, applies=applies, reason="Assessed for the test incident."
+        )
+    return disclosure.assessment_sign_off(actor=legal, assessment=assessment)
 
 
 def incident_at(status, actor, system, **data):
     """A fully prepared incident moved along the lifecycle to ``status`` by ``actor``."""
     incident = ready_incident(actor, system, **data)
+    if Status(status) in (Status.RESOLVED, Status.CLOSED):  # ready to close
+        sign_off_disclosure(incident, actor)
     for step in PATH[Status(status)]:
         incident = services.incident_transition(
             actor=actor, incident=incident, to=step, reason="Test step with a reason."

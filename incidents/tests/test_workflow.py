@@ -14,7 +14,13 @@ from aims.core.exceptions import GuardFailed, InvalidTransition, PermissionRefus
 from incidents import services, workflow
 from incidents.choices import ContainmentOption, Severity, Status, TimelineKind
 
-from .factories import add_evidence, file_incident, incident_at, ready_incident
+from .factories import (
+    add_evidence,
+    file_incident,
+    incident_at,
+    ready_incident,
+    sign_off_disclosure,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -280,6 +286,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def test_each_move_stamps_its_milestone_at_the_time_it_was_made(grc, system):
     with time_machine.travel(T0, tick=False) as clock:
         incident = ready_incident(grc, system)
+        sign_off_disclosure(incident, grc)
         assert incident.evidence_preserved_at == T0
         for step, milestone in [
             (Status.TRIAGED, "triaged_at"),
