@@ -138,3 +138,21 @@ def closure_check(incident) -> str | None:
     if status == "reopened":
         return "the reopened disclosure assessment signed off by legal again"
     return "a disclosure assessment signed off by legal"
+
+
+def filter_obligations(queryset: QuerySet[Obligation], params) -> QuerySet[Obligation]:
+    """The Obligations page's and API's filters: regime code, status, what counts, overdue."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    if code := params.get("code"):
+        queryset = queryset.filter(code=code)
+    if status := params.get("status"):
+        queryset = queryset.filter(status=status)
+    if applies := params.get("applies"):
+        queryset = queryset.filter(Q(applies=applies) | Q(applies="", proposed=applies))
+    if params.get("overdue") in ("1", "true", "on"):
+        queryset = queryset.filter(
+            status="pending", submitted_at__isnull=True, deadline__lt=timezone.now()
+        ).exclude(Q(applies="no") | Q(applies="", proposed="no"))
+    return queryset

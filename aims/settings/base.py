@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryAttemptStatusEnum": "aims.notify.choices.AttemptStatus",
         "LifecycleStatusEnum": "inventory.choices.LifecycleStatus",
         "ValidationStatusEnum": "inventory.choices.ValidationStatus",
+        "DisclosureAppliesEnum": "disclosure.choices.Applies",
+        "BreachRiskEnum": "disclosure.choices.BreachRisk",
     },
 }
 

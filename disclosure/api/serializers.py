@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..choices import Applies, BreachRisk, ClockStart, IncidentKindFact
+from ..choices import Applies, BreachRisk, ClockStart, IncidentKindFact, SubmissionPhase
 from ..models import RegimeRule
 
 MIN_DATETIME_YEAR, MAX_DATETIME_YEAR = 1970, 2200
@@ -193,3 +193,102 @@ class ObligationSerializer(serializers.Serializer):
     required_content = serializers.CharField(allow_blank=True)
     source = serializers.CharField()
     needs_legal_review = serializers.BooleanField()
+
+
+def _username(user) -> str | None:
+    return user.username if user else None
+
+
+class SubmissionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    phase = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    submitted_by = serializers.CharField(source="submitted_by.username")
+    reference = serializers.CharField()
+    note = serializers.CharField()
+    document_sha256 = serializers.CharField(source="document.sha256", allow_null=True, default=None)
+    document_id = serializers.IntegerField(allow_null=True)
+
+
+class StoredObligationSerializer(ObligationSerializer):
+    """The what-if shape, plus what people did with it: the rules' proposal, the confirmation,
+    the status and the submissions. ``applies`` is what counts (confirmed, else proposed)."""
+
+    id = serializers.IntegerField()
+    applies = serializers.ChoiceField(choices=Applies.choices, source="effective")
+    reason = serializers.SerializerMethodField()
+    proposed = serializers.ChoiceField(choices=Applies.choices)
+    confirmed = serializers.ChoiceField(choices=Applies.choices, source="applies", allow_blank=True)
+    confirmed_by = serializers.SerializerMethodField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    incident = serializers.CharField(source="assessment.incident.reference")
+    submissions = SubmissionSerializer(many=True)
+
+    def get_reason(self, obligation) -> str:
+        return obligation.confirmed_reason or obligation.proposed_reason
+
+    def get_confirmed_by(self, obligation) -> str | None:
+        return _username(obligation.confirmed_by)
+
+
+class AssessmentSerializer(serializers.Serializer):
+    incident = serializers.CharField(source="incident.reference")
+    status = serializers.CharField()
+    evaluated_at = serializers.DateTimeField()
+    signed_off_by = serializers.SerializerMethodField()
+    signed_off_at = serializers.DateTimeField(allow_null=True)
+    sign_off_comment = serializers.CharField()
+    reopened_reason = serializers.CharField()
+    obligations = serializers.SerializerMethodField()
+
+    def get_signed_off_by(self, assessment) -> str | None:
+        return _username(assessment.signed_off_by)
+
+    def get_obligations(self, assessment) -> list[dict]:
+        rows = self.context.get("obligations") or []
+        return StoredObligationSerializer(rows, many=True).data
+
+
+class RecordedIncidentFactsSerializer(serializers.Serializer):
+    """The disclosure facts recorded on a real incident (the rest lives on the incident)."""
+
+    aware_at = BoundedDateTimeField(required=False, allow_null=True)
+    exercise = serializers.BooleanField(required=False)
+    widespread_infringement = serializers.BooleanField(required=False, allow_null=True)
+    breach_risk = serializers.ChoiceField(choices=[*BreachRisk.choices, ("", "")], required=False)
+    data_unintelligible = serializers.BooleanField(required=False, allow_null=True)
+    phi_individuals = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=10**10
+    )
+    phi_residents_by_state = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=10**10), required=False
+    )
+    nis2_significant = serializers.BooleanField(required=False, allow_null=True)
+    dora_major = serializers.BooleanField(required=False, allow_null=True)
+    dora_classified_at = BoundedDateTimeField(required=False, allow_null=True)
+    cer_significant_disruption = serializers.BooleanField(required=False, allow_null=True)
+    sb53_critical_safety_incident = serializers.BooleanField(required=False, allow_null=True)
+    imminent_risk_of_death_or_injury = serializers.BooleanField(required=False, allow_null=True)
+
+
+class ConfirmSerializer(serializers.Serializer):
+    applies = serializers.ChoiceField(choices=Applies.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class SignOffSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class SubmitSerializer(serializers.Serializer):
+    phase = serializers.ChoiceField(choices=SubmissionPhase.choices)
+    submitted_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    document = serializers.FileField(required=False, allow_null=True, default=None)

@@ -5,8 +5,39 @@ from . import views
 
 router = SimpleRouter()
 router.register("disclosure/regimes", views.RegimeRuleViewSet, basename="disclosure-regime")
+router.register("obligations", views.ObligationViewSet, basename="obligation")
 
 urlpatterns = [
     path("disclosure/evaluate/", views.EvaluateView.as_view(), name="disclosure-evaluate"),
+    path(
+        "incidents/<int:pk>/obligations/",
+        views.IncidentObligationsView.as_view(),
+        name="incident-obligations",
+    ),
+    path(
+        "incidents/<int:pk>/disclosure/",
+        views.IncidentDisclosureView.as_view(),
+        name="incident-disclosure",
+    ),
+    path(
+        "incidents/<int:pk>/disclosure/refresh/",
+        views.IncidentDisclosureRefreshView.as_view(),
+        name="incident-disclosure-refresh",
+    ),
+    path(
+        "incidents/<int:pk>/disclosure/facts/",
+        views.IncidentDisclosureFactsView.as_view(),
+        name="incident-disclosure-facts",
+    ),
+    path(
+        "incidents/<int:pk>/disclosure/sign-off/",
+        views.IncidentDisclosureSignOffView.as_view(),
+        name="incident-disclosure-sign-off",
+    ),
+    path(
+        "incidents/<int:pk>/disclosure/reopen/",
+        views.IncidentDisclosureReopenView.as_view(),
+        name="incident-disclosure-reopen",
+    ),
     *router.urls,
 ]

@@ -1,16 +1,20 @@
 """Disclosure API: the regimes table (read by all, changed by legal and GRC) and the what-if
 evaluation, which answers the obligations for given facts without storing anything."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework import permissions as drf_permissions
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aims.core.concurrency import etag_of
 
 from .. import permissions, rules, selectors, services
-from ..models import RegimeRule
+from ..models import Obligation, RegimeRule
 from . import serializers as s
 
 
@@ -112,3 +116,186 @@ class EvaluateView(APIView):
         serializer.is_valid(raise_exception=True)
         obligations = rules.evaluate(facts_from(serializer.validated_data), selectors.regimes())
         return Response([o.as_dict() for o in obligations])
+
+
+# --- a real incident's assessment -------------------------------------------------------------
+
+
+def _visible_incident(request, pk):
+    from incidents.selectors import incidents_visible_to
+
+    incident = incidents_visible_to(request.user).filter(pk=pk).first()
+    if incident is None:
+        raise NotFound(_("No such incident, or you may not see it."))
+    return incident
+
+
+def _assessment_response(assessment, status_code=200):
+    data = s.AssessmentSerializer(
+        assessment, context={"obligations": list(selectors.obligations_of(assessment))}
+    ).data
+    return Response(data, status=status_code)
+
+
+class IncidentObligationsView(APIView):
+    """The incident's obligations in the what-if shape: the stored assessment's (with what
+    people confirmed and submitted), or — before anyone assessed it — the rules' proposal for
+    its current facts, stored nowhere."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_read_regimes)
+    rules_by_action = {}
+
+    @extend_schema(responses=s.StoredObligationSerializer(many=True))
+    def get(self, request, pk):
+        incident = _visible_incident(request, pk)
+        assessment = selectors.assessment_of(incident)
+        if assessment is not None:
+            rows = selectors.obligations_of(assessment)
+            return Response(s.StoredObligationSerializer(rows, many=True).data)
+        facts, systems = selectors.facts_of(incident)
+        proposal = rules.evaluate_for_systems(facts, systems, selectors.regimes())
+        return Response([o.as_dict() for o in proposal])
+
+
+class IncidentDisclosureView(APIView):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_read_regimes)
+    rules_by_action = {"post": permissions.can_assess}
+
+    @extend_schema(
+        responses=s.AssessmentSerializer, summary="The incident's disclosure assessment."
+    )
+    def get(self, request, pk):
+        assessment = selectors.assessment_of(_visible_incident(request, pk))
+        if assessment is None:
+            raise NotFound(
+                _("Not assessed yet: POST to …/disclosure/refresh/ to propose the obligations.")
+            )
+        return _assessment_response(assessment)
+
+
+class IncidentDisclosureRefreshView(APIView):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_assess)
+    rules_by_action = {}
+
+    @extend_schema(
+        request=None,
+        responses=s.AssessmentSerializer,
+        summary="Propose (or re-propose) the obligations from the incident's facts.",
+    )
+    def post(self, request, pk):
+        incident = _visible_incident(request, pk)
+        assessment = services.assessment_refresh(actor=request.user, incident=incident)
+        return _assessment_response(assessment)
+
+
+class IncidentDisclosureFactsView(APIView):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_assess)
+    rules_by_action = {}
+
+    @extend_schema(
+        request=s.RecordedIncidentFactsSerializer,
+        responses=s.AssessmentSerializer,
+        summary="Record disclosure facts; the assessment follows (and reopens if signed off).",
+    )
+    def patch(self, request, pk):
+        incident = _visible_incident(request, pk)
+        serializer = s.RecordedIncidentFactsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "breach_risk" in data and data["breach_risk"] is None:
+            data["breach_risk"] = ""
+        services.incident_facts_update(actor=request.user, incident=incident, data=data)
+        return _assessment_response(selectors.assessment_of(incident))
+
+
+class IncidentDisclosureSignOffView(APIView):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_sign_off)
+    rules_by_action = {}
+
+    @extend_schema(request=s.SignOffSerializer, responses=s.AssessmentSerializer)
+    def post(self, request, pk):
+        incident = _visible_incident(request, pk)
+        serializer = s.SignOffSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assessment = selectors.assessment_of(incident)
+        if assessment is None:
+            raise NotFound(_("Not assessed yet: there is nothing to sign off."))
+        signed = services.assessment_sign_off(
+            actor=request.user, assessment=assessment, comment=serializer.validated_data["comment"]
+        )
+        return _assessment_response(signed)
+
+
+class IncidentDisclosureReopenView(APIView):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_sign_off)
+    rules_by_action = {}
+
+    @extend_schema(request=s.ReopenSerializer, responses=s.AssessmentSerializer)
+    def post(self, request, pk):
+        incident = _visible_incident(request, pk)
+        serializer = s.ReopenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assessment = selectors.assessment_of(incident)
+        if assessment is None:
+            raise NotFound(_("Not assessed yet: there is nothing to reopen."))
+        reopened = services.assessment_reopen(
+            actor=request.user, assessment=assessment, reason=serializer.validated_data["reason"]
+        )
+        return _assessment_response(reopened)
+
+
+# --- obligations across incidents -------------------------------------------------------------
+
+
+class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Obligations across the incidents you may see, soonest deadline first. Filters:
+    ``code``, ``status`` (pending, submitted, not_required), ``applies`` (yes, no,
+    undetermined — what counts), ``overdue=true``."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    serializer_class = s.StoredObligationSerializer
+    queryset = Obligation.objects.none()
+    default_rule = staticmethod(permissions.can_read_regimes)
+    rules_by_action = {"confirm": permissions.can_assess, "submissions": permissions.can_submit}
+
+    def get_queryset(self):
+        return (
+            selectors.open_obligations(self.request.user)
+            .select_related("confirmed_by")
+            .prefetch_related("submissions__submitted_by", "submissions__document")
+        )
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        return selectors.filter_obligations(queryset, self.request.query_params)
+
+    @extend_schema(request=s.ConfirmSerializer, responses=s.StoredObligationSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        obligation = self.get_object()
+        serializer = s.ConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        confirmed = services.obligation_confirm(
+            actor=request.user, obligation=obligation, **serializer.validated_data
+        )
+        return Response(s.StoredObligationSerializer(self.get_queryset().get(pk=confirmed.pk)).data)
+
+    @extend_schema(request=s.SubmitSerializer, responses={201: s.StoredObligationSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def submissions(self, request, pk=None):
+        obligation = self.get_object()
+        serializer = s.SubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.obligation_submit(
+            actor=request.user, obligation=obligation, **serializer.validated_data
+        )
+        return Response(
+            s.StoredObligationSerializer(self.get_queryset().get(pk=obligation.pk)).data, status=201
+        )

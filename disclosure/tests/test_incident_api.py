@@ -1,0 +1,127 @@
+"""A real incident's disclosure through the API: obligations, facts, confirmation, sign-off,
+submission, and the Obligations list across incidents — each allowed and refused."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from disclosure.models import Obligation
+from incidents.tests.factories import file_incident
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def incident(users, make_system):
+    system = make_system(name="Claims triage", gdpr_role="controller", eu_market=True)
+    with time_machine.travel(T0, tick=False):
+        return file_incident(
+            users["grc"], systems=[system], harm_flags=["personal_data_breach"], detected_at=T0
+        )
+
+
+def url(incident, tail=""):
+    return f"/api/v1/incidents/{incident.pk}/{tail}"
+
+
+def test_before_assessment_the_obligations_are_proposed_live_and_nothing_is_stored(
+    incident, users, api_client_for
+):
+    rows = api_client_for(users["auditor"]).get(url(incident, "obligations/")).json()
+    gdpr = next(r for r in rows if r["code"] == "gdpr_art33")
+    assert gdpr["applies"] == "undetermined" and gdpr["deadline"] == "2026-11-19T09:00:00Z"
+    assert not Obligation.objects.exists()
+    assert api_client_for(users["auditor"]).get(url(incident, "disclosure/")).status_code == 404
+
+
+def test_facts_confirm_sign_off_and_submit(incident, users, api_client_for):
+    dpo, legal = api_client_for(users["dpo"]), api_client_for(users["legal"])
+    answer = dpo.patch(
+        url(incident, "disclosure/facts/"),
+        {"aware_at": "2026-11-16T10:00:00Z", "breach_risk": "risk"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    obligations = {(o["code"], o["stage"]): o for o in answer.json()["obligations"]}
+    gdpr = obligations[("gdpr_art33", "notification")]
+    assert (gdpr["applies"], gdpr["deadline"]) == ("yes", "2026-11-19T10:00:00Z")
+    for row in answer.json()["obligations"]:
+        if row["proposed"] != "no":
+            applies = "no" if row["proposed"] == "undetermined" else row["proposed"]
+            confirmed = dpo.post(
+                f"/api/v1/obligations/{row['id']}/confirm/",
+                {"applies": applies, "reason": "Assessed by the DPO."},
+                format="json",
+            )
+            assert confirmed.status_code == 200, confirmed.content
+    refused = dpo.post(url(incident, "disclosure/sign-off/"), {}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "Only legal signs off a disclosure assessment."
+    signed = legal.post(
+        url(incident, "disclosure/sign-off/"), {"comment": "Agreed."}, format="json"
+    )
+    assert signed.status_code == 200 and signed.json()["status"] == "signed_off"
+    document = SimpleUploadedFile("report.pdf", b"%PDF-1.4 art 33 report", "application/pdf")
+    sent = legal.post(
+        f"/api/v1/obligations/{gdpr['id']}/submissions/",
+        {"phase": "complete", "reference": "ICO-123", "document": document},
+        format="multipart",
+    )
+    assert sent.status_code == 201, sent.content
+    body = sent.json()
+    assert body["status"] == "submitted" and body["submissions"][0]["reference"] == "ICO-123"
+    assert len(body["submissions"][0]["document_sha256"]) == 64
+    overdue = legal.get("/api/v1/obligations/", {"overdue": "true"}).json()["results"]
+    assert gdpr["id"] not in [o["id"] for o in overdue]
+
+
+def test_confirming_needs_a_reason_to_disagree(incident, users, api_client_for):
+    dpo = api_client_for(users["dpo"])
+    assessment = dpo.post(url(incident, "disclosure/refresh/")).json()
+    row = next(o for o in assessment["obligations"] if o["code"] == "gdpr_art33")
+    answer = dpo.post(f"/api/v1/obligations/{row['id']}/confirm/", {"applies": "no"}, format="json")
+    assert answer.status_code == 400 and "reason" in answer.json()["fields"]
+
+
+@pytest.mark.parametrize("role", ["engineer", "auditor", "executive", "ethics", "ciso"])
+def test_other_roles_cannot_assess(role, incident, users, api_client_for):
+    assessment = api_client_for(users["dpo"]).post(url(incident, "disclosure/refresh/")).json()
+    row = assessment["obligations"][0]
+    client = api_client_for(users[role])
+    confirm = client.post(
+        f"/api/v1/obligations/{row['id']}/confirm/", {"applies": "no", "reason": "x"}, format="json"
+    )
+    facts = client.patch(url(incident, "disclosure/facts/"), {"breach_risk": "high"}, format="json")
+    # Refused by the rule before anything is looked up, so ethics learns nothing either.
+    assert (confirm.status_code, facts.status_code) == (403, 403)
+    assert "Only legal, the DPO, GRC staff and the AI risk officer" in confirm.json()["message"]
+    assert Obligation.objects.get(pk=row["id"]).applies == ""
+
+
+def test_an_engineer_sees_obligations_of_their_systems_only(
+    incident, users, make_user, make_system, api_client_for
+):
+    api_client_for(users["dpo"]).post(url(incident, "disclosure/refresh/"))
+    owner = api_client_for(users["engineer"])  # owns the system (make_system's default owner)
+    assert owner.get("/api/v1/obligations/").json()["count"] == 21
+    stranger = api_client_for(make_user("engineer"))
+    assert stranger.get("/api/v1/obligations/").json()["count"] == 0
+    assert stranger.get(url(incident, "obligations/")).status_code == 404
+
+
+def test_the_obligations_list_filters(incident, users, api_client_for):
+    legal = api_client_for(users["legal"])
+    legal.patch(url(incident, "disclosure/facts/"), {"breach_risk": "risk"}, format="json")
+    gdpr_only = legal.get("/api/v1/obligations/", {"code": "gdpr_art33"}).json()["results"]
+    assert [o["code"] for o in gdpr_only] == ["gdpr_art33"]
+    owed = legal.get("/api/v1/obligations/", {"applies": "yes"}).json()["results"]
+    assert "gdpr_art33" in [o["code"] for o in owed] and "china_cac" not in [
+        o["code"] for o in owed
+    ]
+    with time_machine.travel(T0 + timedelta(days=4)):
+        overdue = legal.get("/api/v1/obligations/", {"overdue": "true"}).json()["results"]
+    assert [o["code"] for o in overdue] == ["gdpr_art33"]
