@@ -32,6 +32,7 @@ urlpatterns = [
         name="object-history",
     ),
     path("reports/", include("reporting.urls")),
+    path("disclosure/", include("disclosure.urls")),
     path("my-work/", clock_views.my_work, name="my-work"),
     path("inbox/", notify_views.inbox, name="inbox"),
     path("inbox/read/", notify_views.mark_read, name="inbox-read"),

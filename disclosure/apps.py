@@ -23,6 +23,28 @@ class DisclosureConfig(AppConfig):
             ),
         )
         visibility.register(Obligation, selectors.obligations_visible_to)
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.core.registry import NavEntry, register_navigation
+        from incidents.sections import IncidentSection, register_section
         from incidents.workflow import register_closure_check
 
+        from . import permissions, views
+
         register_closure_check(selectors.closure_check)
+        register_section(
+            IncidentSection(
+                name="disclosure",
+                template="disclosure/_incident_section.html",
+                order=10,
+                context=views.incident_section,
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("Obligations"),
+                url_name="disclosure:obligations",
+                order=35,
+                visible=permissions.can_read_regimes,
+            )
+        )

@@ -256,6 +256,10 @@ class Obligation(TimeStampedModel):
         return self.applies or self.proposed
 
     @property
+    def effective_label(self) -> str:
+        return str(Applies(self.effective).label)
+
+    @property
     def is_owed(self) -> bool:
         return self.effective != Applies.NO and self.status == ObligationStatus.PENDING
 

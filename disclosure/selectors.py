@@ -58,7 +58,7 @@ def incident_facts(incident, extra: IncidentFacts | None) -> rules.Facts:
     """The ``Facts`` incident fields of a real incident: its own record (kind, harm flags,
     severity, jurisdictions) plus the facts only disclosure keeps (``IncidentFacts``)."""
     flags = set(incident.harm_flags)
-    extra = extra or IncidentFacts(incident=incident)
+    extra = extra or IncidentFacts()  # defaults; not tied to the incident (no relation cache)
     return rules.Facts(
         aware_at=extra.aware_at or incident.detected_at,
         kind="exercise" if extra.exercise else incident.kind,

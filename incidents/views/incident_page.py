@@ -24,6 +24,7 @@ from ..forms import (
     TransitionForm,
     WaiverForm,
 )
+from ..sections import rendered_sections
 from .common import EVIDENCE_DOWNLOAD_PATH, _facts_suggestion
 
 # --- the incident page ---------------------------------------------------------------------
@@ -131,6 +132,7 @@ def _detail_context(request, incident, bound=None) -> dict:
         "suggestion": _facts_suggestion(incident),
         "preserve_first": workflow.guard_preserve_first(incident, ""),
         "forms": _forms_for(request, incident, bound),
+        "sections": rendered_sections(request, incident),
         "can_manage": permissions.can_manage_incident(user, incident),
         "max_upload": settings.EVIDENCE_MAX_BYTES,
     }

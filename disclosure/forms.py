@@ -1,0 +1,140 @@
+"""Forms of the disclosure pages. They shape input; the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Applies, BreachRisk, SubmissionPhase
+from .models import IncidentFacts
+
+TRI_STATE = [("", _("Not known yet")), ("true", _("Yes")), ("false", _("No"))]
+
+
+class TriStateField(forms.TypedChoiceField):
+    """Yes / no / not known yet — "not known" is a fact of its own (the rules say undetermined)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=TRI_STATE,
+            coerce=lambda v: {"true": True, "false": False}.get(v),
+            empty_value=None,
+            required=False,
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        return {True: "true", False: "false"}.get(value, "")
+
+
+class FactsForm(forms.ModelForm):
+    aware_at = forms.DateTimeField(
+        label=_("Aware at (UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("When the organisation became aware; empty = the detection time."),
+    )
+    dora_classified_at = forms.DateTimeField(
+        label=_("DORA classified at (UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    breach_risk = forms.ChoiceField(
+        label=_("Risk to people from the breach"),
+        choices=[("", _("Not assessed yet")), *BreachRisk.choices],
+        required=False,
+    )
+    widespread_infringement = TriStateField(label=_("Widespread infringement (AI Act)"))
+    data_unintelligible = TriStateField(label=_("Data unintelligible to others (e.g. encrypted)"))
+    nis2_significant = TriStateField(label=_("Significant incident (NIS2)"))
+    dora_major = TriStateField(label=_("Major ICT-related incident (DORA)"))
+    cer_significant_disruption = TriStateField(
+        label=_("Essential services significantly disrupted (CER)")
+    )
+    sb53_critical_safety_incident = TriStateField(label=_("Critical safety incident (SB 53)"))
+    imminent_risk_of_death_or_injury = TriStateField(
+        label=_("Imminent risk of death or serious injury")
+    )
+    phi_residents_by_state = forms.CharField(
+        label=_("Residents affected per state"),
+        required=False,
+        help_text=_("e.g. CA=620, NV=40"),
+    )
+
+    class Meta:
+        model = IncidentFacts
+        fields = [
+            "aware_at",
+            "exercise",
+            "widespread_infringement",
+            "breach_risk",
+            "data_unintelligible",
+            "phi_individuals",
+            "phi_residents_by_state",
+            "nis2_significant",
+            "dora_major",
+            "dora_classified_at",
+            "cer_significant_disruption",
+            "sb53_critical_safety_incident",
+            "imminent_risk_of_death_or_injury",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        states = (self.instance.phi_residents_by_state or {}) if self.instance else {}
+        self.initial["phi_residents_by_state"] = ", ".join(
+            f"{k}={v}" for k, v in sorted(states.items())
+        )
+
+    def clean_phi_residents_by_state(self):
+        text = (self.cleaned_data.get("phi_residents_by_state") or "").strip()
+        result = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            state, _sep, count = part.partition("=")
+            state = state.strip().upper()
+            if not (len(state) == 2 and state.isalpha()) or not count.strip().isdigit():
+                raise forms.ValidationError(_("Write each state as XX=number, e.g. CA=620, NV=40."))
+            result[state] = int(count.strip())
+        return result
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class ConfirmForm(forms.Form):
+    applies = forms.ChoiceField(label=_("Applies?"), choices=Applies.choices)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when you disagree with the rules."),
+    )
+
+
+class SignOffForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why reopen?"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SubmissionForm(forms.Form):
+    phase = forms.ChoiceField(label=_("Report"), choices=SubmissionPhase.choices)
+    submitted_at = forms.DateTimeField(
+        label=_("Sent at (UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Empty = now."),
+    )
+    reference = forms.CharField(label=_("Authority's reference"), required=False, max_length=200)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    document = forms.FileField(label=_("Document sent"), required=False)

@@ -1,0 +1,261 @@
+"""HTML side of the disclosure module: the assessment on the incident page (a registered
+section), its actions, and the Obligations page across incidents. Every write is one call to
+``disclosure.services``; a refusal shows the rule's own words."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from aims.core.exceptions import ApplicationError, PermissionRefused
+from incidents.selectors import incidents_visible_to
+
+from . import permissions, selectors, services
+from .choices import Applies, ObligationStatus
+from .forms import ConfirmForm, FactsForm, ReopenForm, SignOffForm, SubmissionForm
+from .models import IncidentFacts
+from .rules import CODES
+
+PAGE_SIZE = 50
+
+
+def _refused(request, message):
+    return render(request, "incidents/refused.html", {"message": message}, status=403)
+
+
+def _visible_incident(request, pk):
+    incident = incidents_visible_to(request.user).filter(pk=pk).first()
+    if incident is None:
+        raise Http404(_("No such incident, or you may not see it."))
+    return incident
+
+
+def _back(incident):
+    return redirect(f"{incident.get_absolute_url()}#disclosure")
+
+
+def _form_errors(form) -> str:
+    return " ".join(
+        f"{form.fields[n].label if n in form.fields else ''}: {' '.join(e)}".strip(": ")
+        for n, e in form.errors.items()
+    )
+
+
+def _run(request, incident, perform, success):
+    try:
+        perform()
+    except PermissionRefused as exc:
+        return _refused(request, exc.message)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _back(incident)
+    messages.success(request, success)
+    return _back(incident)
+
+
+# --- the section on the incident page ---------------------------------------------------------
+
+
+def incident_section(request, incident) -> dict:
+    """Context of the disclosure section: the assessment (or the live proposal), each rule's
+    reason and source, and the forms this person may use."""
+    user = request.user
+    assessment = selectors.assessment_of(incident)
+    now = timezone.now()
+    can_assess = bool(permissions.can_assess(user, incident))
+    rows = []
+    if assessment is not None:
+        for obligation in selectors.obligations_of(assessment):
+            rows.append(
+                {
+                    "o": obligation,
+                    "overdue": obligation.is_owed
+                    and obligation.submitted_at is None
+                    and obligation.deadline is not None
+                    and obligation.deadline < now,
+                    "confirm_form": ConfirmForm(
+                        auto_id=f"confirm-{obligation.pk}-%s",
+                        initial={"applies": obligation.applies or obligation.proposed},
+                    )
+                    if can_assess and not assessment.is_signed_off
+                    else None,
+                    "submit_form": SubmissionForm(auto_id=f"submit-{obligation.pk}-%s")
+                    if permissions.can_submit(user, obligation)
+                    and obligation.effective != Applies.NO
+                    and obligation.status != ObligationStatus.SUBMITTED
+                    else None,
+                }
+            )
+    facts = IncidentFacts.objects.filter(incident=incident).first()
+    return {
+        "assessment": assessment,
+        "rows": rows,
+        "owed": sum(1 for r in rows if r["o"].effective == Applies.YES),
+        "can_assess": can_assess,
+        "facts_form": FactsForm(instance=facts, auto_id="facts-%s") if can_assess else None,
+        "sign_off_form": SignOffForm(auto_id="signoff-%s")
+        if assessment and not assessment.is_signed_off and permissions.can_sign_off(user)
+        else None,
+        "reopen_form": ReopenForm(auto_id="reopen-%s")
+        if assessment and assessment.is_signed_off and permissions.can_sign_off(user)
+        else None,
+    }
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def assessment_refresh(request, pk):
+    incident = _visible_incident(request, pk)
+    return _run(
+        request,
+        incident,
+        lambda: services.assessment_refresh(actor=request.user, incident=incident),
+        _("The rules proposed the obligations from the incident's facts."),
+    )
+
+
+@login_required
+@require_POST
+def facts_update(request, pk):
+    incident = _visible_incident(request, pk)
+    if not (decision := permissions.can_assess(request.user, incident)):
+        return _refused(request, decision.message)
+    form = FactsForm(request.POST, instance=IncidentFacts.objects.filter(incident=incident).first())
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(incident)
+    return _run(
+        request,
+        incident,
+        lambda: services.incident_facts_update(
+            actor=request.user, incident=incident, data=form.service_data()
+        ),
+        _("The disclosure facts were saved and the obligations re-proposed."),
+    )
+
+
+def _visible_obligation(request, pk):
+    obligation = (
+        selectors.obligations_visible_to(request.user)
+        .select_related("assessment__incident")
+        .filter(pk=pk)
+        .first()
+    )
+    if obligation is None:
+        raise Http404(_("No such obligation, or you may not see it."))
+    return obligation
+
+
+@login_required
+@require_POST
+def obligation_confirm(request, pk):
+    obligation = _visible_obligation(request, pk)
+    incident = obligation.assessment.incident
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(incident)
+    return _run(
+        request,
+        incident,
+        lambda: services.obligation_confirm(
+            actor=request.user, obligation=obligation, **form.cleaned_data
+        ),
+        _("%(code)s (%(stage)s) confirmed.") % {"code": obligation.code, "stage": obligation.stage},
+    )
+
+
+@login_required
+@require_POST
+def obligation_submit(request, pk):
+    obligation = _visible_obligation(request, pk)
+    incident = obligation.assessment.incident
+    form = SubmissionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(incident)
+    return _run(
+        request,
+        incident,
+        lambda: services.obligation_submit(
+            actor=request.user, obligation=obligation, **form.cleaned_data
+        ),
+        _("The submission was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def assessment_sign_off(request, pk):
+    incident = _visible_incident(request, pk)
+    assessment = selectors.assessment_of(incident)
+    form = SignOffForm(request.POST)
+    if assessment is None or not form.is_valid():
+        messages.error(request, _("Nothing to sign off yet."))
+        return _back(incident)
+    return _run(
+        request,
+        incident,
+        lambda: services.assessment_sign_off(
+            actor=request.user, assessment=assessment, comment=form.cleaned_data["comment"]
+        ),
+        _("The disclosure assessment is signed off."),
+    )
+
+
+@login_required
+@require_POST
+def assessment_reopen(request, pk):
+    incident = _visible_incident(request, pk)
+    assessment = selectors.assessment_of(incident)
+    form = ReopenForm(request.POST)
+    if assessment is None or not form.is_valid():
+        messages.error(request, _("Say why the assessment is reopened."))
+        return _back(incident)
+    return _run(
+        request,
+        incident,
+        lambda: services.assessment_reopen(
+            actor=request.user, assessment=assessment, reason=form.cleaned_data["reason"]
+        ),
+        _("The disclosure assessment is reopened."),
+    )
+
+
+# --- the Obligations page ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def obligations(request):
+    if not (decision := permissions.can_read_regimes(request.user)):
+        return _refused(request, decision.message)
+    params = request.GET
+    queryset = selectors.filter_obligations(selectors.open_obligations(request.user), params)
+    page = Paginator(queryset, PAGE_SIZE).get_page(params.get("page"))
+    now = timezone.now()
+    for obligation in page:
+        obligation.overdue = (
+            obligation.is_owed
+            and obligation.submitted_at is None
+            and obligation.deadline is not None
+            and obligation.deadline < now
+        )
+    return render(
+        request,
+        "disclosure/obligations.html",
+        {
+            "page": page,
+            "codes": CODES,
+            "statuses": ObligationStatus.choices,
+            "applies_choices": Applies.choices,
+            "params": params,
+        },
+    )
