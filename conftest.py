@@ -93,6 +93,7 @@ SEED_MIGRATIONS = [
     ("aims.audit.migrations.0001_initial", "create_head"),
     ("disclosure.migrations.0002_default_regimes", "load"),
     ("disclosure.migrations.0004_obligation_clock_policy", "seed"),
+    ("disclosure.migrations.0006_default_communication_plan", "seed"),
 ]
 
 

@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from aims.core.exceptions import ApplicationError
 
 from . import permissions, services
-from .models import RegimeRule
+from .models import CommunicationPlanEntry, RegimeRule
 
 
 @admin.register(RegimeRule)
@@ -61,3 +61,12 @@ class RegimeRuleAdmin(SimpleHistoryAdmin):
         except ApplicationError as exc:
             messages.error(request, exc.message)
             raise PermissionDenied(exc.message) from exc
+
+
+@admin.register(CommunicationPlanEntry)
+class CommunicationPlanEntryAdmin(SimpleHistoryAdmin):
+    """The communication plan: documented information GRC keeps current (reference data)."""
+
+    list_display = ("audience", "min_severity", "approver_role", "timing")
+    list_filter = ("audience",)
+    fields = ("audience", "min_severity", "approver_role", "template", "timing")

@@ -54,3 +54,19 @@ class SubmissionPhase(models.TextChoices):
 
 class DisclosureClockKind(models.TextChoices):
     OBLIGATION = "obligation", _("Regulatory obligation")
+
+
+class Audience(models.TextChoices):
+    REGULATOR = "regulator", _("Regulator")
+    CUSTOMERS = "customers", _("Customers")
+    AFFECTED_INDIVIDUALS = "affected_individuals", _("Affected individuals")
+    PARTNERS = "partners", _("Partners and suppliers")
+    INTERNAL = "internal", _("Internal staff")
+    BOARD = "board", _("Board")
+    PUBLIC = "public", _("Public")
+
+
+class CommunicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+    SENT = "sent", _("Sent")

@@ -80,3 +80,29 @@ def submission_event(*, incident, actor, submission):
             "evidence": submission.document_id,
         },
     )
+
+
+def communication_approved_event(*, incident, actor, communication):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.APPROVAL,
+        summary=f"Communication to {communication.get_audience_display().lower()} approved: "
+        f"{communication.subject}",
+        data={"module": "disclosure", "communication": communication.pk},
+    )
+
+
+def communication_sent_event(*, incident, actor, communication):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.COMMUNICATION,
+        summary=f"Sent to {communication.get_audience_display().lower()} by "
+        f"{communication.channel}: {communication.subject}",
+        data={
+            "module": "disclosure",
+            "communication": communication.pk,
+            "audience": communication.audience,
+        },
+    )

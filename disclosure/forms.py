@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Applies, BreachRisk, SubmissionPhase
+from .choices import Applies, Audience, BreachRisk, SubmissionPhase
 from .models import IncidentFacts
 
 TRI_STATE = [("", _("Not known yet")), ("true", _("Yes")), ("false", _("No"))]
@@ -138,3 +138,16 @@ class SubmissionForm(forms.Form):
         label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
     document = forms.FileField(label=_("Document sent"), required=False)
+
+
+class CommunicationForm(forms.Form):
+    audience = forms.ChoiceField(label=_("Audience"), choices=Audience.choices)
+    channel = forms.CharField(
+        label=_("Channel"),
+        max_length=120,
+        help_text=_("e.g. e-mail, portal, letter, press release"),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    content = forms.CharField(
+        label=_("Message"), max_length=50000, widget=forms.Textarea(attrs={"rows": 4})
+    )

@@ -17,8 +17,10 @@ from . import rules
 from .choices import (
     Applies,
     AssessmentStatus,
+    Audience,
     BreachRisk,
     ClockStart,
+    CommunicationStatus,
     ObligationStatus,
     SubmissionPhase,
 )
@@ -293,3 +295,70 @@ class Submission(TimeStampedModel):
 
     def __str__(self):
         return f"{self.obligation} {self.phase} {self.submitted_at:%Y-%m-%d %H:%M}"
+
+
+class CommunicationPlanEntry(TimeStampedModel):
+    """The communication plan as documented information: for an audience (and from a
+    severity), who approves a message, which template it starts from, and when it goes out."""
+
+    audience = models.CharField(max_length=30, choices=Audience.choices)
+    min_severity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Applies to P0 … this severity; empty = any severity")
+    )
+    approver_role = models.CharField(max_length=30, help_text=_("Role that approves, e.g. legal"))
+    template = models.TextField(blank=True)
+    timing = models.CharField(max_length=300, blank=True, help_text=_("When it goes out"))
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["audience", "min_severity"]
+        verbose_name_plural = _("communication plan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audience", "min_severity"], name="plan_entry_once", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_audience_display()}: approved by {self.approver_role}"
+
+
+class Communication(TimeStampedModel):
+    """A message about the incident to regulators, customers, affected people, partners, staff,
+    the board or the public: drafted, approved by the role the plan names, then sent — on the
+    timeline and in the case file."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="communications"
+    )
+    obligation = models.ForeignKey(
+        Obligation, on_delete=models.PROTECT, null=True, blank=True, related_name="communications"
+    )
+    audience = models.CharField(max_length=30, choices=Audience.choices)
+    channel = models.CharField(max_length=120)
+    subject = models.CharField(max_length=300)
+    content = models.TextField()
+    status = models.CharField(
+        max_length=20, choices=CommunicationStatus.choices, default=CommunicationStatus.DRAFT
+    )
+    approver_role = models.CharField(max_length=30, blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_audience_display()}: {self.subject}"

@@ -45,3 +45,22 @@ def can_submit(user, obligation=None) -> Decision:
         has_role(user, *DISCLOSURE_ROLES),
         _("Only legal, the DPO, GRC staff and the AI risk officer record submissions."),
     )
+
+
+def can_communicate(user, incident=None) -> Decision:
+    """Draft and send communications about an incident."""
+    return decide(
+        has_role(user, *DISCLOSURE_ROLES),
+        _("Only legal, the DPO, GRC staff and the AI risk officer draft and send communications."),
+    )
+
+
+def can_approve_communication(user, communication) -> Decision:
+    """The role the communication plan names approves — never the person who drafted it."""
+    if communication.drafted_by_id == getattr(user, "pk", None):
+        return decide(False, _("Someone other than the drafter approves a communication."))
+    role = communication.approver_role or Role.LEGAL
+    return decide(
+        has_role(user, role),
+        _("The communication plan has %(role)s approve this communication.") % {"role": role},
+    )

@@ -156,3 +156,21 @@ def filter_obligations(queryset: QuerySet[Obligation], params) -> QuerySet[Oblig
             status="pending", submitted_at__isnull=True, deadline__lt=timezone.now()
         ).exclude(Q(applies="no") | Q(applies="", proposed="no"))
     return queryset
+
+
+def communications_of(incident) -> QuerySet:
+    from .models import Communication
+
+    return Communication.objects.filter(incident=incident).select_related(
+        "drafted_by", "approved_by", "sent_by", "incident"
+    )
+
+
+def communications_visible_to(user) -> QuerySet:
+    from incidents.selectors import incidents_visible_to
+
+    from .models import Communication
+
+    return Communication.objects.filter(incident__in=incidents_visible_to(user)).select_related(
+        "drafted_by", "approved_by", "sent_by", "incident"
+    )

@@ -21,11 +21,14 @@ from . import events, permissions, rules, selectors
 from .choices import (
     Applies,
     AssessmentStatus,
+    CommunicationStatus,
     DisclosureClockKind,
     ObligationStatus,
     SubmissionPhase,
 )
 from .models import (
+    Communication,
+    CommunicationPlanEntry,
     DisclosureAssessment,
     IncidentFacts,
     Obligation,
@@ -459,3 +462,91 @@ def obligation_submit(
     if first:
         assessment_refresh(actor=actor, incident=incident, reason=_("a stage was submitted"))
     return submission
+
+
+# --- communications ---------------------------------------------------------------------------
+
+
+def plan_entry_for(audience: str, severity):
+    """The plan's entry for an audience: the one for this severity, else the general one."""
+    entries = list(CommunicationPlanEntry.objects.filter(audience=audience))
+    specific = [
+        e
+        for e in entries
+        if e.min_severity is not None and severity is not None and severity <= e.min_severity
+    ]
+    if specific:
+        return min(specific, key=lambda e: e.min_severity)
+    general = [e for e in entries if e.min_severity is None]
+    return general[0] if general else None
+
+
+@audited_write
+def communication_draft(*, actor, incident, data: dict) -> Communication:
+    """Draft a message; the plan names who approves it (legal when the plan says nothing)."""
+    require(permissions.can_communicate(actor, incident))
+    _refuse_unknown(data, frozenset({"audience", "channel", "subject", "content", "obligation"}))
+    obligation = data.get("obligation")
+    if obligation is not None and obligation.assessment.incident_id != incident.pk:
+        raise ValidationFailed(
+            _("That obligation belongs to another incident."),
+            fields={"obligation": [_("another incident")]},
+        )
+    entry = plan_entry_for(data.get("audience", ""), incident.severity)
+    communication = Communication(
+        incident=incident,
+        drafted_by=actor,
+        approver_role=entry.approver_role if entry else "legal",
+        **{k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()},
+    )
+    return model_save(communication, actor=actor)
+
+
+def _lock_communication(communication) -> Communication:
+    return (
+        Communication.objects.select_for_update()
+        .select_related("incident")
+        .get(pk=communication.pk)
+    )
+
+
+@audited_write
+def communication_approve(*, actor, communication: Communication) -> Communication:
+    communication = _lock_communication(communication)
+    require(permissions.can_approve_communication(actor, communication))
+    if communication.status != CommunicationStatus.DRAFT:
+        raise Conflict(
+            _("Only a draft is approved; this one is %s.") % communication.get_status_display()
+        )
+    communication.status = CommunicationStatus.APPROVED
+    communication.approved_by, communication.approved_at = actor, timezone.now()
+    model_save(communication, actor=actor, validate=False)
+    events.communication_approved_event(
+        incident=communication.incident, actor=actor, communication=communication
+    )
+    return communication
+
+
+@audited_write
+def communication_send(*, actor, communication: Communication, sent_at=None) -> Communication:
+    """Record that the approved message went out (by the channel it names)."""
+    communication = _lock_communication(communication)
+    require(permissions.can_communicate(actor, communication.incident))
+    if communication.status != CommunicationStatus.APPROVED:
+        raise GuardFailed(
+            _("A communication is sent only once it is approved (by %s).")
+            % (communication.approver_role or "legal")
+        )
+    now = timezone.now()
+    sent_at = sent_at or now
+    if sent_at > now:
+        raise ValidationFailed(
+            _("It cannot have been sent in the future."), fields={"sent_at": [_("in the future")]}
+        )
+    communication.status = CommunicationStatus.SENT
+    communication.sent_by, communication.sent_at = actor, sent_at
+    model_save(communication, actor=actor, validate=False)
+    events.communication_sent_event(
+        incident=communication.incident, actor=actor, communication=communication
+    )
+    return communication

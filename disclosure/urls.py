@@ -14,4 +14,13 @@ urlpatterns = [
     path("incidents/<int:pk>/reopen/", views.assessment_reopen, name="reopen"),
     path("obligations/<int:pk>/confirm/", views.obligation_confirm, name="confirm"),
     path("obligations/<int:pk>/submit/", views.obligation_submit, name="submit"),
+    path(
+        "incidents/<int:pk>/communications/", views.communication_draft, name="communication-draft"
+    ),
+    path(
+        "communications/<int:pk>/approve/",
+        views.communication_approve,
+        name="communication-approve",
+    ),
+    path("communications/<int:pk>/send/", views.communication_send, name="communication-send"),
 ]

@@ -15,8 +15,15 @@ from aims.core.exceptions import ApplicationError, PermissionRefused
 from incidents.selectors import incidents_visible_to
 
 from . import permissions, selectors, services
-from .choices import Applies, ObligationStatus
-from .forms import ConfirmForm, FactsForm, ReopenForm, SignOffForm, SubmissionForm
+from .choices import Applies, CommunicationStatus, ObligationStatus
+from .forms import (
+    CommunicationForm,
+    ConfirmForm,
+    FactsForm,
+    ReopenForm,
+    SignOffForm,
+    SubmissionForm,
+)
 from .models import IncidentFacts
 from .rules import CODES
 
@@ -91,7 +98,21 @@ def incident_section(request, incident) -> dict:
                 }
             )
     facts = IncidentFacts.objects.filter(incident=incident).first()
+    communications = [
+        {
+            "c": c,
+            "may_approve": c.status == CommunicationStatus.DRAFT
+            and bool(permissions.can_approve_communication(user, c)),
+            "may_send": c.status == CommunicationStatus.APPROVED
+            and bool(permissions.can_communicate(user, incident)),
+        }
+        for c in selectors.communications_of(incident)
+    ]
     return {
+        "communications": communications,
+        "communication_form": CommunicationForm(auto_id="comm-%s")
+        if permissions.can_communicate(user, incident)
+        else None,
         "assessment": assessment,
         "rows": rows,
         "owed": sum(1 for r in rows if r["o"].effective == Applies.YES),
@@ -258,4 +279,56 @@ def obligations(request):
             "applies_choices": Applies.choices,
             "params": params,
         },
+    )
+
+
+# --- communications ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def communication_draft(request, pk):
+    incident = _visible_incident(request, pk)
+    form = CommunicationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(incident)
+    return _run(
+        request,
+        incident,
+        lambda: services.communication_draft(
+            actor=request.user, incident=incident, data=form.cleaned_data
+        ),
+        _("The communication is drafted; the plan names who approves it."),
+    )
+
+
+def _visible_communication(request, pk):
+    communication = selectors.communications_visible_to(request.user).filter(pk=pk).first()
+    if communication is None:
+        raise Http404(_("No such communication, or you may not see it."))
+    return communication
+
+
+@login_required
+@require_POST
+def communication_approve(request, pk):
+    communication = _visible_communication(request, pk)
+    return _run(
+        request,
+        communication.incident,
+        lambda: services.communication_approve(actor=request.user, communication=communication),
+        _("The communication is approved."),
+    )
+
+
+@login_required
+@require_POST
+def communication_send(request, pk):
+    communication = _visible_communication(request, pk)
+    return _run(
+        request,
+        communication.incident,
+        lambda: services.communication_send(actor=request.user, communication=communication),
+        _("The communication is recorded as sent."),
     )

@@ -3,7 +3,14 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..choices import Applies, BreachRisk, ClockStart, IncidentKindFact, SubmissionPhase
+from ..choices import (
+    Applies,
+    Audience,
+    BreachRisk,
+    ClockStart,
+    IncidentKindFact,
+    SubmissionPhase,
+)
 from ..models import RegimeRule
 
 MIN_DATETIME_YEAR, MAX_DATETIME_YEAR = 1970, 2200
@@ -292,3 +299,30 @@ class SubmitSerializer(serializers.Serializer):
     reference = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     document = serializers.FileField(required=False, allow_null=True, default=None)
+
+
+class CommunicationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    incident = serializers.CharField(source="incident.reference", read_only=True)
+    audience = serializers.ChoiceField(choices=Audience.choices)
+    channel = serializers.CharField(max_length=120)
+    subject = serializers.CharField(max_length=300)
+    content = serializers.CharField(max_length=50000)
+    obligation = serializers.IntegerField(source="obligation_id", required=False, allow_null=True)
+    status = serializers.CharField(read_only=True)
+    approver_role = serializers.CharField(read_only=True)
+    drafted_by = serializers.CharField(source="drafted_by.username", read_only=True)
+    approved_by = serializers.SerializerMethodField()
+    approved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    sent_by = serializers.SerializerMethodField()
+    sent_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def get_approved_by(self, communication) -> str | None:
+        return _username(communication.approved_by)
+
+    def get_sent_by(self, communication) -> str | None:
+        return _username(communication.sent_by)
+
+
+class SendSerializer(serializers.Serializer):
+    sent_at = BoundedDateTimeField(required=False, allow_null=True, default=None)

@@ -6,6 +6,7 @@ from . import views
 router = SimpleRouter()
 router.register("disclosure/regimes", views.RegimeRuleViewSet, basename="disclosure-regime")
 router.register("obligations", views.ObligationViewSet, basename="obligation")
+router.register("communications", views.CommunicationViewSet, basename="communication")
 
 urlpatterns = [
     path("disclosure/evaluate/", views.EvaluateView.as_view(), name="disclosure-evaluate"),
@@ -38,6 +39,11 @@ urlpatterns = [
         "incidents/<int:pk>/disclosure/reopen/",
         views.IncidentDisclosureReopenView.as_view(),
         name="incident-disclosure-reopen",
+    ),
+    path(
+        "incidents/<int:pk>/communications/",
+        views.IncidentCommunicationsView.as_view(),
+        name="incident-communications",
     ),
     *router.urls,
 ]

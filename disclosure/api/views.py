@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from aims.core.concurrency import etag_of
 
 from .. import permissions, rules, selectors, services
-from ..models import Obligation, RegimeRule
+from ..models import Communication, Obligation, RegimeRule
 from . import serializers as s
 
 
@@ -299,3 +299,66 @@ class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(
             s.StoredObligationSerializer(self.get_queryset().get(pk=obligation.pk)).data, status=201
         )
+
+
+# --- communications ---------------------------------------------------------------------------
+
+
+class IncidentCommunicationsView(APIView):
+    """Messages about the incident: GET lists them, POST drafts one (the communication plan
+    names who approves it)."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_read_regimes)
+    rules_by_action = {"post": permissions.can_communicate}
+
+    @extend_schema(responses=s.CommunicationSerializer(many=True))
+    def get(self, request, pk):
+        incident = _visible_incident(request, pk)
+        rows = selectors.communications_of(incident)
+        return Response(s.CommunicationSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.CommunicationSerializer, responses={201: s.CommunicationSerializer})
+    def post(self, request, pk):
+        incident = _visible_incident(request, pk)
+        serializer = s.CommunicationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        obligation_id = data.pop("obligation_id", None)
+        if obligation_id is not None:
+            data["obligation"] = Obligation.objects.filter(pk=obligation_id).first()
+            if data["obligation"] is None:
+                raise ValidationError({"obligation": [_("No such obligation.")]})
+        communication = services.communication_draft(
+            actor=request.user, incident=incident, data=data
+        )
+        return Response(s.CommunicationSerializer(communication).data, status=201)
+
+
+class CommunicationViewSet(viewsets.GenericViewSet):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    serializer_class = s.CommunicationSerializer
+    queryset = Communication.objects.none()
+    default_rule = staticmethod(permissions.can_read_regimes)
+    rules_by_action = {"send": permissions.can_communicate}
+
+    def get_queryset(self):
+        return selectors.communications_visible_to(self.request.user)
+
+    @extend_schema(request=None, responses=s.CommunicationSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        communication = services.communication_approve(
+            actor=request.user, communication=self.get_object()
+        )
+        return Response(s.CommunicationSerializer(communication).data)
+
+    @extend_schema(request=s.SendSerializer, responses=s.CommunicationSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        serializer = s.SendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        communication = services.communication_send(
+            actor=request.user, communication=self.get_object(), **serializer.validated_data
+        )
+        return Response(s.CommunicationSerializer(communication).data)

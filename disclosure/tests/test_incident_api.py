@@ -125,3 +125,40 @@ def test_the_obligations_list_filters(incident, users, api_client_for):
     with time_machine.travel(T0 + timedelta(days=4)):
         overdue = legal.get("/api/v1/obligations/", {"overdue": "true"}).json()["results"]
     assert [o["code"] for o in overdue] == ["gdpr_art33"]
+
+
+def test_communications_through_the_api(incident, users, api_client_for):
+    draft = api_client_for(users["grc"]).post(
+        url(incident, "communications/"),
+        {
+            "audience": "regulator",
+            "channel": "portal",
+            "subject": "Art. 33 notification",
+            "content": "…",
+        },
+        format="json",
+    )
+    assert draft.status_code == 201, draft.content
+    body = draft.json()
+    assert (body["status"], body["approver_role"], body["drafted_by"]) == ("draft", "legal", "grc")
+    cid = body["id"]
+    too_early = api_client_for(users["grc"]).post(
+        f"/api/v1/communications/{cid}/send/", {}, format="json"
+    )
+    assert too_early.status_code == 409
+    refused = api_client_for(users["dpo"]).post(f"/api/v1/communications/{cid}/approve/")
+    assert refused.status_code == 403 and "has legal approve" in refused.json()["message"]
+    approved = api_client_for(users["legal"]).post(f"/api/v1/communications/{cid}/approve/")
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "legal"
+    sent = api_client_for(users["grc"]).post(
+        f"/api/v1/communications/{cid}/send/", {}, format="json"
+    )
+    assert sent.status_code == 200 and sent.json()["status"] == "sent"
+    listed = api_client_for(users["auditor"]).get(url(incident, "communications/")).json()
+    assert [c["subject"] for c in listed] == ["Art. 33 notification"]
+    engineer = api_client_for(users["engineer"]).post(
+        url(incident, "communications/"),
+        {"audience": "public", "channel": "blog", "subject": "x", "content": "y"},
+        format="json",
+    )
+    assert engineer.status_code == 403

@@ -306,3 +306,56 @@ def test_an_incident_closes_only_with_its_assessment_signed_off(users, eu_system
     services.assessment_sign_off(actor=users["legal"], assessment=assessment)
     closed = incidents.incident_transition(actor=grc, incident=incident, to=Status.CLOSED)
     assert closed.status == Status.CLOSED
+
+
+# --- communications ---------------------------------------------------------------------------
+
+
+def test_a_communication_is_drafted_approved_by_the_plan_role_then_sent(breach, users):
+    from disclosure.choices import CommunicationStatus
+
+    draft = services.communication_draft(
+        actor=users["dpo"],
+        incident=breach,
+        data={
+            "audience": "affected_individuals",
+            "channel": "e-mail",
+            "subject": "About your claim decision",
+            "content": "We found an error that may have affected your claim.",
+        },
+    )
+    assert draft.approver_role == "dpo" and draft.status == CommunicationStatus.DRAFT
+    with pytest.raises(GuardFailed):
+        services.communication_send(actor=users["dpo"], communication=draft)
+    with pytest.raises(PermissionRefused) as refused:
+        services.communication_approve(actor=users["dpo"], communication=draft)
+    assert "other than the drafter" in refused.value.message
+    with pytest.raises(PermissionRefused) as refused:
+        services.communication_approve(actor=users["legal"], communication=draft)
+    assert "has dpo approve" in refused.value.message
+    other_dpo = make_user_with_role("dpo")
+    approved = services.communication_approve(actor=other_dpo, communication=draft)
+    assert approved.status == CommunicationStatus.APPROVED and approved.approved_by == other_dpo
+    sent = services.communication_send(actor=users["legal"], communication=draft)
+    assert sent.status == CommunicationStatus.SENT and sent.sent_by == users["legal"]
+    entry = breach.timeline.filter(kind=TimelineKind.COMMUNICATION).latest("at")
+    assert "affected individuals by e-mail: About your claim decision" in entry.summary
+    with pytest.raises(Conflict):
+        services.communication_approve(actor=other_dpo, communication=draft)
+
+
+def test_the_plan_picks_the_severity_specific_approver(breach, users):
+    from disclosure.models import CommunicationPlanEntry
+
+    assert services.plan_entry_for("board", 0).approver_role == "executive"
+    assert services.plan_entry_for("board", 2) is None  # the plan has board messages for P0 only
+    CommunicationPlanEntry.objects.create(audience="board", min_severity=None, approver_role="grc")
+    assert services.plan_entry_for("board", 2).approver_role == "grc"
+    assert services.plan_entry_for("board", 0).approver_role == "executive"
+
+
+def make_user_with_role(role):
+    from aims.accounts.services import user_upsert_with_role
+
+    user, _ = user_upsert_with_role(username=f"second-{role}", role=role)
+    return user

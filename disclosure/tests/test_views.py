@@ -3,6 +3,7 @@ shape (Django test client): what each role is offered, and refusals in the rules
 
 import pytest
 
+from aims.accounts.services import user_upsert_with_role
 from disclosure import services
 from disclosure.models import Obligation
 from incidents.tests.factories import file_incident
@@ -102,3 +103,34 @@ def test_the_obligations_page_lists_soonest_first_and_filters(client, incident, 
     assert ">china_cac<" in china and ">gdpr_art33<" not in china
     client.force_login(make_user("engineer"))  # owns nothing
     assert rows({}) == ""
+
+
+def test_communications_from_the_page(client, incident, users):
+    from disclosure.models import Communication
+
+    client.force_login(users["grc"])
+    client.post(
+        f"/disclosure/incidents/{incident.pk}/communications/",
+        {
+            "audience": "internal",
+            "channel": "chat",
+            "subject": "Status update",
+            "content": "Contained.",
+        },
+    )
+    communication = Communication.objects.get()
+    assert communication.approver_role == "grc"
+    html = page(client, incident)
+    assert "Status update" in html and "Approve" not in html  # the drafter does not approve
+    second_grc, _ = user_upsert_with_role(username="grc-two", role="grc")
+    client.force_login(second_grc)
+    assert f'action="/disclosure/communications/{communication.pk}/approve/"' in page(
+        client, incident
+    )
+    client.post(f"/disclosure/communications/{communication.pk}/approve/")
+    client.post(f"/disclosure/communications/{communication.pk}/send/")
+    communication.refresh_from_db()
+    assert communication.status == "sent" and communication.sent_by == second_grc
+    client.force_login(users["auditor"])
+    refused = client.post(f"/disclosure/communications/{communication.pk}/send/")
+    assert refused.status_code == 403

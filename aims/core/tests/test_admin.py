@@ -15,6 +15,7 @@ EDITABLE_REFERENCE = {
     "clocks.clockpolicy": "deadlines as data (DESIGN section 4)",
     "clocks.businesscalendar": "business days as data",
     "notify.webhookendpoint": "delivery channels",
+    "disclosure.communicationplanentry": "the communication plan (documented information)",
 }
 # Editable in the admin, but every save goes through the record's service.
 THROUGH_SERVICES = {"disclosure.regimerule": "the regulatory rules (legal and GRC)"}
