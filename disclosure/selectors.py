@@ -174,3 +174,48 @@ def communications_visible_to(user) -> QuerySet:
     return Communication.objects.filter(incident__in=incidents_visible_to(user)).select_related(
         "drafted_by", "approved_by", "sent_by", "incident"
     )
+
+
+def draft_context(incident):
+    """What a report draft is pre-filled from: the incident, its systems as pinned at
+    detection, its containment decisions and the disclosure facts."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from incidents.choices import HarmFlag
+    from inventory.choices import DataCategory
+
+    from .drafts import DraftContext, SystemLine
+
+    extra = IncidentFacts.objects.filter(incident=incident).first()
+    links = list(incident.affected_systems.select_related("system", "model_version"))
+    present = {c for link in links for c in link.system.data_categories}
+    categories = [str(label) for value, label in DataCategory.choices if value in present]
+    dpo = get_user_model().objects.filter(is_active=True, groups__name="dpo").order_by("id").first()
+    labels = dict(HarmFlag.choices)
+    return DraftContext(
+        reference=incident.reference,
+        title=incident.title,
+        description=incident.description,
+        detected_at=incident.detected_at,
+        aware_at=(extra.aware_at if extra and extra.aware_at else incident.detected_at),
+        failure_began_at=incident.failure_began_at,
+        systems=tuple(
+            SystemLine(
+                reference=link.system.reference,
+                name=link.system.name,
+                version=link.model_version.version_label if link.model_version_id else "",
+                artifact_digest=link.artifact_digest,
+            )
+            for link in links
+        ),
+        individuals_estimate=incident.individuals_affected_estimate,
+        individuals_confirmed=incident.individuals_affected_confirmed,
+        data_categories=tuple(categories),
+        containment=tuple(
+            f"{d.get_option_display()}: {d.rationale}" for d in incident.containment_decisions.all()
+        ),
+        dpo_contact=f"{dpo.get_full_name() or dpo.username} <{dpo.email}>" if dpo else "",
+        organisation=getattr(settings, "ORGANISATION_NAME", ""),
+        harms=tuple(str(labels.get(f, f)) for f in incident.harm_flags),
+    )

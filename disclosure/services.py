@@ -550,3 +550,32 @@ def communication_send(*, actor, communication: Communication, sent_at=None) -> 
         incident=communication.incident, actor=actor, communication=communication
     )
     return communication
+
+
+@audited_write
+def obligation_draft(*, actor, obligation: Obligation) -> Communication:
+    """A report draft for the obligation, pre-filled from the record, as a communication that
+    the plan's approver (legal, for regulators) approves before it is sent."""
+    from .drafts import DRAFTS
+
+    obligation = _lock_obligation(obligation)
+    incident = obligation.assessment.incident
+    require(permissions.can_communicate(actor, incident))
+    if obligation.code not in DRAFTS:
+        raise ValidationFailed(
+            _("There is no report template for %(code)s; draft the communication yourself.")
+            % {"code": obligation.code}
+        )
+    audience, build = DRAFTS[obligation.code]
+    subject, content = build(selectors.draft_context(incident))
+    return communication_draft(
+        actor=actor,
+        incident=incident,
+        data={
+            "audience": audience,
+            "channel": _("as the recipient requires"),
+            "subject": subject,
+            "content": content,
+            "obligation": obligation,
+        },
+    )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/<int:pk>/reopen/", views.assessment_reopen, name="reopen"),
     path("obligations/<int:pk>/confirm/", views.obligation_confirm, name="confirm"),
     path("obligations/<int:pk>/submit/", views.obligation_submit, name="submit"),
+    path("obligations/<int:pk>/draft/", views.obligation_draft, name="draft"),
     path(
         "incidents/<int:pk>/communications/", views.communication_draft, name="communication-draft"
     ),

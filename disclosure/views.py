@@ -16,6 +16,7 @@ from incidents.selectors import incidents_visible_to
 
 from . import permissions, selectors, services
 from .choices import Applies, CommunicationStatus, ObligationStatus
+from .drafts import DRAFTS
 from .forms import (
     CommunicationForm,
     ConfirmForm,
@@ -90,6 +91,9 @@ def incident_section(request, incident) -> dict:
                     )
                     if can_assess and not assessment.is_signed_off
                     else None,
+                    "may_draft": obligation.code in DRAFTS
+                    and obligation.effective != Applies.NO
+                    and bool(permissions.can_communicate(user, incident)),
                     "submit_form": SubmissionForm(auto_id=f"submit-{obligation.pk}-%s")
                     if permissions.can_submit(user, obligation)
                     and obligation.effective != Applies.NO
@@ -331,4 +335,18 @@ def communication_send(request, pk):
         communication.incident,
         lambda: services.communication_send(actor=request.user, communication=communication),
         _("The communication is recorded as sent."),
+    )
+
+
+@login_required
+@require_POST
+def obligation_draft(request, pk):
+    obligation = _visible_obligation(request, pk)
+    return _run(
+        request,
+        obligation.assessment.incident,
+        lambda: services.obligation_draft(actor=request.user, obligation=obligation),
+        _(
+            "A report draft was pre-filled from the record; complete the gaps, then have it approved."
+        ),
     )

@@ -131,6 +131,8 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aims-register@localhost")
 # Absolute links in e-mails and webhooks.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The organisation named in report drafts to authorities.
+ORGANISATION_NAME = env("ORGANISATION_NAME", default="")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -262,7 +262,11 @@ class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.StoredObligationSerializer
     queryset = Obligation.objects.none()
     default_rule = staticmethod(permissions.can_read_regimes)
-    rules_by_action = {"confirm": permissions.can_assess, "submissions": permissions.can_submit}
+    rules_by_action = {
+        "confirm": permissions.can_assess,
+        "submissions": permissions.can_submit,
+        "draft": permissions.can_communicate,
+    }
 
     def get_queryset(self):
         return (
@@ -286,6 +290,16 @@ class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
             actor=request.user, obligation=obligation, **serializer.validated_data
         )
         return Response(s.StoredObligationSerializer(self.get_queryset().get(pk=confirmed.pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses={201: s.CommunicationSerializer},
+        summary="A report draft pre-filled from the record, as a communication to approve.",
+    )
+    @action(detail=True, methods=["post"])
+    def draft(self, request, pk=None):
+        communication = services.obligation_draft(actor=request.user, obligation=self.get_object())
+        return Response(s.CommunicationSerializer(communication).data, status=201)
 
     @extend_schema(request=s.SubmitSerializer, responses={201: s.StoredObligationSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
