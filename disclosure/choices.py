@@ -70,3 +70,9 @@ class CommunicationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     APPROVED = "approved", _("Approved")
     SENT = "sent", _("Sent")
+
+
+class VendorNoticeBasis(models.TextChoices):
+    ART26_5 = "art26_5", _("EU AI Act Art. 26(5): the deployer informs the provider")
+    CONTRACT = "contract", _("Contractual duty")
+    COURTESY = "courtesy", _("No duty: keeping the supplier informed")

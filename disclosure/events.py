@@ -106,3 +106,21 @@ def communication_sent_event(*, incident, actor, communication):
             "audience": communication.audience,
         },
     )
+
+
+def vendor_event(*, incident, actor, notice, what):
+    kind = TimelineKind.COMMUNICATION if what == "notified" else TimelineKind.UPDATE
+    summaries = {
+        "notified": f"{notice.supplier} notified ({notice.get_basis_display()}) by {notice.channel}",
+        "acknowledged": f"{notice.supplier} acknowledged the notice"
+        + (f", reference {notice.vendor_reference}" if notice.vendor_reference else ""),
+        "fixed": f"{notice.supplier} shipped a fix"
+        + (f": version {notice.fixed_version}" if notice.fixed_version else ""),
+    }
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=kind,
+        summary=summaries[what],
+        data={"module": "disclosure", "vendor_notice": notice.pk, "what": what},
+    )

@@ -23,6 +23,7 @@ from .choices import (
     CommunicationStatus,
     ObligationStatus,
     SubmissionPhase,
+    VendorNoticeBasis,
 )
 
 EU_CLASSES = (
@@ -362,3 +363,37 @@ class Communication(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_audience_display()}: {self.subject}"
+
+
+class VendorNotice(TimeStampedModel):
+    """Coordination with the supplier of a system's model: the notice (Art. 26(5) for
+    deployers, the contract otherwise), their acknowledgement, and their fix and version."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="vendor_notices"
+    )
+    system = models.ForeignKey("inventory.AISystem", on_delete=models.PROTECT, related_name="+")
+    supplier = models.CharField(max_length=200)
+    basis = models.CharField(max_length=20, choices=VendorNoticeBasis.choices)
+    obligation = models.ForeignKey(
+        Obligation, on_delete=models.PROTECT, null=True, blank=True, related_name="vendor_notices"
+    )
+    notified_at = models.DateTimeField()
+    notified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=120)
+    content = models.TextField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    vendor_reference = models.CharField(max_length=200, blank=True)
+    fix_description = models.TextField(blank=True)
+    fixed_version = models.CharField(max_length=120, blank=True)
+    fixed_at = models.DateTimeField(null=True, blank=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["notified_at", "id"]
+
+    def __str__(self):
+        return f"Notice to {self.supplier} about {self.incident_id}"

@@ -219,3 +219,19 @@ def draft_context(incident):
         organisation=getattr(settings, "ORGANISATION_NAME", ""),
         harms=tuple(str(labels.get(f, f)) for f in incident.harm_flags),
     )
+
+
+def vendor_notices_of(incident) -> QuerySet:
+    from .models import VendorNotice
+
+    return VendorNotice.objects.filter(incident=incident).select_related("incident", "notified_by")
+
+
+def vendor_notices_visible_to(user) -> QuerySet:
+    from incidents.selectors import incidents_visible_to
+
+    from .models import VendorNotice
+
+    return VendorNotice.objects.filter(incident__in=incidents_visible_to(user)).select_related(
+        "incident", "notified_by"
+    )

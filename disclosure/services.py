@@ -25,6 +25,7 @@ from .choices import (
     DisclosureClockKind,
     ObligationStatus,
     SubmissionPhase,
+    VendorNoticeBasis,
 )
 from .models import (
     Communication,
@@ -35,6 +36,7 @@ from .models import (
     RegimeRule,
     Submission,
     SystemFacts,
+    VendorNotice,
 )
 
 REGIME_FIELDS = frozenset(
@@ -579,3 +581,103 @@ def obligation_draft(*, actor, obligation: Obligation) -> Communication:
             "obligation": obligation,
         },
     )
+
+
+# --- vendor coordination ----------------------------------------------------------------------
+
+
+@audited_write
+def vendor_notice_record(*, actor, incident, system, data: dict) -> VendorNotice:
+    """Record the notice to a system's supplier. Under Art. 26(5) it also records the
+    deployer's obligation as met (a complete submission to the provider)."""
+    require(permissions.can_communicate(actor, incident))
+    _refuse_unknown(data, frozenset({"basis", "channel", "content", "notified_at"}))
+    if not incident.affected_systems.filter(system=system).exists():
+        raise ValidationFailed(
+            _("%s is not an affected system of this incident.") % system.reference,
+            fields={"system": [_("not affected")]},
+        )
+    if not system.supplier:
+        raise ValidationFailed(
+            _("%s has no supplier in the inventory; record it there first.") % system.reference,
+            fields={"system": [_("no supplier")]},
+        )
+    now = timezone.now()
+    notified_at = data.get("notified_at") or now
+    if notified_at > now:
+        raise ValidationFailed(
+            _("A notice cannot be in the future."), fields={"notified_at": [_("in the future")]}
+        )
+    obligation = None
+    if data.get("basis") == VendorNoticeBasis.ART26_5:
+        obligation = Obligation.objects.filter(
+            assessment__incident=incident, code="eu_ai_act_art26_5"
+        ).first()
+    notice = VendorNotice(
+        incident=incident,
+        system=system,
+        supplier=system.supplier,
+        basis=data.get("basis", ""),
+        obligation=obligation,
+        notified_at=notified_at,
+        notified_by=actor,
+        channel=(data.get("channel") or "").strip(),
+        content=(data.get("content") or "").strip(),
+    )
+    model_save(notice, actor=actor)
+    events.vendor_event(incident=incident, actor=actor, notice=notice, what="notified")
+    if (
+        obligation is not None
+        and obligation.effective != Applies.NO
+        and obligation.submitted_at is None
+    ):
+        obligation_submit(
+            actor=actor,
+            obligation=obligation,
+            phase=SubmissionPhase.COMPLETE,
+            submitted_at=notified_at,
+            note=_("Provider informed: %s") % notice.supplier,
+        )
+    return notice
+
+
+def _lock_notice(notice) -> VendorNotice:
+    return VendorNotice.objects.select_for_update().select_related("incident").get(pk=notice.pk)
+
+
+@audited_write
+def vendor_notice_acknowledge(
+    *, actor, notice: VendorNotice, acknowledged_at=None, vendor_reference=""
+) -> VendorNotice:
+    notice = _lock_notice(notice)
+    require(permissions.can_communicate(actor, notice.incident))
+    if notice.acknowledged_at:
+        raise Conflict(_("The supplier's acknowledgement is already recorded."))
+    notice.acknowledged_at = acknowledged_at or timezone.now()
+    if notice.acknowledged_at < notice.notified_at:
+        raise ValidationFailed(
+            _("The acknowledgement cannot come before the notice."),
+            fields={"acknowledged_at": [_("before the notice")]},
+        )
+    notice.vendor_reference = (vendor_reference or "").strip()
+    model_save(notice, actor=actor)
+    events.vendor_event(incident=notice.incident, actor=actor, notice=notice, what="acknowledged")
+    return notice
+
+
+@audited_write
+def vendor_notice_fix(
+    *, actor, notice: VendorNotice, fix_description: str, fixed_version="", fixed_at=None
+) -> VendorNotice:
+    notice = _lock_notice(notice)
+    require(permissions.can_communicate(actor, notice.incident))
+    if not (fix_description or "").strip():
+        raise ValidationFailed(
+            _("Describe the supplier's fix."), fields={"fix_description": [_("required")]}
+        )
+    notice.fix_description = fix_description.strip()
+    notice.fixed_version = (fixed_version or "").strip()
+    notice.fixed_at = fixed_at or timezone.now()
+    model_save(notice, actor=actor)
+    events.vendor_event(incident=notice.incident, actor=actor, notice=notice, what="fixed")
+    return notice

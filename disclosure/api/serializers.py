@@ -10,6 +10,7 @@ from ..choices import (
     ClockStart,
     IncidentKindFact,
     SubmissionPhase,
+    VendorNoticeBasis,
 )
 from ..models import RegimeRule
 
@@ -326,3 +327,36 @@ class CommunicationSerializer(serializers.Serializer):
 
 class SendSerializer(serializers.Serializer):
     sent_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+
+
+class VendorNoticeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    incident = serializers.CharField(source="incident.reference", read_only=True)
+    system = serializers.IntegerField(source="system_id")
+    supplier = serializers.CharField(read_only=True)
+    basis = serializers.ChoiceField(choices=VendorNoticeBasis.choices)
+    obligation = serializers.IntegerField(source="obligation_id", read_only=True, allow_null=True)
+    notified_at = BoundedDateTimeField(required=False, allow_null=True)
+    notified_by = serializers.CharField(source="notified_by.username", read_only=True)
+    channel = serializers.CharField(max_length=120)
+    content = serializers.CharField(max_length=50000)
+    acknowledged_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    vendor_reference = serializers.CharField(read_only=True)
+    fix_description = serializers.CharField(read_only=True)
+    fixed_version = serializers.CharField(read_only=True)
+    fixed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    acknowledged_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    vendor_reference = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default=""
+    )
+
+
+class FixSerializer(serializers.Serializer):
+    fix_description = serializers.CharField(max_length=20000)
+    fixed_version = serializers.CharField(
+        required=False, allow_blank=True, max_length=120, default=""
+    )
+    fixed_at = BoundedDateTimeField(required=False, allow_null=True, default=None)

@@ -7,6 +7,7 @@ router = SimpleRouter()
 router.register("disclosure/regimes", views.RegimeRuleViewSet, basename="disclosure-regime")
 router.register("obligations", views.ObligationViewSet, basename="obligation")
 router.register("communications", views.CommunicationViewSet, basename="communication")
+router.register("vendor-notices", views.VendorNoticeViewSet, basename="vendor-notice")
 
 urlpatterns = [
     path("disclosure/evaluate/", views.EvaluateView.as_view(), name="disclosure-evaluate"),
@@ -44,6 +45,11 @@ urlpatterns = [
         "incidents/<int:pk>/communications/",
         views.IncidentCommunicationsView.as_view(),
         name="incident-communications",
+    ),
+    path(
+        "incidents/<int:pk>/vendor-notices/",
+        views.IncidentVendorNoticesView.as_view(),
+        name="incident-vendor-notices",
     ),
     *router.urls,
 ]

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from aims.core.concurrency import etag_of
 
 from .. import permissions, rules, selectors, services
-from ..models import Communication, Obligation, RegimeRule
+from ..models import Communication, Obligation, RegimeRule, VendorNotice
 from . import serializers as s
 
 
@@ -376,3 +376,70 @@ class CommunicationViewSet(viewsets.GenericViewSet):
             actor=request.user, communication=self.get_object(), **serializer.validated_data
         )
         return Response(s.CommunicationSerializer(communication).data)
+
+
+# --- vendor coordination ----------------------------------------------------------------------
+
+
+class IncidentVendorNoticesView(APIView):
+    """Notices to the suppliers of the incident's systems, their acknowledgement and fix."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_read_regimes)
+    rules_by_action = {"post": permissions.can_communicate}
+
+    @extend_schema(responses=s.VendorNoticeSerializer(many=True))
+    def get(self, request, pk):
+        incident = _visible_incident(request, pk)
+        return Response(
+            s.VendorNoticeSerializer(selectors.vendor_notices_of(incident), many=True).data
+        )
+
+    @extend_schema(request=s.VendorNoticeSerializer, responses={201: s.VendorNoticeSerializer})
+    def post(self, request, pk):
+        from inventory.selectors import systems_visible_to
+
+        incident = _visible_incident(request, pk)
+        serializer = s.VendorNoticeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        system = systems_visible_to(request.user).filter(pk=data.pop("system_id")).first()
+        if system is None:
+            raise ValidationError({"system": [_("No such AI system, or you may not see it.")]})
+        if data.get("notified_at") is None:
+            data.pop("notified_at", None)
+        notice = services.vendor_notice_record(
+            actor=request.user, incident=incident, system=system, data=data
+        )
+        return Response(s.VendorNoticeSerializer(notice).data, status=201)
+
+
+class VendorNoticeViewSet(viewsets.GenericViewSet):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    serializer_class = s.VendorNoticeSerializer
+    queryset = VendorNotice.objects.none()
+    default_rule = staticmethod(permissions.can_communicate)
+    rules_by_action = {}
+
+    def get_queryset(self):
+        return selectors.vendor_notices_visible_to(self.request.user)
+
+    @extend_schema(request=s.AcknowledgeSerializer, responses=s.VendorNoticeSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        serializer = s.AcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        notice = services.vendor_notice_acknowledge(
+            actor=request.user, notice=self.get_object(), **serializer.validated_data
+        )
+        return Response(s.VendorNoticeSerializer(notice).data)
+
+    @extend_schema(request=s.FixSerializer, responses=s.VendorNoticeSerializer)
+    @action(detail=True, methods=["post"])
+    def fix(self, request, pk=None):
+        serializer = s.FixSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        notice = services.vendor_notice_fix(
+            actor=request.user, notice=self.get_object(), **serializer.validated_data
+        )
+        return Response(s.VendorNoticeSerializer(notice).data)

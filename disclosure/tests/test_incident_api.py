@@ -162,3 +162,72 @@ def test_communications_through_the_api(incident, users, api_client_for):
         format="json",
     )
     assert engineer.status_code == 403
+
+
+def test_vendor_coordination_meets_the_deployers_article_26_5_duty(
+    users, make_system, api_client_for
+):
+    from disclosure import services
+
+    system = make_system(
+        name="Vendor LLM triage",
+        organization_role="deployer",
+        eu_ai_act_class="high_risk",
+        annex_iii_area="essential_services",
+        eu_market=True,
+        supplier="Acme Models Ltd",
+    )
+    legal = api_client_for(users["legal"])
+    with time_machine.travel(datetime(2028, 1, 10, 9, 0, tzinfo=UTC)):  # Art. 26 applies
+        incident = file_incident(users["grc"], systems=[system], harm_flags=["fundamental_rights"])
+        assessment = services.assessment_refresh(actor=users["legal"], incident=incident)
+        art26 = assessment.obligations.get(code="eu_ai_act_art26_5")
+        assert art26.proposed == "yes", art26.proposed_reason
+        sent = legal.post(
+            url(incident, "vendor-notices/"),
+            {
+                "system": system.pk,
+                "basis": "art26_5",
+                "channel": "e-mail",
+                "content": "Serious incident.",
+            },
+            format="json",
+        )
+    assert sent.status_code == 201, sent.content
+    notice = sent.json()
+    assert notice["supplier"] == "Acme Models Ltd" and notice["obligation"] == art26.pk
+    art26.refresh_from_db()
+    assert art26.status == "submitted"
+    early = legal.post(
+        f"/api/v1/vendor-notices/{notice['id']}/acknowledge/",
+        {"acknowledged_at": "2028-01-09T09:00:00Z"},
+        format="json",
+    )
+    assert early.status_code == 400 and "acknowledged_at" in early.json()["fields"]
+    with time_machine.travel(datetime(2028, 1, 11, 9, 0, tzinfo=UTC)):
+        ack = legal.post(
+            f"/api/v1/vendor-notices/{notice['id']}/acknowledge/",
+            {"vendor_reference": "ACME-9"},
+            format="json",
+        )
+        fix = legal.post(
+            f"/api/v1/vendor-notices/{notice['id']}/fix/",
+            {"fix_description": "Guardrail for the failing prompt class", "fixed_version": "4.2.1"},
+            format="json",
+        )
+    assert ack.status_code == 200 and ack.json()["vendor_reference"] == "ACME-9"
+    assert fix.status_code == 200 and fix.json()["fixed_version"] == "4.2.1"
+    summaries = list(incident.timeline.values_list("summary", flat=True))
+    assert any("Acme Models Ltd notified" in s for s in summaries)
+    assert any("version 4.2.1" in s for s in summaries)
+    refused = api_client_for(users["auditor"]).post(
+        f"/api/v1/vendor-notices/{notice['id']}/fix/", {"fix_description": "x"}, format="json"
+    )
+    assert refused.status_code == 403
+    other = make_system(name="No supplier")
+    no_supplier = legal.post(
+        url(incident, "vendor-notices/"),
+        {"system": other.pk, "basis": "contract", "channel": "e-mail", "content": "x"},
+        format="json",
+    )
+    assert no_supplier.status_code == 400 and "system" in no_supplier.json()["fields"]
