@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
@@ -122,3 +122,21 @@ def test_token_clients_are_not_affected_by_a_locked_out_sign_in(make_user, addre
     me = api_client_for(engineer).get("/api/v1/me/", REMOTE_ADDR=address)
     assert me.status_code == 200
     assert me.json()["username"] == "eli"
+
+
+@pytest.mark.django_db
+@override_settings(RATELIMIT_IP_META_KEY="HTTP_X_FORWARDED_FOR")
+def test_behind_a_proxy_the_lock_out_keys_on_the_address_the_proxy_saw(make_user, address):
+    """Everyone comes from the proxy; the client's address is the last X-Forwarded-For entry
+    (the one the proxy wrote), whatever the client put before it."""
+    make_user("grc", username="gina")
+    proxy = "172.16.0.2"
+
+    def via_proxy(forwarded):
+        return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded)
+
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(via_proxy(f"198.51.100.{n}, {address}"), "gina", "wrong-guess")
+    assert sign_in(via_proxy(f"198.51.100.99, {address}"), "gina", PASSWORD).status_code == 429
+    # Another client behind the same proxy is not locked out.
+    assert sign_in(via_proxy("192.0.2.30"), "gina", PASSWORD).status_code == 302
