@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
+from django.test import Client, override_settings
 
 from incidents.tests.test_protected_channel import REPORT
 
@@ -148,3 +148,24 @@ def test_rate_limited_report_pages_say_when_to_come_back(address, url, data, lim
         assert client.post(url, data).status_code == 429
         clock.shift(timedelta(seconds=1))
         assert client.post(url, data).status_code in (200, 404)
+
+
+@pytest.mark.django_db
+@override_settings(
+    CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR", RATELIMIT_IP_META_KEY="aims.settings.client.client_ip"
+)
+def test_behind_a_proxy_the_report_form_limits_the_address_the_proxy_saw(address):
+    """A forwarded list is not one address (django-ratelimit alone would fail on it with a
+    500): the last entry, which the proxy wrote, is counted; what the client put before it
+    changes nothing."""
+
+    def via_proxy(forwarded):
+        return Client(REMOTE_ADDR="172.16.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+
+    with time_machine.travel(START, tick=False):
+        answers = [
+            via_proxy(f"198.51.100.{n}, {address}").post(REPORT_URL, REPORT).status_code
+            for n in range(6)
+        ]
+        assert answers == [200] * 5 + [429]
+        assert via_proxy("192.0.2.40").post(REPORT_URL, REPORT).status_code == 200

@@ -125,7 +125,7 @@ def test_token_clients_are_not_affected_by_a_locked_out_sign_in(make_user, addre
 
 
 @pytest.mark.django_db
-@override_settings(RATELIMIT_IP_META_KEY="HTTP_X_FORWARDED_FOR")
+@override_settings(CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR")
 def test_behind_a_proxy_the_lock_out_keys_on_the_address_the_proxy_saw(make_user, address):
     """Everyone comes from the proxy; the client's address is the last X-Forwarded-For entry
     (the one the proxy wrote), whatever the client put before it."""

@@ -159,9 +159,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-# Behind a reverse proxy the client's address comes from the header the proxy sets (the same one
-# the reporting channel's rate limits use), not from the proxy's own address.
+# Behind a reverse proxy the client's address comes from the header the proxy sets (production
+# names it in CLIENT_IP_HEADER), not from the proxy's own address.
 AXES_CLIENT_IP_CALLABLE = "aims.settings.client.client_ip"
+CLIENT_IP_HEADER = None
 
 # Content-Security-Policy (django-csp 4): scripts and stylesheets only from our own static files;
 # no inline script, no inline style attribute. The one exception is the <style> element pygal
