@@ -20,6 +20,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
 from aims.core.exceptions import ApplicationError, Conflict, NotFound, PermissionRefused
@@ -40,20 +41,27 @@ from .services import protected_channel as services
 
 SUBMIT_RATE = "5/h"
 STATUS_RATE = "20/h"
+SUBMIT_GROUP = "protected-report-submit"
+STATUS_GROUP = "protected-report-status"
 PAGE_SIZE = 50
 NO_SUCH_REPORT = gettext_lazy("There is no report with that code. Check the code and try again.")
 
 
 def _private(response):
-    """Receipt codes and report content must not stay in shared or browser caches."""
+    """Receipt codes and report content must not stay in shared or browser caches
+    (``no-store``, ``private``, each once)."""
     add_never_cache_headers(response)
-    response["Cache-Control"] += ", private"
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _rate_limited(request):
-    return _private(render(request, "incidents/protected/rate_limited.html", status=429))
+def _rate_limited(request, *, group, rate):
+    """The 429 page, with ``Retry-After``: the seconds until this address's next window (the
+    current one still counts at its last second)."""
+    usage = get_usage(request, group=group, key="ip", rate=rate, method="POST")
+    response = _private(render(request, "incidents/protected/rate_limited.html", status=429))
+    response["Retry-After"] = str(max(usage["time_left"], 0) + 1 if usage else 1)
+    return response
 
 
 def _put_error(form, exc: ApplicationError) -> None:
@@ -70,12 +78,12 @@ def _put_error(form, exc: ApplicationError) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=SUBMIT_RATE, method="POST", block=False)
+@ratelimit(group=SUBMIT_GROUP, key="ip", rate=SUBMIT_RATE, method="POST", block=False)
 def report_form(request):
     """Report a concern. On success the receipt code is shown once, on this response only."""
     if request.method == "POST":
         if getattr(request, "limited", False):
-            return _rate_limited(request)
+            return _rate_limited(request, group=SUBMIT_GROUP, rate=SUBMIT_RATE)
         form = ReportForm(request.POST)
         if form.is_valid():
             try:
@@ -100,14 +108,14 @@ def report_form(request):
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=STATUS_RATE, method="POST", block=False)
+@ratelimit(group=STATUS_GROUP, key="ip", rate=STATUS_RATE, method="POST", block=False)
 def report_status(request):
     """Check a report's status with its receipt code, read replies, add information."""
     context = {"code_form": ReceiptCodeForm(), "report": None}
     status = 200
     if request.method == "POST":
         if getattr(request, "limited", False):
-            return _rate_limited(request)
+            return _rate_limited(request, group=STATUS_GROUP, rate=STATUS_RATE)
         if request.POST.get("action") == "add":
             status = _add_information(request, context)
         else:

@@ -84,14 +84,16 @@ def _count_axis(largest: int, *, headroom: float = 1.0) -> dict:
 
 
 def _drop_scripts(root):
-    """pygal's xml filter hook: remove the configuration ``<script>`` pygal always writes, and
-    the ids its script would use (``activate-serie-0`` …), which every chart repeats — several
-    charts on one page would otherwise carry duplicate ids."""
+    """pygal's xml filter hook: remove the configuration ``<script>`` pygal always writes, the
+    empty tooltip its script would fill (hidden by an inline ``style``, which the page's
+    Content-Security-Policy refuses), and the ids its script would use (``activate-serie-0`` …),
+    which every chart repeats — several charts on one page would otherwise carry duplicate ids."""
     for parent in list(root.iter()):
         if str(parent.get("id", "")).startswith("activate-serie"):
             del parent.attrib["id"]
         for child in list(parent):
-            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+            is_script = isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script"
+            if is_script or "tooltip-overlay" in (child.get("class") or "").split():
                 parent.remove(child)
     return root
 

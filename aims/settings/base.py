@@ -1,8 +1,10 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 from aims.schedules import BEAT_SCHEDULE
 
@@ -31,6 +33,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "axes",
+    "csp",
     "aims",
     "aims.core",
     "aims.accounts",
@@ -45,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -56,6 +61,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "aims.audit.middleware.AuditSourceMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aims.urls"
@@ -95,6 +102,12 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out username + address before any password is checked,
+# on the sign-in page and the admin's alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -139,6 +152,39 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Brute-force protection (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username
+# from one address, that pair is locked out for the cool-off, even with the right password. The
+# attempts are kept in the database (visible in the admin) so the cool-off follows the clock.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Behind a reverse proxy the client's address comes from the header the proxy sets (production
+# names it in CLIENT_IP_HEADER), not from the proxy's own address.
+AXES_CLIENT_IP_CALLABLE = "aims.settings.client.client_ip"
+CLIENT_IP_HEADER = None
+
+# Content-Security-Policy (django-csp 4): scripts and stylesheets only from our own static files;
+# no inline script, no inline style attribute. The one exception is the <style> element pygal
+# puts inside each dashboard chart, which carries the response's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -155,7 +201,20 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Per user for authenticated clients (people, monitoring tools posting alerts, scripts with
+    # tokens), per address for anonymous ones; counted in the Redis cache. A refused request gets
+    # 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "aims.core.api.throttling.AnonRateThrottle",
+        "aims.core.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_THROTTLE_USER", default="600/min"),
+        "anon": env("API_THROTTLE_ANON", default="60/min"),
+    },
+    # How many reverse proxies stand in front of the app: the anonymous client's address is the
+    # one the outermost of them saw (0: the connecting address itself).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -24,6 +24,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
 
-# Behind a reverse proxy, rate limits on the public reporting channel must key on the client's
-# address the proxy passes on (e.g. HTTP_X_FORWARDED_FOR), not the proxy's own.
-RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# Behind a reverse proxy, rate limits on the public reporting channel and sign-in lock-outs must
+# key on the client's address the proxy passes on (e.g. HTTP_X_FORWARDED_FOR), not the proxy's
+# own. The environment names the header; aims.settings.client reads it (the last entry of a
+# list, the one the proxy wrote) for django-ratelimit and django-axes alike.
+CLIENT_IP_HEADER = env("RATELIMIT_IP_META_KEY", default=None)
+RATELIMIT_IP_META_KEY = "aims.settings.client.client_ip" if CLIENT_IP_HEADER else None

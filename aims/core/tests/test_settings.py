@@ -1,5 +1,6 @@
 """Production settings are safe: check --deploy is clean, and required variables are enforced."""
 
+import json
 import os
 import subprocess
 import sys
@@ -50,3 +51,54 @@ def test_health_check_answers(client, db):
     response = client.get("/healthz/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_production_keeps_lock_outs_the_content_security_policy_and_throttling():
+    """What check --deploy cannot see: production runs with the protections the tests prove."""
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'backends': s.AUTHENTICATION_BACKENDS, 'middleware': s.MIDDLEWARE,"
+        "'limit': s.AXES_FAILURE_LIMIT, 'lockout': s.AXES_LOCKOUT_PARAMETERS,"
+        "'csp': {k: [str(v) for v in vs] for k, vs in"
+        " s.CONTENT_SECURITY_POLICY['DIRECTIVES'].items()},"
+        "'throttles': s.REST_FRAMEWORK['DEFAULT_THROTTLE_CLASSES'],"
+        "'rates': s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']}))"
+    )
+    result = manage("shell", "-c", script, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["backends"][0] == "axes.backends.AxesStandaloneBackend"
+    assert found["middleware"][-1] == "axes.middleware.AxesMiddleware"
+    assert "csp.middleware.CSPMiddleware" in found["middleware"]
+    assert found["limit"] == 5
+    assert found["lockout"] == [["username", "ip_address"]]
+    csp = found["csp"]
+    assert csp["default-src"] == csp["script-src"] == ["'self'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["form-action"] == csp["base-uri"] == ["'self'"]
+    assert not any("unsafe" in source for sources in csp.values() for source in sources)
+    assert found["throttles"] == [
+        "aims.core.api.throttling.AnonRateThrottle",
+        "aims.core.api.throttling.UserRateThrottle",
+    ]
+    assert found["rates"] == {"user": "600/min", "anon": "60/min"}
+
+
+def test_production_rates_and_lock_outs_come_from_the_environment():
+    env = {
+        **PRODUCTION_ENV,
+        "API_THROTTLE_USER": "1200/min",
+        "API_THROTTLE_ANON": "30/min",
+        "AXES_FAILURE_LIMIT": "8",
+        "AXES_COOLOFF_MINUTES": "30",
+    }
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], s.AXES_FAILURE_LIMIT,"
+        " s.AXES_COOLOFF_TIME.total_seconds())"
+    )
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "{'user': '1200/min', 'anon': '30/min'} 8 1800.0"
+    )
