@@ -7,4 +7,4 @@ class ReportingConfig(AppConfig):
 
     def ready(self):
         # Builders register themselves on import; a Celery worker never loads the URLconf.
-        from . import casefile, exports, review, samples  # noqa: F401
+        from . import builders  # noqa: F401
