@@ -319,3 +319,26 @@ def test_a_builder_stopped_at_its_soft_time_limit_fails_with_a_message(
     assert run.status == RunStatus.FAILED
     assert "longer than its limit of 120 seconds" in run.message
     assert run.lease_expires_at is None
+
+
+# --- query counts ----------------------------------------------------------------------------------
+
+
+def test_requests_take_a_fixed_number_of_queries(users, incidents):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    grc = users["grc"]
+    counts = {}
+    for label, request in (
+        ("case file", lambda: services.case_file_request(actor=grc, incident=incidents[0])),
+        ("joined", lambda: services.case_file_request(actor=grc, incident=incidents[0])),
+        ("export", lambda: services.register_export_request(actor=grc, fmt="csv", params={})),
+        ("review", lambda: services.review_pack_request(actor=grc)),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            request()
+        counts[label] = len(ctx.captured_queries)
+    # The savepoint and audit-chain lock, the permission and visibility checks, the identical-run
+    # lookup, the cap's count, the row and its chained history record; joining skips the writes.
+    assert counts == {"case file": 16, "joined": 5, "export": 14, "review": 14}
