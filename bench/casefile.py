@@ -114,7 +114,7 @@ def incident_with_entries(size: int, *, grc, engineer, system):
 
 def run(sizes=(50, 200, 1000)) -> list[dict]:
     """Print and return the render time of a case file per number of timeline entries."""
-    from reporting.casefile import RenderTiming, render_case_file
+    from reporting.builders.casefile import RenderTiming, render_case_file
 
     results = []
     # Evidence files go to the benchmark's MEDIA_ROOT (bench/run.py sets it).

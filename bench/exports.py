@@ -21,9 +21,9 @@ def _exporter():
 
 
 def _export(user, fmt: str, params=None):
-    from reporting import exports, services
+    from reporting import services
 
-    run = exports.export_request(actor=user, fmt=fmt, params=params or {})
+    run = services.register_export_request(actor=user, fmt=fmt, params=params or {})
     run = services.report_execute(run.pk)
     if run.status != "done":
         raise RuntimeError(f"{fmt} export failed: {run.message}")
@@ -86,7 +86,7 @@ def bench_pdf(user) -> dict:
     from django.db.models import Max
 
     from incidents.models import Incident
-    from reporting import exports
+    from reporting.builders import register as exports
 
     results = {}
     sizes = sorted({min(500, exports.PDF_MAX_ROWS), exports.PDF_MAX_ROWS})

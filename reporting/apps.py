@@ -6,13 +6,13 @@ class ReportingConfig(AppConfig):
     verbose_name = "Reports and evidence bundles"
 
     def ready(self):
-        # Builders register themselves on import; a Celery worker never loads the URLconf.
         from django.utils.translation import gettext_lazy as _
 
         from aims.core.permissions import has_any_role
         from aims.core.registry import NavEntry, register_navigation
 
-        from . import casefile, exports, review, samples  # noqa: F401
+        # Builders register themselves on import; a Celery worker never loads the URLconf.
+        from . import builders  # noqa: F401
         from .choices import ReportKind
         from .permissions import can_request
 

@@ -46,11 +46,20 @@ class ReportRun(models.Model):
     media_type = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
+    # A running run belongs to the worker that claimed it until its lease expires; the worker
+    # renews the lease with each progress step. A run still running after its lease (the worker
+    # died) is taken up again by the sweep, at most MAX_ATTEMPTS times.
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     history = audit_history()
 
     class Meta:
         ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["requested_by", "status"], name="reportrun_requester_status"),
+            models.Index(fields=["status", "lease_expires_at"], name="reportrun_status_lease"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"

@@ -31,3 +31,10 @@ def can_read_run(user, run) -> bool:
         and user.is_authenticated
         and (run.requested_by_id == user.pk or user.has_role(Role.GRC))
     )
+
+
+def can_see_incident(user, incident_id) -> bool:
+    """A case file is only ever of an incident its requester can see (``incidents_visible_to``)."""
+    from incidents.selectors import incidents_visible_to
+
+    return incidents_visible_to(user).filter(pk=incident_id).exists()

@@ -1,7 +1,8 @@
-from django.urls import include, path
+"""HTML routes of reporting, mounted at ``/reports/``."""
+
+from django.urls import path
 
 from . import views
-from .api.casefile import case_file_html_view
 
 app_name = "reporting"
 
@@ -9,8 +10,9 @@ urlpatterns = [
     path("", views.reports_home, name="reports"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/download/", views.run_download, name="run-download"),
-    path("incidents/<int:pk>/case-file.pdf", case_file_html_view, name="incident-case-file"),
-    path("exports/", include("reporting.exports_urls")),
-    path("samples/", include("reporting.samples_urls")),
-    path("review/", include("reporting.review_urls")),
+    path("incidents/<int:pk>/case-file.pdf", views.case_file, name="incident-case-file"),
+    path("exports/new/", views.export_new, name="export-new"),
+    path("samples/new/", views.sample_new, name="sample-new"),
+    path("review/dashboard/", views.dashboard, name="dashboard"),
+    path("review/new/", views.review_new, name="review-new"),
 ]

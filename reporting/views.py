@@ -1,12 +1,43 @@
-"""The Reports pages: my runs, one run's progress (polled with htmx), and its download."""
+"""The HTML pages of reporting: my runs, one run's progress (polled with htmx) and its download,
+the incident page's case-file button, the register export, the management-review dashboard and
+its pack, and the audit-sample form.
 
+Thin, as everywhere: each request for a document is one call to its ``<kind>_request`` service
+(which checks permission, validates, joins an identical run in progress, applies the per-person
+cap and queues the run after commit); the person then lands on the run's progress page, which
+offers the download when a worker has built it. No page waits on a document.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aims.core.exceptions import ApplicationError
+from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
+from aims.core.views import show_service_error
+from incidents.selectors import incidents_visible_to
 
-from . import exports, selectors, services
+from . import filters, permissions, rules, selectors, services
+from .builders import register as register_document
+from .builders.review_pack import review_context
+from .choices import ReportKind
+from .forms import AuditSampleForm, period_from_query
+
+
+def _to_run_page(request, run):
+    """The run's progress page; say so when the request joined a run already in progress."""
+    if getattr(run, "coalesced", False):
+        messages.info(
+            request,
+            _("You already asked for this report; it is still being generated (run #%s).") % run.pk,
+        )
+    return redirect("reporting:run-detail", pk=run.pk)
+
+
+# --- runs ---------------------------------------------------------------------------------------
 
 
 @login_required
@@ -15,7 +46,7 @@ def reports_home(request):
     return render(
         request,
         "reporting/reports.html",
-        {"runs": runs, "export_formats": exports.formats_for(request.user)},
+        {"runs": runs, "export_formats": services.export_formats_for(request.user)},
     )
 
 
@@ -38,3 +69,152 @@ def run_download(request, pk):
     )
     response["X-Document-SHA256"] = run.sha256
     return response
+
+
+# --- the case file ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def case_file(request, pk: int):
+    """The "Case file (PDF)" button of the incident page: a run, built by a worker while the
+    person watches its progress; the run page then offers the download."""
+    incident = get_object_or_404(incidents_visible_to(request.user), pk=pk)
+    try:
+        run = services.case_file_request(actor=request.user, incident=incident)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(incident.get_absolute_url())
+    return _to_run_page(request, run)
+
+
+# --- the register export ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export_new(request):
+    """Choose the format for the register's current filters — carried in the query string from
+    the register page, or as hidden fields when posted. Posting starts the run and shows its
+    progress page, which offers the download when the file is ready."""
+    formats = services.export_formats_for(request.user)
+    if not formats:
+        context = {"refusal": _("Your role cannot export the register.")}
+        return render(request, "reporting/export_new.html", context, status=403)
+    data = request.POST if request.method == "POST" else request.GET
+    params = filters.filter_params(data)
+    context = {
+        "export_formats": formats,
+        "export_filters": [
+            (name, value)
+            for name, values in params.items()
+            for value in (values if isinstance(values, list) else [values])
+        ],
+        "register_query": filters.params_query(params),
+        "chosen": data.get("format", "csv"),
+        "pdf_max_rows": register_document.PDF_MAX_ROWS,
+    }
+    try:
+        filters.validate_filters(params)
+    except ValidationFailed as exc:
+        context.update(error=exc.message, filter_errors=exc.fields)
+        return render(request, "reporting/export_new.html", context, status=400)
+    count = selectors.register_rows(request.user, params).count()
+    context.update(
+        filters=filters.describe_filters(params),
+        count=count,
+        pdf_too_large=count > register_document.PDF_MAX_ROWS,
+    )
+    if request.method == "POST":
+        try:
+            run = services.register_export_request(
+                actor=request.user, fmt=context["chosen"], params=params
+            )
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            return render(request, "reporting/export_new.html", context, status=exc.status_code)
+        return _to_run_page(request, run)
+    return render(request, "reporting/export_new.html", context)
+
+
+# --- the management review ----------------------------------------------------------------------
+
+
+def _require_review_allowed(user) -> None:
+    if not permissions.can_request(user, ReportKind.REVIEW_PACK):
+        raise PermissionDenied(_("Your role cannot see the management-review figures."))
+
+
+@login_required
+def dashboard(request):
+    _require_review_allowed(request.user)
+    period, preset, errors = period_from_query(request.GET)
+    context = review_context(period=period, user=request.user)
+    context.update(
+        preset=preset,
+        presets=[{"key": key, "label": label} for key, label in rules.PRESETS.items()],
+        errors=errors,
+        custom_from=request.GET.get("from", ""),
+        custom_to=request.GET.get("to", ""),
+    )
+    return render(request, "reporting/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def review_new(request):
+    """Request the PDF pack for the dashboard's period; the run page shows its progress."""
+    _require_review_allowed(request.user)
+    try:
+        run = services.review_pack_request(
+            actor=request.user, start=request.POST.get("start"), end=request.POST.get("end")
+        )
+    except PermissionRefused as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("reporting:dashboard")
+    return _to_run_page(request, run)
+
+
+# --- audit samples ------------------------------------------------------------------------------
+
+
+def _sample_refused(request, message):
+    return render(request, "reporting/sample_refused.html", {"message": message}, status=403)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sample_new(request):
+    """Draw an audit sample: the draw is recorded at once, the bundle is built by a worker."""
+    user = request.user
+    if not permissions.can_request(user, ReportKind.AUDIT_SAMPLE):
+        return _sample_refused(request, _("Your role cannot draw audit samples."))
+    form = AuditSampleForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.audit_sample_request(actor=user, data=form.service_data())
+        except PermissionRefused as exc:
+            return _sample_refused(request, exc.message)
+        except ApplicationError as exc:
+            show_service_error(form, exc)
+            status = exc.status_code
+        else:
+            if not run.coalesced:
+                messages.success(
+                    request,
+                    _(
+                        "Drew %(drawn)s of %(population)s incidents with seed %(seed)s. "
+                        "The bundle is being built."
+                    )
+                    % {
+                        "drawn": len(run.params["drawn"]),
+                        "population": run.params["population_size"],
+                        "seed": run.params["seed"],
+                    },
+                )
+            return _to_run_page(request, run)
+    template = "reporting/sample_form.html#form" if request.htmx else "reporting/sample_form.html"
+    return render(request, template, {"form": form}, status=status)

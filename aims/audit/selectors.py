@@ -26,9 +26,11 @@ class HistoryEntry:
 
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+UNTRACKED_FIELDS = frozenset({"created_at", "updated_at"})
 
 
-def _display(model, field_name, value, fk_names):
+def display_value(model, field_name, value, fk_names):
+    """A recorded value as people read it: choices by label, foreign keys by name."""
     if value in (None, ""):
         return "—"
     try:
@@ -47,26 +49,34 @@ def _display(model, field_name, value, fk_names):
     return value
 
 
+def field_changes(model, previous, record, *, exclude=UNTRACKED_FIELDS) -> list[tuple]:
+    """``(field, old, new)`` for each field that differs between two history records of one
+    object; with no previous record, the fields it was created with (empty ones left out)."""
+    changes = []
+    for f in model._meta.concrete_fields:
+        if f.name in exclude:
+            continue
+        new = getattr(record, f.attname, None)
+        if previous is None:
+            if new not in (None, "", [], False):
+                changes.append((f, None, new))
+            continue
+        old = getattr(previous, f.attname, None)
+        if old != new:
+            changes.append((f, old, new))
+    return changes
+
+
 def object_history(obj, *, limit: int = 500) -> list[HistoryEntry]:
     """Newest first. Two queries for the records and one per referenced model for names."""
     model = type(obj)
     records = list(
         obj.history.select_related("history_user").order_by("history_date", "history_id")[:limit]
     )
-    tracked = [f for f in model._meta.concrete_fields if f.name not in ("created_at", "updated_at")]
     pairs = []
     previous = None
     for record in records:
-        changes = []
-        for f in tracked:
-            new = getattr(record, f.attname, None)
-            old = getattr(previous, f.attname, None) if previous is not None else None
-            if previous is None and new in (None, "", [], False):
-                continue
-            if previous is not None and old == new:
-                continue
-            changes.append((f, old, new))
-        pairs.append((record, changes))
+        pairs.append((record, field_changes(model, previous, record)))
         previous = record
 
     wanted: dict[type, set] = {}
@@ -96,8 +106,8 @@ def object_history(obj, *, limit: int = 500) -> list[HistoryEntry]:
                     FieldChange(
                         field=f.name,
                         label=str(f.verbose_name),
-                        old=_display(model, f.name, old, fk_names),
-                        new=_display(model, f.name, new, fk_names),
+                        old=display_value(model, f.name, old, fk_names),
+                        new=display_value(model, f.name, new, fk_names),
                     )
                     for f, old, new in changes
                 ],

@@ -247,6 +247,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Reports: queued or running report runs one person may have at a time (reporting.services).
+REPORT_RUNS_PER_USER = env.int("REPORT_RUNS_PER_USER", default=5)
+# How long GET /api/v1/incidents/{id}/case-file.pdf waits for the worker before answering 202.
+CASE_FILE_WAIT_SECONDS = env.float("CASE_FILE_WAIT_SECONDS", default=5.0)
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

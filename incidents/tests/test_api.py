@@ -728,7 +728,7 @@ def test_export_neutralises_formulas(register, grc_client):
 
 
 def test_export_cell_neutralisation():
-    from reporting.exports import neutralise
+    from reporting.builders.register import neutralise
 
     for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(dangerous) == "'" + dangerous

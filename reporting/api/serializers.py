@@ -1,6 +1,15 @@
+"""Serializers of the reporting API: report runs, document checks, and what each report is
+requested with (the register's filters, a review period) and answers (the review figures)."""
+
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents.choices import DetectionSource, IncidentType, Kind, Severity, Status
+from incidents.filters import STATE_CHOICES
+
+from ..choices import RunStatus
 from ..models import ReportRun
 
 
@@ -28,11 +37,12 @@ class ReportRunSerializer(serializers.ModelSerializer):
             "media_type",
             "sha256",
             "size",
+            "attempts",
             "download_url",
         ]
 
     def get_download_url(self, run) -> str | None:
-        if run.status != "done":
+        if run.status != RunStatus.DONE:
             return None
         return reverse("report-run-download", args=[run.pk])
 
@@ -49,3 +59,208 @@ class DocumentVerifySerializer(serializers.Serializer):
         if not attrs.get("sha256") and not attrs.get("file"):
             raise serializers.ValidationError("Give the document's SHA-256 or upload the document.")
         return attrs
+
+
+# --- register exports ---------------------------------------------------------------------------
+
+
+class OneOrMany(serializers.ListField):
+    """A filter that may repeat: one value or a list of values."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list | tuple):
+            data = [data]
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "enum": list(IncidentType.values)})
+class IncidentTypeField(serializers.ChoiceField):
+    """One incident type. Documented inline: the incident serializers already name this choice
+    set's component (a second name for it would be ambiguous in generated clients)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=IncidentType.choices, **kwargs)
+
+
+class RegisterFiltersSerializer(serializers.Serializer):
+    """The register's filters (``IncidentFilter``), as the query parameters of the register."""
+
+    q = serializers.CharField(required=False, help_text="Search in reference, title, description.")
+    status = OneOrMany(child=serializers.ChoiceField(choices=Status.choices), required=False)
+    state = serializers.ChoiceField(choices=STATE_CHOICES, required=False)
+    severity = OneOrMany(child=serializers.ChoiceField(choices=Severity.choices), required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    type = IncidentTypeField(required=False)
+    system = serializers.IntegerField(required=False, help_text="AI system id.")
+    detection_source = OneOrMany(
+        child=serializers.ChoiceField(choices=DetectionSource.choices), required=False
+    )
+    detected_after = serializers.CharField(
+        required=False, help_text="ISO 8601 date or date-time: detected at or after."
+    )
+    detected_before = serializers.CharField(
+        required=False,
+        help_text="ISO 8601 date (the whole day included) or date-time: detected at or before.",
+    )
+    lead = serializers.IntegerField(required=False, help_text="Incident lead (user id).")
+    ordering = serializers.CharField(
+        required=False,
+        help_text="reference, detected, severity, status, title or updated; '-' for descending.",
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and (unknown := sorted(set(data) - set(self.fields))):
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        _("Unknown filter. The register's filters are: %s.")
+                        % ", ".join(self.fields)
+                    ]
+                    for name in unknown
+                }
+            )
+        return super().to_internal_value(data)
+
+
+class RegisterExportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "XLSX"), ("pdf", "PDF")])
+    filters = RegisterFiltersSerializer(required=False, default=dict)
+
+
+# --- the management review -----------------------------------------------------------------------
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Not included.")
+    last_day = serializers.DateField()
+    days = serializers.IntegerField()
+    label = serializers.CharField()
+    granularity = serializers.ChoiceField(choices=["week", "month", "quarter"])
+
+
+class TotalsSerializer(serializers.Serializer):
+    entries = serializers.IntegerField(help_text="Incidents and near misses, rejected excluded.")
+    incidents = serializers.IntegerField()
+    near_misses = serializers.IntegerField()
+    rejected = serializers.IntegerField(help_text="Judged not to be AI incidents.")
+    open = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    severe = serializers.IntegerField(help_text="P0 and P1.")
+
+
+class BreakdownRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True, help_text="Of all entries (0 to 1).")
+
+
+class SystemRowSerializer(BreakdownRowSerializer):
+    reference = serializers.CharField()
+
+
+class TrendBucketSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    label = serializers.CharField()
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="By severity: P0, P1, P2, P3, unset."
+    )
+    total = serializers.IntegerField()
+
+
+class TrendSerializer(serializers.Serializer):
+    granularity = serializers.CharField()
+    buckets = TrendBucketSerializer(many=True)
+
+
+class MeanTimeSerializer(serializers.Serializer):
+    hours = serializers.FloatField(allow_null=True)
+    incidents = serializers.IntegerField(help_text="How many incidents the mean is taken over.")
+
+
+class MeanTimesSerializer(serializers.Serializer):
+    detect = MeanTimeSerializer(help_text="Failure began -> detected.")
+    contain = MeanTimeSerializer(help_text="Detected -> contained.")
+    resolve = MeanTimeSerializer(help_text="Detected -> resolved.")
+
+
+class ClockKindSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    met = serializers.IntegerField()
+    late = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    running = serializers.IntegerField()
+    share_met = serializers.FloatField(allow_null=True)
+
+
+class ClocksSerializer(serializers.Serializer):
+    met = serializers.IntegerField(help_text="Met on time.")
+    late = serializers.IntegerField(help_text="Met after the deadline.")
+    overdue = serializers.IntegerField(help_text="Past the deadline and not met.")
+    breached = serializers.IntegerField()
+    running = serializers.IntegerField()
+    share_met = serializers.FloatField(allow_null=True, help_text="met / (met + breached).")
+    by_kind = ClockKindSerializer(many=True)
+
+
+class OpenClockKindSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class OpenClocksSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    by_kind = OpenClockKindSerializer(many=True)
+
+
+class RecurringSystemSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    incidents = serializers.ListField(child=serializers.CharField())
+
+
+class RecurrenceSerializer(serializers.Serializer):
+    window_days = serializers.IntegerField()
+    incidents = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    by_system = RecurringSystemSerializer(many=True)
+
+
+class ReviewMetricsSerializer(serializers.Serializer):
+    """The management-review figures of a period (incidents detected in it that you may see)."""
+
+    period = PeriodSerializer()
+    generated_at = serializers.DateTimeField()
+    totals = TotalsSerializer()
+    by_severity = BreakdownRowSerializer(many=True)
+    by_type = BreakdownRowSerializer(many=True)
+    by_system = SystemRowSerializer(many=True)
+    by_detection_source = BreakdownRowSerializer(many=True)
+    trend = TrendSerializer()
+    mean_times = MeanTimesSerializer()
+    clocks = ClocksSerializer()
+    open_clocks = OpenClocksSerializer(
+        help_text="Open and overdue incident clocks now, across the register you may see "
+        "(until the CAPA module brings corrective actions)."
+    )
+    near_misses = serializers.IntegerField()
+    recurrence = RecurrenceSerializer()
+
+
+START_HELP = "First day (YYYY-MM-DD). Default: 90 days before `end`."
+END_HELP = (
+    "The day after the last (not included). Default: 90 days after `start`, or tomorrow "
+    "(the last 90 days, today included) when neither is given."
+)
+
+
+class ReviewPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text=START_HELP)
+    end = serializers.DateField(required=False, help_text=END_HELP)

@@ -1,20 +1,26 @@
-from django.urls import include, path
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import casefile, views
+from . import views
 
 router = DefaultRouter()
 router.register("report-runs", views.ReportRunViewSet, basename="report-run")
+router.register("audit-samples", views.AuditSampleViewSet, basename="audit-sample")
 
 urlpatterns = [
     path("documents/verify/", views.DocumentVerifyView.as_view(), name="document-verify"),
     path(
         "incidents/<int:pk>/case-file.pdf",
-        casefile.CaseFileView.as_view(),
+        views.CaseFileView.as_view(),
         name="incident-case-file",
     ),
-    path("", include("reporting.api.exports")),
-    path("", include("reporting.api.samples")),
-    path("", include("reporting.api.review")),
+    path("register-exports/", views.RegisterExportView.as_view(), name="register-export"),
+    path(
+        "register-exports/csv/",
+        views.RegisterCSVStreamView.as_view(),
+        name="register-export-csv",
+    ),
+    path("review-metrics/", views.ReviewMetricsView.as_view(), name="review-metrics"),
+    path("review-packs/", views.ReviewPackView.as_view(), name="review-packs"),
     *router.urls,
 ]

@@ -22,7 +22,8 @@ from incidents import services as incident_services
 from incidents.choices import Status
 from incidents.models import AffectedSystem, Incident
 from incidents.tests.factories import file_incident
-from reporting import exports, services
+from reporting import services
+from reporting.builders import register as exports
 from reporting.choices import ReportKind, RunStatus
 from reporting.models import ReportRun
 
@@ -92,7 +93,7 @@ def register(users, make_system):
 def run_export(user, fmt, params=None) -> ReportRun:
     """Request the export as ``user`` and execute it inline (the queue never fires: the test's
     transaction does not commit)."""
-    run = exports.export_request(actor=user, fmt=fmt, params=params or {})
+    run = services.register_export_request(actor=user, fmt=fmt, params=params or {})
     run = services.report_execute(run.pk)
     assert run.status == RunStatus.DONE, run.message
     return run
@@ -333,7 +334,7 @@ def test_restricted_incident_not_visible_to_the_exporter_is_not_in_the_file(regi
 
 def test_the_run_rebuilds_the_register_as_the_requester_sees_it(register, users):
     """A run queued by the risk officer never contains what only GRC sees, whoever executes it."""
-    run = services.report_request(actor=users["risk_officer"], kind=ReportKind.REGISTER_CSV)
+    run = services.register_export_request(actor=users["risk_officer"], fmt="csv", params={})
     run = services.report_execute(run.pk)
     assert register["restricted"].reference not in references("csv", file_bytes(run))
 
@@ -407,7 +408,9 @@ def test_pdf_is_capped_with_a_clear_message(register, monkeypatch, api_client_fo
     # Within the cap the same user gets the PDF.
     assert run_export(grc, "pdf", {"severity": ["1"]}).status == RunStatus.DONE
     # The builder checks again when it runs (the register may have grown since the request).
-    run = services.report_request(actor=grc, kind=ReportKind.REGISTER_PDF, params={})
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 7)
+    run = services.register_export_request(actor=grc, fmt="pdf", params={})
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 2)
     run = services.report_execute(run.pk)
     assert run.status == RunStatus.FAILED
     assert "7 incidents" in run.message and "use CSV/XLSX" in run.message
@@ -418,7 +421,7 @@ def test_requester_who_lost_the_role_gets_a_failed_run(register, users):
     from aims.accounts.services import user_upsert_with_role
 
     auditor = users["auditor"]
-    run = exports.export_request(actor=auditor, fmt="csv", params={})
+    run = services.register_export_request(actor=auditor, fmt="csv", params={})
     user_upsert_with_role(username=auditor.username, role="engineer")
     run = services.report_execute(run.pk)
     assert run.status == RunStatus.FAILED
@@ -427,7 +430,9 @@ def test_requester_who_lost_the_role_gets_a_failed_run(register, users):
 
 def test_the_export_is_queued_after_commit(register, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        run = exports.export_request(actor=register["grc"], fmt="xlsx", params={"q": "loan"})
+        run = services.register_export_request(
+            actor=register["grc"], fmt="xlsx", params={"q": "loan"}
+        )
     assert len(callbacks) == 1
     assert run.status == RunStatus.QUEUED and run.params == {"q": "loan"}
 
@@ -526,7 +531,7 @@ def test_memory_stays_bounded_for_a_large_register(users, monkeypatch, fmt):
         "report_progress",
         lambda run, done, total: (calls.append(done), real_progress(run, done, total)),
     )
-    run = exports.export_request(actor=users["grc"], fmt=fmt, params={})
+    run = services.register_export_request(actor=users["grc"], fmt=fmt, params={})
     tracemalloc.start()
     try:
         run = services.report_execute(run.pk)
@@ -612,7 +617,7 @@ def test_reports_page_partial_offers_the_form_to_exporters_only(users, role, sho
     request.user = users[role]
     html = render_to_string(
         "reporting/_exports_actions.html",
-        {"export_formats": exports.formats_for(users[role])},
+        {"export_formats": services.export_formats_for(users[role])},
         request=request,
     )
     assert ("Export the register" in html) is shown

@@ -17,17 +17,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from aims.core.exceptions import PermissionRefused, ValidationFailed
 from incidents import services
 from incidents.choices import ContainmentOption, DetectionSource, Kind, Severity, Status
-from reporting import charts, metrics, review
+from reporting import charts, rules, selectors
 from reporting.choices import ReportKind, RunStatus
 from reporting.models import ReportRun
-from reporting.services import report_execute, report_request
+from reporting.services import report_execute, review_pack_request
 
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
-PERIOD = metrics.Period(date(2026, 3, 1), date(2026, 4, 1))
+PERIOD = rules.Period(date(2026, 3, 1), date(2026, 4, 1))
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
 PLANTED_DESCRIPTION = "PLANTED-DESCRIPTION-7731 reported by Xavier"
 PLANTED_TITLE = "TITLE-SECRET-4412 loan model"
@@ -242,7 +243,7 @@ def controlled(people, make_system):
 
 
 def figures(user):
-    return metrics.period_metrics(start=PERIOD.start, end=PERIOD.end, user=user, now=NOW)
+    return selectors.period_metrics(start=PERIOD.start, end=PERIOD.end, user=user, now=NOW)
 
 
 def by_key(rows):
@@ -254,26 +255,26 @@ def by_key(rows):
 
 def test_periods_parse_and_presets():
     today = date(2026, 5, 14)
-    assert metrics.parse_period(today=today) == metrics.Period(date(2026, 2, 14), date(2026, 5, 15))
-    assert metrics.parse_period("2026-01-01", "2026-04-01").days == 90
-    assert metrics.parse_period("2026-01-01", "2026-04-01").granularity == "week"
-    assert metrics.parse_period("2025-01-01", "2026-01-01").granularity == "month"
-    assert metrics.parse_period("2016-01-01", "2026-01-01").granularity == "quarter"
-    assert metrics.preset_period("last_quarter", today=today) == metrics.Period(
+    assert rules.parse_period(today=today) == rules.Period(date(2026, 2, 14), date(2026, 5, 15))
+    assert rules.parse_period("2026-01-01", "2026-04-01").days == 90
+    assert rules.parse_period("2026-01-01", "2026-04-01").granularity == "week"
+    assert rules.parse_period("2025-01-01", "2026-01-01").granularity == "month"
+    assert rules.parse_period("2016-01-01", "2026-01-01").granularity == "quarter"
+    assert rules.preset_period("last_quarter", today=today) == rules.Period(
         date(2026, 1, 1), date(2026, 4, 1)
     )
-    assert metrics.preset_period("this_quarter", today=today) == metrics.Period(
+    assert rules.preset_period("this_quarter", today=today) == rules.Period(
         date(2026, 4, 1), date(2026, 5, 15)
     )
-    assert metrics.preset_period("last_year", today=today) == metrics.Period(
+    assert rules.preset_period("last_year", today=today) == rules.Period(
         date(2025, 1, 1), date(2026, 1, 1)
     )
-    assert metrics.preset_period("this_year", today=today).start == date(2026, 1, 1)
+    assert rules.preset_period("this_year", today=today).start == date(2026, 1, 1)
     for start, end in [("2026-13-01", "2026-12-01"), ("2026-04-01", "2026-04-01"), ("x", "")]:
-        with pytest.raises(metrics.ValidationFailed):
-            metrics.parse_period(start, end)
-    with pytest.raises(metrics.ValidationFailed):
-        metrics.parse_period("2000-01-01", "2026-01-01")
+        with pytest.raises(ValidationFailed):
+            rules.parse_period(start, end)
+    with pytest.raises(ValidationFailed):
+        rules.parse_period("2000-01-01", "2026-01-01")
 
 
 # --- figures ------------------------------------------------------------------------------
@@ -337,7 +338,7 @@ def test_trend_is_weekly_by_severity(controlled, people):
 
 
 def test_trend_is_monthly_over_a_year(controlled, people):
-    m = metrics.period_metrics(
+    m = selectors.period_metrics(
         start=date(2025, 7, 1), end=date(2026, 7, 1), user=people["grc"], now=NOW
     )
     assert m["trend"]["granularity"] == "month"
@@ -428,7 +429,7 @@ def test_figures_follow_visibility(controlled, people, make_system):
 
 
 def test_an_empty_period_has_no_division_by_zero(people):
-    m = metrics.period_metrics(
+    m = selectors.period_metrics(
         start=date(2020, 1, 1), end=date(2020, 2, 1), user=people["auditor"], now=NOW
     )
     assert m["totals"]["entries"] == 0
@@ -470,7 +471,7 @@ def test_query_count_does_not_grow_with_incidents(people, make_system, client):
     url = f"{DASHBOARD}?from=2026-03-01&to=2026-03-31"
 
     def compute():
-        metrics.period_metrics(start=PERIOD.start, end=PERIOD.end, user=auditor, now=NOW)
+        selectors.period_metrics(start=PERIOD.start, end=PERIOD.end, user=auditor, now=NOW)
 
     few, few_page = _queries(compute), _queries(lambda: client.get(url))
     for system in systems:
@@ -517,7 +518,7 @@ def pdf_text(path) -> str:
 
 
 def make_pack(user, period=PERIOD):
-    run = report_request(actor=user, kind=ReportKind.REVIEW_PACK, params=period.as_params())
+    run = review_pack_request(actor=user, start=period.start, end=period.end)
     run = report_execute(run.pk)
     assert run.status == RunStatus.DONE, run.message
     return run
@@ -554,12 +555,12 @@ def test_pack_contains_the_figures_and_no_names_or_free_text(controlled, people)
 
 
 def test_pack_is_refused_to_a_role_that_may_not_request_it(controlled, people):
-    with pytest.raises(review.PermissionRefused):
-        report_request(actor=people["engineer"], kind=ReportKind.REVIEW_PACK, params={})
+    with pytest.raises(PermissionRefused):
+        review_pack_request(actor=people["engineer"])
 
 
 def test_pack_for_an_empty_period_renders(people):
-    run = make_pack(people["executive"], metrics.Period(date(2020, 1, 1), date(2020, 4, 1)))
+    run = make_pack(people["executive"], rules.Period(date(2020, 1, 1), date(2020, 4, 1)))
     text = re.sub(r"\s+", " ", pdf_text(run.file.path))
     assert "1 Jan 2020 – 31 Mar 2020" in text
     assert "Nothing in this period" in text

@@ -24,10 +24,11 @@ from aims.core.exceptions import PermissionRefused, ValidationFailed
 from incidents import services as incident_services
 from incidents.choices import CustodyAction, DetectionSource, Kind, Severity, Status
 from incidents.models import EvidenceAccess
-from reporting import samples
+from reporting import selectors, services
+from reporting.builders import sample as samples
 from reporting.choices import ReportKind, RunStatus
 from reporting.models import ReportRun
-from reporting.services import report_execute, report_request
+from reporting.services import report_execute, review_pack_request
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ def sampled(users, make_system):
 
 
 def request_sample(actor, **data):
-    return samples.audit_sample_request(actor=actor, data={"size": 5, "seed": 7, **data})
+    return services.audit_sample_request(actor=actor, data={"size": 5, "seed": 7, **data})
 
 
 # --- the draw -------------------------------------------------------------------------------
@@ -114,13 +115,13 @@ def test_the_draw_is_reproducible_and_is_the_documented_algorithm(users):
     incidents = [file_incident(users["grc"], n) for n in range(30)]
     auditor = users["auditor"]
 
-    first = samples.sample_draw(actor=auditor, filters={}, size=5, seed=20260331)
-    again = samples.sample_draw(actor=auditor, filters={}, size=5, seed=20260331)
+    first = selectors.sample_draw(actor=auditor, filters={}, size=5, seed=20260331)
+    again = selectors.sample_draw(actor=auditor, filters={}, size=5, seed=20260331)
     assert first == again
     assert len(first.references) == 5 and first.population_size == 30
     assert first.references == sorted(first.references)
 
-    other = samples.sample_draw(actor=auditor, filters={}, size=5, seed=1)
+    other = selectors.sample_draw(actor=auditor, filters={}, size=5, seed=1)
     assert other.references != first.references  # 1 chance in C(30, 5) = 142,506 of a clash
     assert other.population_sha256 == first.population_sha256
 
@@ -139,15 +140,15 @@ def test_an_incident_outside_the_filters_does_not_change_the_sample(users, make_
     for n in range(8):
         file_incident(grc, n, severity=Severity.P1, systems=[system])
     filters = {"severity": [Severity.P1], "system": system.pk}
-    before = samples.sample_draw(actor=auditor, filters=filters, size=4, seed=5)
+    before = selectors.sample_draw(actor=auditor, filters=filters, size=4, seed=5)
 
     file_incident(grc, 50, severity=Severity.P3, systems=[system])  # other severity
     file_incident(grc, 51, severity=Severity.P1)  # other system
-    after = samples.sample_draw(actor=auditor, filters=filters, size=4, seed=5)
+    after = selectors.sample_draw(actor=auditor, filters=filters, size=4, seed=5)
     assert after == before
 
     file_incident(grc, 52, severity=Severity.P1, systems=[system])  # inside: a new population
-    inside = samples.sample_draw(actor=auditor, filters=filters, size=4, seed=5)
+    inside = selectors.sample_draw(actor=auditor, filters=filters, size=4, seed=5)
     assert inside.population_size == before.population_size + 1
     assert inside.population_sha256 != before.population_sha256
 
@@ -164,7 +165,7 @@ def test_population_filters(users, make_system):
     )
 
     def population(**filters):
-        return set(samples.sample_population(auditor, filters))
+        return set(selectors.sample_population(auditor, filters))
 
     assert population() == {p0, near_miss, late, triaged}
     assert population(severity=[0, 1]) == {p0, triaged}
@@ -184,15 +185,15 @@ def test_restricted_incidents_stay_out_of_an_auditors_population(users, few):
     incident_services.incident_update(
         actor=users["grc"], incident=secret, data={"restricted": True}
     )
-    assert secret not in set(samples.sample_population(users["auditor"], {}))
-    assert secret in set(samples.sample_population(users["grc"], {}))
+    assert secret not in set(selectors.sample_population(users["auditor"], {}))
+    assert secret in set(selectors.sample_population(users["grc"], {}))
 
 
 # --- the request ----------------------------------------------------------------------------
 
 
 def test_the_request_records_the_draw_and_a_generated_seed(users, few):
-    run = samples.audit_sample_request(
+    run = services.audit_sample_request(
         actor=users["auditor"], data={"size": 4, "detected_before": "2026-01-01"}
     )
     params = run.params
@@ -202,7 +203,7 @@ def test_the_request_records_the_draw_and_a_generated_seed(users, few):
     assert params["filters"]["detected_before"].startswith("2026-01-01T23:59:59.999999")
     assert params["population_size"] == 3
     assert len(params["drawn"]) == 3  # k = min(size, population)
-    repeat = samples.sample_draw(
+    repeat = selectors.sample_draw(
         actor=users["auditor"], filters=params["filters"], size=4, seed=params["seed"]
     )
     assert repeat.references == params["drawn"]
@@ -229,7 +230,7 @@ def test_the_request_records_the_draw_and_a_generated_seed(users, few):
 )
 def test_invalid_parameters_are_refused_with_the_field(users, data, field):
     with pytest.raises(ValidationFailed) as caught:
-        samples.audit_sample_request(actor=users["auditor"], data=data)
+        services.audit_sample_request(actor=users["auditor"], data=data)
     assert field in caught.value.fields
 
 
@@ -412,7 +413,7 @@ def test_api_reports_status_and_the_download_link(users, sampled, api_client_for
 
 def test_api_shows_only_sample_runs(users, sampled, api_client_for):
     auditor = users["auditor"]
-    other = report_request(actor=auditor, kind=ReportKind.REVIEW_PACK, params={})
+    other = review_pack_request(actor=auditor)
     client = api_client_for(auditor)
     assert client.get(reverse("audit-sample-detail", args=[other.pk])).status_code == 404
     mine = request_sample(auditor, size=1)

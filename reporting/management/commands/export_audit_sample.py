@@ -1,7 +1,7 @@
 """``manage.py export_audit_sample``: draw an audit sample and write its ZIP bundle.
 
-The same draw and the same builder as the Reports page and ``POST /api/v1/audit-samples/``, run
-inline: the run is recorded with its SHA-256 (so the file can be checked later), its stored copy
+The same request and the same builder as the Reports page and ``POST /api/v1/audit-samples/``,
+built inline (or by the worker that took the queued run first): the run is recorded with its SHA-256 (so the file can be checked later), its stored copy
 is re-verified and written to ``--out``, and the SHA-256 is printed. Exit status 1 when the
 sample cannot be built (an evidence file failed its integrity check, for instance).
 
@@ -18,9 +18,10 @@ from django.core.management.base import BaseCommand, CommandError
 from aims.core.exceptions import ApplicationError
 from incidents.choices import Kind, Severity, Status
 from inventory.models import AISystem
-from reporting.choices import RunStatus
-from reporting.samples import MAX_SIZE, audit_sample_request
-from reporting.services import CHUNK, report_execute, report_open
+from reporting.builders.sample import SAMPLE_TIME_LIMIT_S
+from reporting.choices import ACTIVE_RUN_STATUSES, RunStatus
+from reporting.filters import MAX_SAMPLE_SIZE
+from reporting.services import CHUNK, audit_sample_request, report_execute, report_open, report_wait
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--auditor", required=True, help="Username of the auditor drawing it.")
         parser.add_argument(
-            "--size", required=True, type=int, help=f"Incidents to draw (1 to {MAX_SIZE})."
+            "--size", required=True, type=int, help=f"Incidents to draw (1 to {MAX_SAMPLE_SIZE})."
         )
         parser.add_argument(
             "--seed", type=int, help="Random seed (default: a new one, printed and recorded)."
@@ -90,6 +91,8 @@ class Command(BaseCommand):
             f"{', '.join(params['drawn'])}"
         )
         run = report_execute(run.pk)
+        if run.status in ACTIVE_RUN_STATUSES:  # a worker took it first: wait for that one
+            run = report_wait(run, timeout_s=SAMPLE_TIME_LIMIT_S)
         if run.status != RunStatus.DONE:
             raise CommandError(run.message or f"The sample was not built ({run.status}).")
 

@@ -1,8 +1,12 @@
-"""Audit samples: a reproducible random draw from the register, bundled with its evidence.
+"""The audit sample bundle: a reproducible random draw from the register, with its evidence.
 
 Auditors "sample real incidents or near misses to verify that the process works in practice".
 A sample is only worth something if anyone can repeat the draw and check that nothing in the
 bundle was changed. So:
+
+The population and the draw are read when the sample is requested
+(``reporting.services.audit_sample_request``, ``reporting.selectors.sample_draw``,
+``reporting.rules.draw_ids``); this module builds the bundle.
 
 **Population.** The incidents the auditor can see (``incidents_visible_to``) that match the
 filters — detection period (``detected_after`` / ``detected_before``, both inclusive), severity
@@ -37,38 +41,27 @@ import hashlib
 import json
 import os
 import platform
-import random
 import re
-import secrets
 import tempfile
 import zipfile
-from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 
-from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from aims.audit.chain import verify_and_record
-from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
-from incidents.choices import CustodyAction, Kind, Severity, Status
+from aims.core.exceptions import ApplicationError, PermissionRefused
+from incidents.choices import CustodyAction
 from incidents.models import Evidence, Incident
-from incidents.selectors import incidents_visible_to
 from incidents.services import evidence_open
 from incidents.services.evidence import EvidenceIntegrityFailed
-from inventory.models import AISystem
 
-from . import permissions
-from .choices import ReportKind
-from .models import ReportRun
-from .services import BuiltFile, Progress, builder, report_request
+from .. import rules, selectors
+from ..choices import ReportKind
+from ..models import ReportRun
+from ..registry import BuiltFile, Progress, builder
+from .casefile import render_case_file
 
-MAX_SIZE = 500
-MAX_SEED = 2**53 - 1  # exact in JSON numbers and JavaScript, so a seed survives every client
 CHUNK = 1024 * 1024
 ZIP64_FROM = 1 << 30  # evidence larger than this is written with ZIP64 headers
 MANIFEST_FORMAT = "aims-register/audit-sample/1"
@@ -76,229 +69,14 @@ METHOD = (
     "random.Random(seed).sample(population ids in ascending order, k = min(size, population "
     "size)); the drawn incidents are listed by reference"
 )
+# About a second per case file plus the evidence copied: 500 incidents fit with room to spare.
+SAMPLE_TIME_LIMIT_S = 60 * 60
 
 
 class SampleIntegrityFailed(ApplicationError):
     code = "audit_sample_integrity_failed"
     status_code = 409
     default_message = _("An evidence file of the sample failed its integrity check.")
-
-
-# --- parameters -----------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.DATETIME)
-class PeriodBoundField(serializers.Field):
-    """An ISO 8601 date or date-time. A date alone means the start of that day for the lower
-    bound and its end for the upper bound, so "to 2026-03-31" includes the whole 31st."""
-
-    default_error_messages = {
-        "invalid": _("Give an ISO 8601 date (2026-03-31) or date-time (2026-03-31T14:00:00Z).")
-    }
-
-    def __init__(self, *, end_of_day: bool = False, **kwargs):
-        self.end_of_day = end_of_day
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, datetime):
-            value = data
-        else:
-            text = str(data).strip()
-            try:
-                # A date alone first: parse_datetime would read it as midnight.
-                day = parse_date(text)
-                value = None if day else parse_datetime(text)
-            except ValueError:
-                self.fail("invalid")
-            if day is not None:
-                value = datetime.combine(day, time.max if self.end_of_day else time.min)
-            elif value is None:
-                self.fail("invalid")
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        return value
-
-    def to_representation(self, value):
-        return value.isoformat()
-
-
-class AuditSampleParamsSerializer(serializers.Serializer):
-    """What an auditor asks for: the population's filters, the sample size and (optionally) the
-    seed. The API, the Reports page and ``export_audit_sample`` all validate with this."""
-
-    detected_after = PeriodBoundField(
-        required=False,
-        allow_null=True,
-        help_text=_("Detected on or after (ISO 8601 date or date-time)."),
-    )
-    detected_before = PeriodBoundField(
-        required=False,
-        allow_null=True,
-        end_of_day=True,
-        help_text=_("Detected on or before (ISO 8601; a date alone includes that whole day)."),
-    )
-    severity = serializers.MultipleChoiceField(
-        choices=Severity.choices, required=False, help_text=_("Any of these severities.")
-    )
-    kind = serializers.ChoiceField(choices=Kind.choices, required=False, allow_blank=True)
-    system = serializers.PrimaryKeyRelatedField(
-        queryset=AISystem.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text=_("Only incidents affecting this AI system (its id)."),
-    )
-    status = serializers.MultipleChoiceField(
-        choices=Status.choices, required=False, help_text=_("Any of these statuses.")
-    )
-    size = serializers.IntegerField(
-        min_value=1, max_value=MAX_SIZE, help_text=_("How many incidents to draw (1 to 500).")
-    )
-    seed = serializers.IntegerField(
-        min_value=0,
-        max_value=MAX_SEED,
-        required=False,
-        allow_null=True,
-        help_text=_(
-            "The random seed. Leave it out to have one generated; it is recorded either way, "
-            "so the draw can be repeated."
-        ),
-    )
-
-    def validate(self, attrs):
-        after, before = attrs.get("detected_after"), attrs.get("detected_before")
-        if after and before and after > before:
-            raise serializers.ValidationError(
-                {"detected_before": [_("The period cannot end before it starts.")]}
-            )
-        return attrs
-
-
-def _filters_from(validated: dict) -> dict:
-    """The population's filters in the plain JSON form kept in the run and the manifest."""
-    system = validated.get("system")
-    filters = {
-        "detected_after": validated["detected_after"].isoformat()
-        if validated.get("detected_after")
-        else None,
-        "detected_before": validated["detected_before"].isoformat()
-        if validated.get("detected_before")
-        else None,
-        "severity": sorted(int(v) for v in validated.get("severity") or ()),
-        "kind": validated.get("kind") or None,
-        "system": system.pk if system else None,
-        "system_reference": system.reference if system else None,
-        "status": sorted(str(v) for v in validated.get("status") or ()),
-    }
-    return filters
-
-
-def _validation_failed(errors: dict) -> ValidationFailed:
-    fields = {
-        name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
-        for name, msgs in errors.items()
-    }
-    text = "; ".join(
-        " ".join(msgs) if name == "non_field_errors" else f"{name}: {' '.join(msgs)}"
-        for name, msgs in fields.items()
-    )
-    return ValidationFailed(text, fields=fields)
-
-
-# --- population and draw ----------------------------------------------------------------------
-
-
-def sample_population(user, filters: dict) -> QuerySet[Incident]:
-    """The incidents ``user`` can see that match ``filters`` (the JSON form), ordered by id."""
-    qs = incidents_visible_to(user)
-    if filters.get("detected_after"):
-        qs = qs.filter(detected_at__gte=filters["detected_after"])
-    if filters.get("detected_before"):
-        qs = qs.filter(detected_at__lte=filters["detected_before"])
-    if filters.get("severity"):
-        qs = qs.filter(severity__in=filters["severity"])
-    if filters.get("kind"):
-        qs = qs.filter(kind=filters["kind"])
-    if filters.get("system"):
-        qs = qs.filter(affected_systems__system_id=filters["system"])
-    if filters.get("status"):
-        qs = qs.filter(status__in=filters["status"])
-    return qs.distinct().order_by("id")
-
-
-def population_sha256(ids) -> str:
-    """SHA-256 of the population's ids in ascending order, joined with commas."""
-    return hashlib.sha256(",".join(str(i) for i in sorted(ids)).encode("ascii")).hexdigest()
-
-
-def draw_ids(population_ids: list[int], *, size: int, seed: int) -> list[int]:
-    """The draw itself: ``random.Random(seed).sample`` over the ids in ascending order."""
-    ordered = sorted(population_ids)
-    return random.Random(seed).sample(ordered, min(size, len(ordered)))  # noqa: S311 - a reproducible draw, not a secret
-
-
-@dataclass(frozen=True)
-class Draw:
-    population_size: int
-    population_sha256: str
-    incident_ids: list[int]  # in the order of ``references``
-    references: list[str]  # sorted
-
-
-def sample_draw(*, actor, filters: dict, size: int, seed: int) -> Draw:
-    """Draw a sample from the population ``actor`` sees. Same seed + same population => same
-    sample."""
-    population_ids = list(sample_population(actor, filters).values_list("id", flat=True))
-    drawn = draw_ids(population_ids, size=size, seed=seed)
-    rows = sorted(
-        Incident.objects.filter(pk__in=drawn).values_list("reference", "id"),
-        key=lambda row: row[0],
-    )
-    return Draw(
-        population_size=len(population_ids),
-        population_sha256=population_sha256(population_ids),
-        incident_ids=[pk for _ref, pk in rows],
-        references=[ref for ref, _pk in rows],
-    )
-
-
-def audit_sample_request(*, actor, data) -> ReportRun:
-    """Validate an auditor's request, draw the sample and record the run (not yet built).
-
-    The caller queues it (``report_queue``) or builds it inline (``report_execute``). The draw is
-    kept in ``run.params`` with everything needed to repeat it.
-    """
-    if not permissions.can_request(actor, ReportKind.AUDIT_SAMPLE):
-        raise PermissionRefused(_("Your role cannot draw audit samples."))
-    serializer = AuditSampleParamsSerializer(data=data)
-    if not serializer.is_valid():
-        raise _validation_failed(serializer.errors)
-    validated = serializer.validated_data
-    filters = _filters_from(validated)
-    seed = validated.get("seed")
-    seed_generated = seed is None
-    if seed_generated:
-        seed = secrets.randbelow(2**31)
-    size = validated["size"]
-    drawn = sample_draw(actor=actor, filters=filters, size=size, seed=seed)
-    if not drawn.population_size:
-        raise ValidationFailed(
-            _(
-                "No incident you can see matches these filters, so there is nothing to sample. "
-                "Widen the period or remove a filter."
-            )
-        )
-    params = {
-        "filters": filters,
-        "size": size,
-        "seed": seed,
-        "seed_generated": seed_generated,
-        "population_size": drawn.population_size,
-        "population_sha256": drawn.population_sha256,
-        "drawn": drawn.references,
-        "incident_ids": drawn.incident_ids,
-    }
-    return report_request(actor=actor, kind=ReportKind.AUDIT_SAMPLE, params=params)
 
 
 # --- the bundle -------------------------------------------------------------------------------
@@ -334,8 +112,6 @@ def _sha256_on_disk(evidence: Evidence) -> str | None:
 
 
 def _write_case_file(bundle, path, *, incident, actor, when, run_id) -> dict:
-    from .casefile import render_case_file  # lazily: the case file pulls in WeasyPrint
-
     pdf = render_case_file(incident=incident, actor=actor, generated_at=when, run_id=run_id)
     bundle.writestr(_zip_info(path, when), pdf)
     entry = {
@@ -414,7 +190,7 @@ def _write_evidence(
 def _sampled_incidents(actor, params: dict) -> list[Incident]:
     """The drawn incidents, in reference order, re-checked against what ``actor`` sees now."""
     ids = params.get("incident_ids") or []
-    found = {i.pk: i for i in incidents_visible_to(actor).filter(pk__in=ids)}
+    found = selectors.sampled_incidents(actor, ids)
     missing = [
         ref for pk, ref in zip(ids, params.get("drawn") or [], strict=False) if pk not in found
     ]
@@ -446,9 +222,9 @@ def bundle_write(*, run: ReportRun, path: str, progress: Progress | None = None)
     chain = verify_and_record()
     incidents = _sampled_incidents(actor, params)
     now_ids = list(
-        sample_population(actor, params.get("filters") or {}).values_list("id", flat=True)
+        selectors.sample_population(actor, params.get("filters") or {}).values_list("id", flat=True)
     )
-    now_sha256 = population_sha256(now_ids)
+    now_sha256 = rules.population_sha256(now_ids)
     files, failures = [], []
     total = len(incidents)
     progress(0, total)
@@ -548,9 +324,10 @@ def _failure_message(failures: list[dict]) -> str:
     ) % {"count": len(failures), "items": items}
 
 
-@builder(ReportKind.AUDIT_SAMPLE)
+@builder(ReportKind.AUDIT_SAMPLE, soft_time_limit=SAMPLE_TIME_LIMIT_S)
 def build_audit_sample(run: ReportRun, progress: Progress) -> BuiltFile:
-    """Builder of ``ReportKind.AUDIT_SAMPLE`` runs (``params`` from ``audit_sample_request``)."""
+    """Builder of ``ReportKind.AUDIT_SAMPLE`` runs (``params`` from
+    ``reporting.services.audit_sample_request``)."""
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the path outlives this function
         prefix=f"audit-sample-{run.pk}-", suffix=".zip", delete=False
     )

@@ -2,10 +2,11 @@
 
 ``case_file_context`` gathers everything through the other modules' selectors in a bounded
 number of queries (the count does not grow with the timeline, the evidence or the history);
-``render_case_file`` renders ``templates/reporting/case_file.html`` with WeasyPrint and the print
-stylesheet ``static/css/case-file.css``, read from disk — nothing is fetched over the network.
-``build_case_file`` is the report builder, so every case file is a ``ReportRun`` whose SHA-256 is
-recorded: the run number in each page footer lets a printed copy be checked later.
+``render_case_file`` renders ``templates/reporting/case_file.html`` with the print stylesheet
+``static/css/case-file.css`` through ``reporting.pdf.render_pdf`` — nothing is fetched over the
+network. ``build_case_file`` is the report builder, so every case file is a ``ReportRun`` whose
+SHA-256 is recorded: the run number in each page footer lets a printed copy be checked later.
+The field-by-field diff of the audit excerpt is the audit app's (``aims.audit.selectors``).
 
 Access: the context is built from ``incidents.selectors.incident_page``, which starts from
 ``incidents_visible_to`` — a restricted incident renders only for those who can see it.
@@ -24,7 +25,6 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.template.loader import render_to_string
@@ -33,9 +33,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aims.audit.chain import latest_verification, verify_records
+from aims.audit.selectors import display_value, field_changes
 from aims.clocks import selectors as clock_selectors
 from aims.clocks import services as clock_services
-from aims.core.exceptions import ApplicationError, PermissionRefused
+from aims.core.exceptions import PermissionRefused
 from aims.notify.selectors import deliveries_for_target
 from incidents import selectors as incident_selectors
 from incidents.choices import TimelineKind
@@ -50,15 +51,18 @@ from incidents.models import (
     TimelineEntry,
 )
 
-from .choices import ReportKind, RunStatus
-from .models import ReportRun
-from .services import BuiltFile, builder, report_execute, report_request
+from ..choices import ReportKind
+from ..pdf import render_pdf
+from ..registry import BuiltFile, builder
 
-STYLESHEET = settings.BASE_DIR / "static" / "css" / "case-file.css"
+STYLESHEET = "case-file.css"
 TEMPLATE = "reporting/case_file.html"
 RECENT_CHANGE_DAYS = 14
 VALUE_CHARS = 80  # audit excerpt: each old/new value is shortened to this many characters
 HASH_PREFIX = 16
+# A case file of a few hundred timeline entries renders in seconds; the limit stops a runaway
+# layout (and is well inside the run's lease, reporting.services.LEASE).
+CASE_FILE_TIME_LIMIT_S = 120
 SKIPPED_FIELDS = frozenset({"id", "created_at", "updated_at"})
 
 # The records of an incident whose history the audit excerpt shows: (model, how to filter its
@@ -181,20 +185,13 @@ def _tracked_fields(model) -> tuple:
 
 
 def _display(f, value, names: dict) -> str:
-    if value in (None, "", [], {}):
-        return "—"
-    if isinstance(f, models.ForeignKey):
-        return names.get((f.related_model, value), f"#{value}")
-    if getattr(f, "choices", None):
-        mapping = dict(f.flatchoices)
-        if isinstance(value, list):
-            return ", ".join(str(mapping.get(v, v)) for v in value)
-        return str(mapping.get(value, value))
+    """One value as the audit excerpt prints it: the audit app's display (choices by label,
+    foreign keys by name), with date-times in the organization's time zone."""
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    if value in ([], {}):
+        return "—"
+    return str(display_value(f.model, f.name, value, names))
 
 
 def _what(model, record, names: dict) -> str:
@@ -224,13 +221,10 @@ def _changes(model, previous, record, names: dict) -> list[str]:
         return [_("deleted")]
     if previous is None:
         return []
-    changed = []
-    for f in _tracked_fields(model):
-        old, new = getattr(previous, f.attname, None), getattr(record, f.attname, None)
-        if old != new:
-            changed.append(
-                f"{f.verbose_name}: {_short(_display(f, old, names))} → {_short(_display(f, new, names))}"
-            )
+    changed = [
+        f"{f.verbose_name}: {_short(_display(f, old, names))} → {_short(_display(f, new, names))}"
+        for f, old, new in field_changes(model, previous, record, exclude=SKIPPED_FIELDS)
+    ]
     return changed or [_("saved without a field change")]
 
 
@@ -421,15 +415,6 @@ def case_file_context(*, incident: Incident, actor) -> dict:
     }
 
 
-def _url_fetcher():
-    """No resource of the case file comes from outside: the stylesheet is passed as a string
-    and fonts come from the system. Anything else (say, a URL slipped into the template) is
-    refused rather than fetched."""
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"data"}, timeout=1)
-
-
 @dataclass
 class RenderTiming:
     context_s: float = 0.0
@@ -475,51 +460,18 @@ def render_case_file(
     timing: RenderTiming | None = None,
 ) -> bytes:
     """The case file as PDF bytes. ``timing``, when given, is filled in (for the benchmark)."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-
     timing = timing if timing is not None else RenderTiming()
     html = case_file_html(
         incident=incident, actor=actor, generated_at=generated_at, run_id=run_id, timing=timing
     )
     started = time.perf_counter()
-    fonts = FontConfiguration()
-    fetcher = _url_fetcher()
-    stylesheet = CSS(
-        string=STYLESHEET.read_text(encoding="utf-8"), font_config=fonts, url_fetcher=fetcher
-    )
-    document = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).render(
-        stylesheets=[stylesheet], font_config=fonts
-    )
-    timing.pages = len(document.pages)
-    pdf = document.write_pdf()
+    rendered = render_pdf(html, stylesheet=STYLESHEET)
+    timing.pages = rendered.pages
     timing.weasyprint_s = time.perf_counter() - started
-    return pdf
+    return rendered.content
 
 
-class CaseFileFailed(ApplicationError):
-    code = "case_file_failed"
-    status_code = 500
-    default_message = _("The case file could not be generated. The report run records why.")
-
-
-def generate_case_file(*, actor, incident: Incident) -> ReportRun:
-    """Record a case-file run for ``incident`` and build it now (a typical case file takes
-    well under two seconds). The caller has checked that ``actor`` can see the incident; the
-    builder checks it again. Returns the finished run; raises ``CaseFileFailed`` otherwise."""
-    run = report_request(
-        actor=actor, kind=ReportKind.CASE_FILE, incident=incident, params={"incident": incident.pk}
-    )
-    run = report_execute(run.pk)
-    if run.status != RunStatus.DONE:
-        raise CaseFileFailed(
-            _("The case file could not be generated (report run #%(run)s): %(why)s")
-            % {"run": run.pk, "why": run.message}
-        )
-    return run
-
-
-@builder(ReportKind.CASE_FILE)
+@builder(ReportKind.CASE_FILE, soft_time_limit=CASE_FILE_TIME_LIMIT_S)
 def build_case_file(run, progress) -> BuiltFile:
     """Builder of ``ReportKind.CASE_FILE`` runs: ``params = {"incident": pk}``."""
     progress(0, 2)

@@ -1,0 +1,9 @@
+"""One builder per document, each registered with ``reporting.registry`` on import:
+
+- ``casefile``: one incident's case file (PDF);
+- ``register``: the filtered register as CSV, XLSX or PDF;
+- ``sample``: an audit sample's ZIP bundle (case files, evidence, manifest);
+- ``review_pack``: the management-review pack (PDF).
+"""
+
+from . import casefile, register, review_pack, sample  # noqa: F401 - registers the builders
