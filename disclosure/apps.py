@@ -25,13 +25,43 @@ class DisclosureConfig(AppConfig):
         visibility.register(Obligation, selectors.obligations_visible_to)
         from django.utils.translation import gettext_lazy as _
 
-        from aims.core.registry import NavEntry, register_navigation
+        from aims.core.registry import (
+            NavEntry,
+            ReportSection,
+            register_navigation,
+            register_report_section,
+        )
         from incidents.sections import IncidentSection, register_section
         from incidents.workflow import register_closure_check
 
         from . import permissions, views
 
         register_closure_check(selectors.closure_check)
+        from .models import (
+            Communication,
+            DisclosureAssessment,
+            IncidentFacts,
+            Submission,
+            VendorNotice,
+        )
+
+        register_report_section(
+            ReportSection(
+                name="disclosure",
+                title=_("Disclosure assessment, obligations and communications"),
+                order=10,
+                template="disclosure/_case_file.html",
+                context=selectors.case_file_section,
+                history=(
+                    (DisclosureAssessment, "incident_id", _("disclosure assessment")),
+                    (IncidentFacts, "incident_id", _("disclosure facts")),
+                    (Obligation, "assessment__incident_id", _("obligation")),
+                    (Submission, "obligation__assessment__incident_id", _("submission")),
+                    (Communication, "incident_id", _("communication")),
+                    (VendorNotice, "incident_id", _("supplier notice")),
+                ),
+            )
+        )
         register_section(
             IncidentSection(
                 name="disclosure",

@@ -235,3 +235,21 @@ def vendor_notices_visible_to(user) -> QuerySet:
     return VendorNotice.objects.filter(incident__in=incidents_visible_to(user)).select_related(
         "incident", "notified_by"
     )
+
+
+def case_file_section(incident) -> dict:
+    """What the case file shows of the disclosure: the assessment with each obligation's
+    reason, source and submissions, the communications and the supplier coordination."""
+    assessment = assessment_of(incident)
+    return {
+        "assessment": assessment,
+        "obligations": list(
+            obligations_of(assessment)
+            .select_related("confirmed_by")
+            .prefetch_related("submissions__submitted_by", "submissions__document")
+        )
+        if assessment
+        else [],
+        "communications": list(communications_of(incident)),
+        "vendor_notices": list(vendor_notices_of(incident)),
+    }

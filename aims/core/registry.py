@@ -65,3 +65,32 @@ def navigation_for(user) -> list[NavEntry]:
 
 def home_panels_for(user) -> list[HomePanel]:
     return [p for p in sorted(_HOME_PANELS.values(), key=lambda p: p.order) if p.visible(user)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportSection:
+    """A section a module adds to every incident's case file (and so to audit samples).
+
+    ``context(incident)`` reads what the section shows (no writes); ``template`` renders it
+    for the PDF; ``history`` names the module's audited records of the incident —
+    ``(model, lookup to the incident id, label)`` — so the case file's audit trail covers them.
+    """
+
+    name: str
+    title: str
+    order: int
+    template: str
+    context: Callable[[object], dict]
+    history: tuple = ()
+
+
+_REPORT_SECTIONS: dict[str, ReportSection] = {}
+
+
+def register_report_section(*sections: ReportSection) -> None:
+    for section in sections:
+        _REPORT_SECTIONS[section.name] = section
+
+
+def report_sections() -> list[ReportSection]:
+    return sorted(_REPORT_SECTIONS.values(), key=lambda s: s.order)

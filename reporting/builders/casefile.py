@@ -37,6 +37,7 @@ from aims.audit.selectors import display_value, field_changes
 from aims.clocks import selectors as clock_selectors
 from aims.clocks import services as clock_services
 from aims.core.exceptions import PermissionRefused
+from aims.core.registry import report_sections
 from aims.notify.selectors import deliveries_for_target
 from incidents import selectors as incident_selectors
 from incidents.choices import TimelineKind
@@ -77,15 +78,11 @@ AUDITED_RELATIONS = (
     (TimelineEntry, "incident_id", gettext_lazy("timeline entry")),
 )
 
-# Later modules of DESIGN section 2; each gets its section here when it exists.
+# Later modules of DESIGN section 2 not installed yet; an installed module adds its own
+# section (``aims.core.registry.register_report_section``) instead of this line.
 LATER_MODULES = (
     ("capa", gettext_lazy("Root cause")),
     ("capa", gettext_lazy("Corrective and preventive actions, closure evidence and effectiveness")),
-    ("disclosure", gettext_lazy("Disclosure assessment and regulatory obligations")),
-    (
-        "disclosure",
-        gettext_lazy("Communications to regulators, customers and affected individuals"),
-    ),
     ("capa", gettext_lazy("Post-incident review")),
 )
 
@@ -231,7 +228,8 @@ def _changes(model, previous, record, names: dict) -> list[str]:
 def _history_records(incident: Incident) -> list[tuple]:
     """Every history record of the incident and of its own records, one query per table."""
     found = []
-    for model, key, label in AUDITED_RELATIONS:
+    relations = [*AUDITED_RELATIONS, *(h for section in report_sections() for h in section.history)]
+    for model, key, label in relations:
         records = (
             model.history.model._default_manager.filter(**{key: incident.pk})
             .select_related("history_user")
@@ -372,6 +370,13 @@ def case_file_context(*, incident: Incident, actor) -> dict:
     approvals = list(incident.approvals.all())
     approval_numbers = {a.pk: n for n, a in enumerate(approvals, start=1)}
     pct = incident.decisions_affected_pct
+    module_sections = [
+        {
+            "title": section.title,
+            "html": render_to_string(section.template, section.context(incident)),
+        }
+        for section in report_sections()
+    ]
     return {
         "incident": incident,
         "restricted": incident.restricted,
@@ -410,6 +415,8 @@ def case_file_context(*, incident: Incident, actor) -> dict:
         ],
         "deliveries": deliveries,
         "later_modules": _later_modules(),
+        "module_sections": module_sections,
+        "audit_number": 11 + len(module_sections),
         "audit": audit,
         "time_zone": timezone.get_current_timezone_name(),
     }
