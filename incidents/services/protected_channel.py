@@ -27,7 +27,7 @@ from inventory.models import AISystem
 from .. import events, permissions
 from ..choices import DetectionSource, ProtectedReportStatus
 from ..models import Incident, ProtectedReport, ProtectedReportMessage
-from .incidents import incident_create
+from .incidents import _incident_create
 
 # Unambiguous when read aloud or copied by hand: no 0/O, 1/I/L. 31 symbols, 16 of them: 79 bits.
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -351,7 +351,7 @@ def protected_report_convert(
         description = incident_text(report)
     else:
         description = _clean_text(description, "description", max_length=MAX_REPORT + 2000)
-    incident = incident_create(
+    incident = _incident_create(
         actor=actor,
         data={
             "title": title,
