@@ -1,7 +1,9 @@
 """Starting, meeting and ending clocks; the beat tick that reminds and escalates.
 
-Modules call ``clock_start`` / ``clock_met`` / ``clock_cancel`` from their own services, in the
-same transaction as the change that starts or stops the clock. The tick (``clocks_tick``) finds
+Modules call ``clock_start`` / ``clock_met`` / ``clock_cancel`` / ``clocks_reassign`` from their
+own services, in the same transaction as the change that starts or stops the clock; a module that
+derives several clocks from one record reads them once with ``record_clocks`` and works on that.
+No other app writes clock rows. The tick (``clocks_tick``) finds
 what is due with one indexed query on ``next_action_at`` and creates each (clock, step,
 recipient) delivery once — the unique constraint on deliveries is the guarantee.
 """

@@ -133,7 +133,7 @@ def _message(*, report, body, actor=None, from_reporter: bool) -> ProtectedRepor
         from_reporter=from_reporter,
         author=actor if getattr(actor, "pk", None) else None,
     )
-    return model_save(message, actor=actor)
+    return model_save(message, actor=actor, lookups=False)  # the report and author are in hand
 
 
 # --- the reporter ------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def protected_report_submit(*, data: dict) -> tuple[ProtectedReport, str]:
     while ProtectedReport.objects.filter(receipt_hash=receipt_hash(code)).exists():
         code = _new_receipt_code()  # 31**16 codes: practically never taken
     report.receipt_hash = receipt_hash(code)
-    model_save(report, actor=None)
+    model_save(report, actor=None, lookups=False)  # the receipt was checked free just above
     return report, code
 
 
@@ -366,7 +366,7 @@ def protected_report_convert(
     )
     report.incident = incident
     report.status = ProtectedReportStatus.CONVERTED
-    model_save(report, actor=actor)
+    model_save(report, actor=actor, lookups=False)  # the incident was filed just now
     events.protected_report_event(
         incident=incident,
         actor=actor,
