@@ -31,6 +31,14 @@ SEVERITY_DEPENDENT = (
 )
 PAST_INVESTIGATION = (Status.REMEDIATING, Status.RESOLVED, Status.CLOSED)
 CAUTIOUS_SEVERITY = 1
+# What the derivation below reads of the incident. A change to any other field (a title, a
+# description, the impact figures) leaves every clock as it is, so services skip the sync.
+CLOCK_FIELDS = frozenset(
+    {"severity", "status", "lead", "triaged_at", "closed_at", "created_at", "reference"}
+)
+# The clocks the incident lead owns (the notify chain belongs to the system owner first, the
+# leadership notice to the risk officer).
+LEAD_OWNED = (ClockKind.TRIAGE, ClockKind.INVESTIGATION, ClockKind.POST_INCIDENT_REVIEW)
 
 
 def _system_owner(incident):
@@ -42,9 +50,16 @@ def _label(kind, incident) -> str:
     return f"{ClockKind(kind).label} — {incident.reference}"
 
 
-def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) -> list:
-    """Bring the incident's clocks in line with its record. Returns clocks (re)started now."""
+def sync_clocks(
+    incident, *, actor, now=None, severity_changed: bool = False, new: bool = False
+) -> list:
+    """Bring the incident's clocks in line with its record. Returns clocks (re)started now.
+
+    The incident's clocks are read once; ``new`` says the incident was filed in this
+    transaction, so it has none yet.
+    """
     now = now or timezone.now()
+    book = clocks.record_clocks(incident, known_empty=new)
     started = []
     sev = incident.severity
     status = incident.status
@@ -52,9 +67,8 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
     owner_role = "" if owner else "grc"
 
     def start(kind, started_at, severity, clock_owner=owner, role=owner_role):
-        before = clocks.active_clock(incident, kind)
-        clock = clocks.clock_start(
-            target=incident,
+        before = book.active(kind)
+        clock = book.start(
             kind=kind,
             label=_label(kind, incident),
             started_at=started_at,
@@ -71,14 +85,12 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
 
     if status == Status.REJECTED:
         for kind in ClockKind.values:
-            clocks.clock_cancel(target=incident, kind=kind, reason="incident rejected", actor=actor)
+            book.cancel(kind=kind, reason="incident rejected", actor=actor)
         return started
 
     # Triage.
     if incident.triaged_at:
-        clocks.clock_met(
-            target=incident, kind=ClockKind.TRIAGE, at=incident.triaged_at, actor=actor
-        )
+        book.meet(kind=ClockKind.TRIAGE, at=incident.triaged_at, actor=actor)
     elif status == Status.REPORTED:
         start(
             ClockKind.TRIAGE,
@@ -86,23 +98,16 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
             sev if sev is not None else CAUTIOUS_SEVERITY,
         )
 
-    def done_at_or_above(kind) -> bool:
-        """Met at this severity or a more severe one: it is not owed again. Raising the severity
-        above what was notified owes a new notification."""
-        return (
-            clocks.clocks_of(incident)
-            .filter(kind=kind, met_at__isnull=False, severity__lte=sev)
-            .exists()
-        )
-
-    # Notification chain and leadership notice start when a severity is set.
+    # Notification chain and leadership notice start when a severity is set. Met at this
+    # severity or a more severe one, they are not owed again; raising the severity above what
+    # was notified owes a new notification.
     if sev is not None and status not in (Status.CLOSED,):
-        system_owner = _system_owner(incident)
         if sev > 2:
-            clocks.clock_cancel(
-                target=incident, kind=ClockKind.NOTIFY, reason="P3: log and review", actor=actor
-            )
-        elif not done_at_or_above(ClockKind.NOTIFY):
+            book.cancel(kind=ClockKind.NOTIFY, reason="P3: log and review", actor=actor)
+        elif not book.met(ClockKind.NOTIFY, severity_at_most=sev) and (
+            severity_changed or book.active(ClockKind.NOTIFY) is None
+        ):
+            system_owner = _system_owner(incident)
             start(
                 ClockKind.NOTIFY,
                 now,
@@ -111,40 +116,28 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
                 role="" if (system_owner or owner) else "risk_officer",
             )
         if sev > 1:
-            clocks.clock_cancel(
-                target=incident, kind=ClockKind.LEADERSHIP, reason="below P1", actor=actor
-            )
-        elif not done_at_or_above(ClockKind.LEADERSHIP):
+            book.cancel(kind=ClockKind.LEADERSHIP, reason="below P1", actor=actor)
+        elif not book.met(ClockKind.LEADERSHIP, severity_at_most=sev):
             start(ClockKind.LEADERSHIP, now, sev, clock_owner=None, role="risk_officer")
 
     # Investigation.
     if status in PAST_INVESTIGATION:
-        clocks.clock_met(target=incident, kind=ClockKind.INVESTIGATION, at=now, actor=actor)
+        book.meet(kind=ClockKind.INVESTIGATION, at=now, actor=actor)
     elif incident.triaged_at and sev is not None and sev <= 2:
-        reopened = (
-            clocks.clocks_of(incident)
-            .filter(kind=ClockKind.INVESTIGATION, met_at__isnull=False)
-            .exists()
-        )
+        reopened = book.met(ClockKind.INVESTIGATION)
         start(
             ClockKind.INVESTIGATION,
             now if severity_changed or reopened else incident.triaged_at,
             sev,
         )
     elif sev is not None and sev > 2:
-        clocks.clock_cancel(
-            target=incident,
-            kind=ClockKind.INVESTIGATION,
-            reason="P3: no investigation clock",
-            actor=actor,
-        )
+        book.cancel(kind=ClockKind.INVESTIGATION, reason="P3: no investigation clock", actor=actor)
 
     # Closure ends what is still running and starts the post-incident review.
     if status == Status.CLOSED:
         for kind in SEVERITY_DEPENDENT:
-            clocks.clock_cancel(target=incident, kind=kind, reason="incident closed", actor=actor)
-        clocks.clock_start(
-            target=incident,
+            book.cancel(kind=kind, reason="incident closed", actor=actor)
+        book.start(
             kind=ClockKind.POST_INCIDENT_REVIEW,
             label=_label(ClockKind.POST_INCIDENT_REVIEW, incident),
             started_at=incident.closed_at,
@@ -153,12 +146,7 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
             owner_role=owner_role,
         )
     else:
-        clocks.clock_cancel(
-            target=incident,
-            kind=ClockKind.POST_INCIDENT_REVIEW,
-            reason="incident reopened",
-            actor=actor,
-        )
+        book.cancel(kind=ClockKind.POST_INCIDENT_REVIEW, reason="incident reopened", actor=actor)
 
     if severity_changed and started:
         events.clocks_restarted_event(incident=incident, actor=actor, clocks=started)
@@ -166,22 +154,15 @@ def sync_clocks(incident, *, actor, now=None, severity_changed: bool = False) ->
 
 
 def notification_made(incident, *, actor, at, leadership: bool) -> None:
-    clocks.clock_met(target=incident, kind=ClockKind.NOTIFY, at=at, actor=actor)
+    book = clocks.record_clocks(incident)
+    book.meet(kind=ClockKind.NOTIFY, at=at, actor=actor)
     if leadership:
-        clocks.clock_met(target=incident, kind=ClockKind.LEADERSHIP, at=at, actor=actor)
+        book.meet(kind=ClockKind.LEADERSHIP, at=at, actor=actor)
 
 
 def assign_owner(incident, *, actor, lead) -> None:
     """The new lead takes over the running clocks that the lead (or GRC, for want of one) owned."""
-    from aims.clocks.choices import ACTIVE
-    from aims.core.services import model_save
-
-    for clock in clocks.clocks_of(incident).filter(
-        ACTIVE,
-        kind__in=[ClockKind.TRIAGE, ClockKind.INVESTIGATION, ClockKind.POST_INCIDENT_REVIEW],
-    ):
-        clock.owner, clock.owner_role = lead, ""
-        model_save(clock, actor=actor)
+    clocks.clocks_reassign(target=incident, kinds=LEAD_OWNED, owner=lead, actor=actor)
 
 
 # --- what the clock mechanism needs to know about incidents (registered in apps.py) -------------

@@ -20,7 +20,8 @@ def _entry(
         data=data or {},
         at=at or timezone.now(),
     )
-    return model_save(entry, actor=actor)
+    # The incident and the actor are rows in hand: no look-ups to validate them.
+    return model_save(entry, actor=actor, lookups=False)
 
 
 def incident_created_event(*, incident, actor, actor_label=""):

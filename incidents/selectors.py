@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from aims.accounts.choices import Role
 from aims.clocks.selectors import overdue_exists
-from inventory.selectors import recent_deployments
+from inventory.models import Deployment
 
 from . import rules
 from .choices import OPEN_STATUSES, ApprovalSubject, TimelineKind
@@ -117,12 +117,22 @@ def checklist(incident: Incident) -> list[rules.ChecklistItem]:
 
 
 def recent_changes(incident: Incident, *, days: int = 14) -> dict:
-    """Per affected system, its change-log entries in the ``days`` before detection."""
+    """Per affected system, its change-log entries in the ``days`` before detection, newest
+    first. One query however many systems are affected (uses prefetched systems when present)."""
     since = incident.detected_at - timedelta(days=days)
-    return {
-        a.system_id: list(recent_deployments(a.system, since=since, until=incident.detected_at))
-        for a in incident.affected_systems.all()
-    }
+    system_ids = [a.system_id for a in incident.affected_systems.all()]
+    changes: dict[int, list] = {pk: [] for pk in system_ids}
+    if not system_ids:
+        return changes
+    for deployment in (
+        Deployment.objects.select_related("system", "model_version", "deployed_by")
+        .filter(
+            system_id__in=system_ids, deployed_at__gte=since, deployed_at__lte=incident.detected_at
+        )
+        .order_by("-deployed_at", "-id")
+    ):
+        changes[deployment.system_id].append(deployment)
+    return changes
 
 
 def similar_incidents(

@@ -63,7 +63,9 @@ def system_create(*, actor, data: dict) -> AISystem:
     system = AISystem()
     _apply(system, data, SYSTEM_FIELDS)
     system.reference = allocate_reference("AIS")
-    return model_save(system, actor=actor)
+    # The owners are users in hand and the reference was just allocated; ``clean`` checks the
+    # scope justification that the database constraint also holds.
+    return model_save(system, actor=actor, lookups=False)
 
 
 @audited_write
@@ -77,7 +79,7 @@ def system_update(
     )
     check_version(system, expected_version)
     _apply(system, data, SYSTEM_FIELDS)
-    return model_save(system, actor=actor)
+    return model_save(system, actor=actor, lookups=False)
 
 
 @audited_write
@@ -130,7 +132,8 @@ def model_version_approve(
         raise ValidationFailed(f"Version {version.version_label} was already approved.")
     version.approved_by = actor
     version.approved_at = at or timezone.now()
-    return model_save(version, actor=actor)
+    # Only the approval changes, both halves set here: the label's uniqueness already holds.
+    return model_save(version, actor=actor, lookups=False)
 
 
 @audited_write
@@ -150,7 +153,9 @@ def deployment_record(*, actor, system: AISystem, data: dict) -> Deployment:
             "A deployment cannot be recorded in the future.",
             fields={"deployed_at": ["in the future"]},
         )
-    return model_save(deployment, actor=actor)
+    # The system, the version and the actor are rows in hand; ``clean`` checks that the version
+    # belongs to the system.
+    return model_save(deployment, actor=actor, lookups=False)
 
 
 @audited_write
@@ -179,7 +184,7 @@ def monitoring_rule_create(*, actor, system: AISystem, data: dict) -> Monitoring
     )
     rule = MonitoringRule(system=system)
     _apply(rule, data, MONITORING_RULE_FIELDS)
-    return model_save(rule, actor=actor)
+    return model_save(rule, actor=actor, lookups=False)
 
 
 @audited_write
@@ -205,4 +210,4 @@ def monitoring_rule_update(*, actor, rule: MonitoringRule, data: dict) -> Monito
             fields={"change_reason": ["required when the threshold changes"]},
         )
     rule._change_reason = history_reason(data.get("change_reason"))
-    return model_save(rule, actor=actor)
+    return model_save(rule, actor=actor, lookups=False)

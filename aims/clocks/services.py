@@ -1,12 +1,16 @@
 """Starting, meeting and ending clocks; the beat tick that reminds and escalates.
 
-Modules call ``clock_start`` / ``clock_met`` / ``clock_cancel`` from their own services, in the
-same transaction as the change that starts or stops the clock. The tick (``clocks_tick``) finds
+Modules call ``clock_start`` / ``clock_met`` / ``clock_cancel`` / ``clocks_reassign`` from their
+own services, in the same transaction as the change that starts or stops the clock; a module that
+derives several clocks from one record reads them once with ``record_clocks`` and works on that.
+No other app writes clock rows. The tick (``clocks_tick``) finds
 what is due with one indexed query on ``next_action_at`` and creates each (clock, step,
 recipient) delivery once — the unique constraint on deliveries is the guarantee.
 """
 
+import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,13 +18,13 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from aims.core.services import audited_write, model_save
 
 from . import rules
-from .choices import ACTIVE, CLOCK_OWNER, ClockState
+from .choices import ACTIVE, ACTIVE_STATES, CLOCK_OWNER, ClockState, DurationUnit
 from .models import BusinessCalendar, Clock, ClockPolicy
 from .registry import target_for
 
@@ -28,35 +32,116 @@ logger = logging.getLogger(__name__)
 TICK_BATCH = 500
 
 
-def calendar_rules() -> rules.CalendarRules:
-    """The active business calendar as plain rules (public holidays from the ``holidays`` package)."""
+# --- policy data, read once per transaction --------------------------------------------------
+#
+# Policies, escalation steps and the business calendar are data GRC edits in the admin. A write
+# that starts several clocks reads them once: they are kept for the rest of the current
+# transaction (never across transactions, so an edit committed elsewhere takes effect at the
+# next one) and forgotten at once when this process saves or deletes one of them. The public
+# holidays of a country come from the ``holidays`` package, not the database: they are built
+# once per process.
+
+
+class _TransactionMemo:
+    """Values kept until the current transaction ends.
+
+    Validity is tied to an ``on_commit`` marker: Django drops the callbacks of a transaction
+    when it commits or rolls back (or when a savepoint that registered them rolls back), so a
+    memo whose marker is gone belongs to a transaction that is over.
+    """
+
+    def __init__(self):
+        self.values: dict = {}
+
+    def __call__(self):  # run at commit: nothing to keep afterwards
+        self.values.clear()
+
+
+_local = threading.local()
+
+
+def _memo() -> dict | None:
+    if not connection.in_atomic_block:
+        return None
+    memo = getattr(_local, "memo", None)
+    if memo is None or not any(entry[1] is memo for entry in connection.run_on_commit):
+        memo = _TransactionMemo()
+        transaction.on_commit(memo)
+        _local.memo = memo
+    return memo.values
+
+
+def _remembered(key: str, load):
+    memo = _memo()
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
+def forget_policy_data(**_kwargs) -> None:
+    """Drop what this transaction remembered of policies and the calendar (signal receiver)."""
+    memo = getattr(_local, "memo", None)
+    if memo is not None:
+        memo.values.clear()
+
+
+@functools.lru_cache(maxsize=16)
+def _public_holidays(country: str, subdivision: str):
+    return holidays_lib.country_holidays(country, subdiv=subdivision or None)
+
+
+def _load_calendar_rules() -> rules.CalendarRules:
     calendar = BusinessCalendar.objects.filter(active=True).prefetch_related("exceptions").first()
     if calendar is None:
         return rules.CalendarRules()
-    public = holidays_lib.country_holidays(calendar.country, subdiv=calendar.subdivision or None)
     exceptions = list(calendar.exceptions.all())
     return rules.CalendarRules(
         tz=ZoneInfo(calendar.time_zone),
         working_weekdays=frozenset(calendar.working_weekdays) or rules.MONDAY_TO_FRIDAY,
-        holidays=public,
+        holidays=_public_holidays(calendar.country, calendar.subdivision),
         extra_working_days=frozenset(e.date for e in exceptions if e.is_working_day),
         extra_holidays=frozenset(e.date for e in exceptions if not e.is_working_day),
     )
 
 
+def calendar_rules() -> rules.CalendarRules:
+    """The active business calendar as plain rules (public holidays from the ``holidays`` package)."""
+    return _remembered("calendar", _load_calendar_rules)
+
+
+def _active_policies() -> dict[str, list[ClockPolicy]]:
+    def load():
+        found: dict[str, list[ClockPolicy]] = {}
+        for policy in ClockPolicy.objects.filter(active=True).prefetch_related("steps"):
+            found.setdefault(policy.kind, []).append(policy)
+        return found
+
+    return _remembered("policies", load)
+
+
 def policy_for(kind: str, severity: int | None) -> ClockPolicy | None:
     """The active policy for this kind at this severity, else the kind's any-severity policy."""
-    policies = list(ClockPolicy.objects.filter(kind=kind, active=True).prefetch_related("steps"))
+    policies = _active_policies().get(kind, [])
     exact = next((p for p in policies if severity is not None and p.severity == severity), None)
     return exact or next((p for p in policies if p.severity is None), None)
 
 
+def due_time(started_at: datetime, policy: ClockPolicy) -> datetime:
+    """When a clock of this policy started at ``started_at`` is due. The calendar is read only
+    for business days."""
+    calendar = (
+        calendar_rules() if policy.unit == DurationUnit.BUSINESS_DAYS else rules.CalendarRules()
+    )
+    return rules.add_duration(started_at, policy.amount, policy.unit, calendar)
+
+
+# --- one record's clocks ----------------------------------------------------------------------
+
+
 def _target_keys(target) -> dict:
     return {"target_type": ContentType.objects.get_for_model(type(target)), "target_id": target.pk}
-
-
-def active_clock(target, kind: str) -> Clock | None:
-    return Clock.objects.filter(ACTIVE, **_target_keys(target), kind=kind).first()
 
 
 def _schedule(clock: Clock, steps) -> None:
@@ -77,73 +162,158 @@ def _steps(policy: ClockPolicy | None) -> list[tuple[int, tuple, int]]:
     return [(s.position, tuple(s.roles), s.delay_minutes) for s in policy.steps.all()]
 
 
-def clock_start(
-    *,
-    target,
-    kind: str,
-    label: str,
-    started_at: datetime,
-    actor=None,
-    owner=None,
-    owner_role: str = "",
-    severity: int | None = None,
-    due_at: datetime | None = None,
-    restart: bool = False,
-    reason: str = "",
-) -> Clock | None:
-    """Start a clock on ``target`` (or keep the running one). Returns None when no policy applies.
+def _save(clock: Clock, actor) -> Clock:
+    # Clocks are built here from records and policies that are already valid; the database
+    # constraints (one active clock per kind) decide the rest. Model validation would only add
+    # look-ups.
+    return model_save(clock, actor=actor, validate=False)
 
-    ``restart`` ends the running clock of that kind (not applicable, with ``reason``) and starts
-    it again from ``started_at`` — what a severity change does to severity-dependent clocks.
+
+class RecordClocks:
+    """Every clock of one record, read in one query, and the writes that keep them.
+
+    A module that derives several clocks from its record (``incidents.clocks.sync_clocks``)
+    reads them once, decides in Python and writes only what changes. ``known_empty`` is for a
+    record created in this transaction: it has no clocks yet, so there is nothing to read.
     """
-    existing = active_clock(target, kind)
-    if existing is not None:
-        if not restart:
-            return existing
-        clock_cancel(target=target, kind=kind, reason=reason or "restarted", actor=actor)
-    policy = policy_for(kind, severity)
-    if due_at is None:
-        if policy is None:
+
+    def __init__(self, target, *, known_empty: bool = False):
+        self.target = target
+        self.keys = _target_keys(target)
+        self.clocks: list[Clock] = (
+            [] if known_empty else list(Clock.objects.filter(**self.keys).order_by("id"))
+        )
+
+    def active(self, kind: str) -> Clock | None:
+        return next(
+            (
+                c
+                for c in self.clocks
+                if c.kind == kind and c.state in ACTIVE_STATES and c.met_at is None
+            ),
+            None,
+        )
+
+    def met(self, kind: str, *, severity_at_most: int | None = None) -> bool:
+        """A clock of this kind reached its goal (at this severity or a more severe one)."""
+        return any(
+            c.kind == kind
+            and c.met_at is not None
+            and (
+                severity_at_most is None
+                or (c.severity is not None and c.severity <= severity_at_most)
+            )
+            for c in self.clocks
+        )
+
+    def start(
+        self,
+        *,
+        kind: str,
+        label: str,
+        started_at: datetime,
+        actor=None,
+        owner=None,
+        owner_role: str = "",
+        severity: int | None = None,
+        due_at: datetime | None = None,
+        restart: bool = False,
+        reason: str = "",
+    ) -> Clock | None:
+        """Start a clock (or keep the running one). Returns None when no policy applies.
+
+        ``restart`` ends the running clock of that kind (not applicable, with ``reason``) and
+        starts it again from ``started_at`` — what a severity change does to severity-dependent
+        clocks.
+        """
+        existing = self.active(kind)
+        if existing is not None:
+            if not restart:
+                return existing
+            self.cancel(kind=kind, reason=reason or "restarted", actor=actor)
+        policy = policy_for(kind, severity)
+        if due_at is None:
+            if policy is None:
+                return None
+            due_at = due_time(started_at, policy)
+        clock = Clock(
+            **self.keys,
+            kind=kind,
+            label=label,
+            policy=policy,
+            severity=severity,
+            started_at=started_at,
+            due_at=due_at,
+            owner=owner,
+            owner_role=owner_role,
+            remind_at=rules.reminder_time(
+                started_at, due_at, policy.remind_before_minutes if policy else 30
+            ),
+        )
+        _schedule(clock, _steps(policy))
+        _save(clock, actor)
+        self.clocks.append(clock)
+        return clock
+
+    def meet(self, *, kind: str, at: datetime, actor=None) -> Clock | None:
+        """The goal was reached at ``at``: met when on time, breached-and-completed when late."""
+        clock = self.active(kind)
+        if clock is None:
             return None
-        due_at = rules.add_duration(started_at, policy.amount, policy.unit, calendar_rules())
-    clock = Clock(
-        **_target_keys(target),
-        kind=kind,
-        label=label,
-        policy=policy,
-        severity=severity,
-        started_at=started_at,
-        due_at=due_at,
-        owner=owner,
-        owner_role=owner_role,
-        remind_at=rules.reminder_time(
-            started_at, due_at, policy.remind_before_minutes if policy else 30
-        ),
-    )
-    _schedule(clock, _steps(policy))
-    return model_save(clock, actor=actor)
+        clock.met_at = at
+        clock.state = ClockState.MET if at <= clock.due_at else ClockState.BREACHED
+        clock.next_action_at = None
+        clock.ended_reason = "" if at <= clock.due_at else "completed late"
+        return _save(clock, actor)
+
+    def cancel(self, *, kind: str, reason: str, actor=None) -> Clock | None:
+        clock = self.active(kind)
+        if clock is None:
+            return None
+        clock.state = ClockState.NOT_APPLICABLE
+        clock.next_action_at = None
+        clock.ended_reason = reason[:300]
+        return _save(clock, actor)
+
+    def reassign(self, *, kinds, owner, actor=None) -> list[Clock]:
+        """Hand the active clocks of these kinds to ``owner`` (a person: no role owns them then)."""
+        changed = []
+        for clock in self.clocks:
+            if clock.kind in kinds and clock.state in ACTIVE_STATES and clock.met_at is None:
+                if clock.owner_id == getattr(owner, "pk", None) and not clock.owner_role:
+                    continue
+                clock.owner, clock.owner_role = owner, ""
+                changed.append(_save(clock, actor))
+        return changed
+
+
+def record_clocks(target, *, known_empty: bool = False) -> RecordClocks:
+    return RecordClocks(target, known_empty=known_empty)
+
+
+def active_clock(target, kind: str) -> Clock | None:
+    return Clock.objects.filter(ACTIVE, **_target_keys(target), kind=kind).first()
+
+
+def clock_start(*, target, **kwargs) -> Clock | None:
+    """Start one clock on ``target`` (see ``RecordClocks.start``)."""
+    return RecordClocks(target).start(**kwargs)
 
 
 def clock_met(*, target, kind: str, at: datetime, actor=None) -> Clock | None:
     """The clock's goal was reached at ``at``: met when on time, breached-and-completed when late."""
-    clock = active_clock(target, kind)
-    if clock is None:
-        return None
-    clock.met_at = at
-    clock.state = ClockState.MET if at <= clock.due_at else ClockState.BREACHED
-    clock.next_action_at = None
-    clock.ended_reason = "" if at <= clock.due_at else "completed late"
-    return model_save(clock, actor=actor)
+    return RecordClocks(target).meet(kind=kind, at=at, actor=actor)
 
 
 def clock_cancel(*, target, kind: str, reason: str, actor=None) -> Clock | None:
-    clock = active_clock(target, kind)
-    if clock is None:
-        return None
-    clock.state = ClockState.NOT_APPLICABLE
-    clock.next_action_at = None
-    clock.ended_reason = reason[:300]
-    return model_save(clock, actor=actor)
+    return RecordClocks(target).cancel(kind=kind, reason=reason, actor=actor)
+
+
+def clocks_reassign(*, target, kinds, owner, actor=None) -> list[Clock]:
+    """Give the record's active clocks of ``kinds`` to ``owner`` — e.g. a new incident lead
+    taking over what the former lead (or GRC, for want of one) owned. Called by the record's
+    own service, in its transaction; returns the clocks that changed hands."""
+    return RecordClocks(target).reassign(kinds=frozenset(kinds), owner=owner, actor=actor)
 
 
 def clocks_of(target):

@@ -44,7 +44,13 @@ def validation_failed_from(exc: ValidationError) -> ValidationFailed:
 
 
 def model_save(
-    instance: models.Model, *, actor, exclude=None, update_fields=None, validate: bool = True
+    instance: models.Model,
+    *,
+    actor,
+    exclude=None,
+    update_fields=None,
+    validate: bool = True,
+    lookups: bool = True,
 ) -> models.Model:
     """Validate and save an audited record, recording ``actor`` in its history.
 
@@ -52,10 +58,23 @@ def model_save(
     the history record can never be forgotten. ``validate=False`` is for rows the system builds
     itself from already-valid records (deliveries, attempts, clock bookkeeping): the database
     constraints still hold, the model-level checks would only cost queries.
+
+    ``lookups=False`` still validates every field value and the model's ``clean()``, but skips
+    the checks that read the database: that related rows exist (the service holds them),
+    uniqueness and constraints (the service checked what a person can get wrong; the database
+    enforces them all the same).
     """
     if validate:
         try:
-            instance.full_clean(exclude=exclude)
+            if lookups:
+                instance.full_clean(exclude=exclude)
+            else:
+                related = [f.name for f in instance._meta.concrete_fields if f.is_relation]
+                instance.full_clean(
+                    exclude=[*(exclude or ()), *related],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
         except ValidationError as exc:
             raise validation_failed_from(exc) from exc
     instance._history_user = actor if getattr(actor, "is_authenticated", False) else None

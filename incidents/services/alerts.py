@@ -31,8 +31,8 @@ from inventory.models import AISystem
 
 from .. import events, permissions
 from ..choices import OPEN_STATUSES, AlertSource, AlertState, DetectionSource, Severity
-from ..models import AlertLink, Incident
-from .incidents import incident_create
+from ..models import AlertLink
+from .incidents import _incident_create
 
 MAX_ALERTS = 500
 MAX_FINGERPRINT = 200
@@ -384,18 +384,25 @@ def _parse_generic_alert(payload) -> _Alert:
 # --- applying alerts ---------------------------------------------------------------------
 
 
-def _open_link(alert: _Alert) -> AlertLink | None:
-    """The alert's link to an incident that is still open, if any."""
-    return (
+def _open_links(alerts: list[_Alert]) -> dict[tuple[str, str], AlertLink]:
+    """Each alert's link to an incident that is still open, keyed by (source, fingerprint): one
+    query for the whole delivery. The most recently seen link wins."""
+    keys = {(a.source, a.fingerprint) for a in alerts}
+    found: dict[tuple[str, str], AlertLink] = {}
+    candidates = (
         AlertLink.objects.select_related("incident")
         .filter(
-            source=alert.source,
-            fingerprint=alert.fingerprint,
+            source__in={source for source, _fp in keys},
+            fingerprint__in={fp for _source, fp in keys},
             incident__status__in=list(OPEN_STATUSES),
         )
         .order_by("-last_seen_at", "-id")
-        .first()
     )
+    for link in candidates:
+        key = (link.source, link.fingerprint)
+        if key in keys:
+            found.setdefault(key, link)
+    return found
 
 
 def _event_data(alert: _Alert, link: AlertLink) -> dict:
@@ -410,7 +417,7 @@ def _event_data(alert: _Alert, link: AlertLink) -> dict:
     }
 
 
-def _open_incident(actor, alert: _Alert) -> Incident:
+def _open_incident(actor, alert: _Alert) -> AlertLink:
     data = {
         "title": alert.title,
         "description": alert.description,
@@ -419,7 +426,7 @@ def _open_incident(actor, alert: _Alert) -> Incident:
     }
     if alert.url:
         data["links"] = [{"label": "Alert source", "url": alert.url}]
-    incident = incident_create(
+    incident = _incident_create(
         actor=actor,
         data=data,
         systems=[alert.system],
@@ -440,6 +447,7 @@ def _open_incident(actor, alert: _Alert) -> Incident:
             last_seen_at=now,
         ),
         actor=actor,
+        lookups=False,  # a new incident: no link of this alert on it yet
     )
     events.alert_event(
         incident=incident,
@@ -448,14 +456,14 @@ def _open_incident(actor, alert: _Alert) -> Incident:
         % {"name": alert.name, "start": alert.started_at.isoformat()},
         data=_event_data(alert, link),
     )
-    return incident
+    return link
 
 
 def _fired_again(actor, alert: _Alert, link: AlertLink) -> None:
     link.occurrences += 1
     link.last_seen_at = timezone.now()
     link.state = AlertState.FIRING
-    model_save(link, actor=actor)
+    model_save(link, actor=actor, lookups=False)
     events.alert_event(
         incident=link.incident,
         source_label=alert.source_label,
@@ -468,7 +476,7 @@ def _fired_again(actor, alert: _Alert, link: AlertLink) -> None:
 def _resolved(actor, alert: _Alert, link: AlertLink) -> None:
     link.state = AlertState.RESOLVED
     link.last_seen_at = timezone.now()
-    model_save(link, actor=actor)
+    model_save(link, actor=actor, lookups=False)
     ended = alert.ended_at or timezone.now()
     events.alert_event(
         incident=link.incident,
@@ -485,16 +493,18 @@ def _apply(actor, alerts: list[_Alert]) -> dict:
     the same delivery."""
     summary = {"opened": [], "updated": [], "resolved": [], "ignored": 0}
     seen = set()
+    links = _open_links(alerts)
     for index, alert in enumerate(alerts):
         key = (alert.source, alert.fingerprint, alert.status)
         if key in seen:
             summary["ignored"] += 1
             continue
         seen.add(key)
-        link = _open_link(alert)
+        link = links.get((alert.source, alert.fingerprint))
         try:
             if alert.status == AlertState.FIRING and link is None:
-                summary["opened"].append(_open_incident(actor, alert).reference)
+                link = links[(alert.source, alert.fingerprint)] = _open_incident(actor, alert)
+                summary["opened"].append(link.incident.reference)
             elif alert.status == AlertState.FIRING:
                 _fired_again(actor, alert, link)
                 summary["updated"].append(link.incident.reference)

@@ -7,6 +7,7 @@ import re
 import puremagic
 from django.conf import settings
 from django.core.files.base import File
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from aims.core.services import audited_write, model_save
 from .. import events, permissions
 from ..choices import OPEN_STATUSES, ApprovalSubject, ContainmentOption, CustodyAction, EvidenceKind
 from ..models import Approval, ContainmentDecision, Evidence, EvidenceAccess, Incident
-from ..workflow import guard_preserve_first, has_preserved_evidence
+from ..workflow import guard_preserve_first
 
 CHUNK = 1024 * 1024
 
@@ -114,19 +115,21 @@ def evidence_add(
         captured_by=actor,
         captured_at=timezone.now(),
     )
-    evidence.full_clean(exclude=["file"])
+    # The incident and the actor are rows in hand; evidence has no uniqueness to look up.
+    evidence.full_clean(exclude=["file", "incident", "captured_by"])
     evidence.file.save(name, File(uploaded_file), save=False)
-    model_save(evidence, actor=actor, exclude=["file"])
+    model_save(evidence, actor=actor, validate=False)  # validated above, before storing the file
     model_save(
         EvidenceAccess(
             evidence=evidence, action=CustodyAction.UPLOADED, user=actor, hash_verified=True
         ),
         actor=actor,
+        lookups=False,
     )
     incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
     if incident.evidence_preserved_at is None:
         incident.evidence_preserved_at = evidence.captured_at
-        model_save(incident, actor=actor)
+        model_save(incident, actor=actor, lookups=False)
     events.evidence_added_event(incident=incident, actor=actor, evidence=evidence)
     return evidence
 
@@ -168,6 +171,7 @@ def _log_access(*, actor, evidence, action, intact):
             hash_verified=intact,
         ),
         actor=actor,
+        lookups=False,
     )
 
 
@@ -192,6 +196,7 @@ def evidence_waiver_approve(*, actor, incident: Incident, reason: str) -> Approv
             comment=reason,
         ),
         actor=actor,
+        lookups=False,
     )
     events.approval_event(incident=incident, actor=actor, approval=approval)
     return approval
@@ -245,6 +250,7 @@ def containment_decide(
             waiver=waiver,
         ),
         actor=actor,
+        lookups=False,
     )
     events.containment_decided_event(incident=incident, actor=actor, decision=decision)
     return decision
@@ -254,15 +260,24 @@ def rollback_guard(system, change_type: str) -> None:
     """Guard 1 on the change log: no rollback of a system whose open incident has no evidence yet."""
     if change_type != "rollback":
         return
-    open_incidents = Incident.objects.filter(
-        affected_systems__system=system, status__in=list(OPEN_STATUSES)
-    )
-    for incident in open_incidents:
-        if not has_preserved_evidence(incident):
-            raise GuardFailed(
-                _(
-                    "%(ref)s is open for %(system)s and has no preserved evidence. Preserve evidence first (or have "
-                    "the AI risk officer approve a waiver) before rolling back, so the failing state is not lost."
+    unpreserved = (
+        Incident.objects.filter(affected_systems__system=system, status__in=list(OPEN_STATUSES))
+        .exclude(Exists(Evidence.objects.filter(incident=OuterRef("pk"))))
+        .exclude(
+            Exists(
+                Approval.objects.filter(
+                    incident=OuterRef("pk"), subject=ApprovalSubject.EVIDENCE_WAIVER
                 )
-                % {"ref": incident.reference, "system": system.reference}
             )
+        )
+        .only("reference")
+        .first()
+    )
+    if unpreserved is not None:
+        raise GuardFailed(
+            _(
+                "%(ref)s is open for %(system)s and has no preserved evidence. Preserve evidence first (or have "
+                "the AI risk officer approve a waiver) before rolling back, so the failing state is not lost."
+            )
+            % {"ref": unpreserved.reference, "system": system.reference}
+        )

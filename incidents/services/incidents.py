@@ -87,8 +87,11 @@ def _pin(affected: AffectedSystem, detected_at) -> None:
     affected.training_data_version = version.training_data_version if version else ""
 
 
-def _add_system(incident: Incident, system: AISystem, actor) -> AffectedSystem:
-    if incident.affected_systems.filter(system=system).exists():
+def _add_system(
+    incident: Incident, system: AISystem, actor, *, new: bool = False
+) -> AffectedSystem:
+    """``new``: the incident was filed in this transaction, so it has no systems yet."""
+    if not new and incident.affected_systems.filter(system=system).exists():
         raise ValidationFailed(
             _("%s is already an affected system of this incident.") % system.reference,
             fields={"system": ["already affected"]},
@@ -97,9 +100,58 @@ def _add_system(incident: Incident, system: AISystem, actor) -> AffectedSystem:
         incident=incident, system=system, added_by=actor if getattr(actor, "pk", None) else None
     )
     _pin(affected, incident.detected_at)
-    model_save(affected, actor=actor)
+    model_save(affected, actor=actor, lookups=False)
     events.system_added_event(incident=incident, actor=actor, affected=affected)
     return affected
+
+
+def _incident_create(
+    *,
+    actor,
+    data: dict,
+    systems=(),
+    severity=None,
+    severity_reason: str = "",
+    actor_label: str = "",
+    check_permission: bool = True,
+) -> Incident:
+    """``incident_create`` inside a transaction that is already audited (alert intake, report
+    conversion, idempotent filing): the same checks, writes and events."""
+    if check_permission:
+        _require(permissions.can_file_incident(actor), _("Your role cannot file incidents."))
+    incident = Incident(
+        reported_by=actor if getattr(actor, "pk", None) else None, reporter_label=actor_label
+    )
+    data = dict(data)
+    data.setdefault("detected_at", timezone.now())
+    _apply(incident, data, CREATE_FIELDS)
+    if incident.detected_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationFailed(
+            _("The detection time cannot be in the future."), fields={"detected_at": ["future"]}
+        )
+    initial = None
+    if severity is not None:
+        initial = _severity_change(
+            incident, actor, severity, severity_reason or _("Initial assessment by the reporter.")
+        )
+        incident._change_reason = None  # the filing record; the reason is on the timeline
+    incident.reference = allocate_reference(f"INC-{timezone.now().year}")
+    # The reference was just allocated (unique by its counter) and the reporter is the actor.
+    model_save(incident, actor=actor, lookups=False)
+    events.incident_created_event(incident=incident, actor=actor, actor_label=actor_label)
+    seen = set()
+    for system in systems:
+        if system.pk in seen:
+            raise ValidationFailed(
+                _("%s is already an affected system of this incident.") % system.reference,
+                fields={"system": ["already affected"]},
+            )
+        seen.add(system.pk)
+        _add_system(incident, system, actor, new=True)
+    if initial is not None:
+        events.severity_changed_event(incident=incident, actor=actor, **initial)
+    clocks.sync_clocks(incident, actor=actor, new=True)
+    return incident
 
 
 @audited_write
@@ -116,35 +168,18 @@ def incident_create(
     """File an incident or near miss. Anyone with a filing role may file for any system.
 
     ``check_permission=False`` is for intake paths that authenticate on their own (the
-    protected channel, converted by its handler).
+    protected channel, converted by its handler). A severity given at filing is stored with
+    the incident and put on its timeline after the affected systems, with its reason.
     """
-    if check_permission:
-        _require(permissions.can_file_incident(actor), _("Your role cannot file incidents."))
-    incident = Incident(
-        reported_by=actor if getattr(actor, "pk", None) else None, reporter_label=actor_label
+    return _incident_create(
+        actor=actor,
+        data=data,
+        systems=systems,
+        severity=severity,
+        severity_reason=severity_reason,
+        actor_label=actor_label,
+        check_permission=check_permission,
     )
-    data = dict(data)
-    data.setdefault("detected_at", timezone.now())
-    _apply(incident, data, CREATE_FIELDS)
-    if incident.detected_at > timezone.now() + timedelta(minutes=5):
-        raise ValidationFailed(
-            _("The detection time cannot be in the future."), fields={"detected_at": ["future"]}
-        )
-    incident.reference = allocate_reference(f"INC-{timezone.now().year}")
-    model_save(incident, actor=actor)
-    events.incident_created_event(incident=incident, actor=actor, actor_label=actor_label)
-    for system in systems:
-        _add_system(incident, system, actor)
-    if severity is not None:
-        _set_severity(
-            incident,
-            actor,
-            severity,
-            severity_reason or _("Initial assessment by the reporter."),
-            restart_clocks=False,
-        )
-    clocks.sync_clocks(incident, actor=actor)
-    return incident
 
 
 @audited_write
@@ -165,10 +200,11 @@ def incident_create_idempotent(
         if previous.request_hash != request_hash:
             raise IdempotencyConflict()
         return previous.incident, True
-    incident = incident_create(actor=actor, **kwargs)
+    incident = _incident_create(actor=actor, **kwargs)
     model_save(
         IdempotencyRecord(user=actor, key=key, request_hash=request_hash, incident=incident),
         actor=actor,
+        lookups=False,  # (user, key) was looked up above, under the chain lock
     )
     return incident, False
 
@@ -192,19 +228,20 @@ def incident_update(
     changed = _apply(incident, data, INCIDENT_FIELDS)
     if not changed:
         return incident
-    model_save(incident, actor=actor)
+    model_save(incident, actor=actor, lookups=False)
     if "detected_at" in changed:
         for affected in incident.affected_systems.select_related("system"):
             _pin(affected, incident.detected_at)
-            model_save(affected, actor=actor)
+            model_save(affected, actor=actor, lookups=False)
     events.incident_updated_event(incident=incident, actor=actor, fields=changed)
-    clocks.sync_clocks(incident, actor=actor)
+    if changed & clocks.CLOCK_FIELDS:
+        clocks.sync_clocks(incident, actor=actor)
     return incident
 
 
-def _set_severity(
-    incident: Incident, actor, severity, reason: str, *, restart_clocks: bool = True
-) -> None:
+def _severity_change(incident: Incident, actor, severity, reason: str) -> dict:
+    """Check and apply a severity change to ``incident`` (not saved). Returns what its timeline
+    entry says."""
     try:
         new = Severity(int(severity))
     except (TypeError, ValueError) as exc:
@@ -228,17 +265,14 @@ def _set_severity(
     suggestion = rules.suggest_severity(rules.facts_of(incident))
     incident.severity = new
     incident._change_reason = history_reason(reason)
-    model_save(incident, actor=actor)
-    events.severity_changed_event(
-        incident=incident,
-        actor=actor,
-        old=old,
-        new=int(new),
-        reason=reason,
-        suggested=int(suggestion.severity),
-    )
-    if restart_clocks:
-        clocks.sync_clocks(incident, actor=actor, severity_changed=True)
+    return {"old": old, "new": int(new), "reason": reason, "suggested": int(suggestion.severity)}
+
+
+def _set_severity(incident: Incident, actor, severity, reason: str) -> None:
+    change = _severity_change(incident, actor, severity, reason)
+    model_save(incident, actor=actor, lookups=False)
+    events.severity_changed_event(incident=incident, actor=actor, **change)
+    clocks.sync_clocks(incident, actor=actor, severity_changed=True)
 
 
 @audited_write
@@ -271,7 +305,7 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
         incident.resolved_at = None
         incident.closed_at = None
     incident._change_reason = history_reason(reason)
-    model_save(incident, actor=actor)
+    model_save(incident, actor=actor, lookups=False)
     events.status_changed_event(
         incident=incident, actor=actor, source=source, target=move.target, reason=reason
     )
@@ -304,7 +338,9 @@ def participant_add(*, actor, incident: Incident, user, part: str) -> Participan
         raise ValidationFailed(_("%s has no active role and cannot take part.") % user)
     if Participant.objects.filter(incident=incident, user=user, part=part).exists():
         raise ValidationFailed(_("%(user)s is already %(part)s.") % {"user": user, "part": part})
-    participant = model_save(Participant(incident=incident, user=user, part=part), actor=actor)
+    participant = model_save(
+        Participant(incident=incident, user=user, part=part), actor=actor, lookups=False
+    )
     events.participant_event(incident=incident, actor=actor, participant=participant)
     return participant
 
@@ -324,19 +360,24 @@ def incident_assign_lead(*, actor, incident: Incident, lead) -> Incident:
     if incident.lead_id == lead.pk:
         return incident
     incident.lead = lead
-    model_save(incident, actor=actor)
+    model_save(incident, actor=actor, lookups=False)
     clocks.assign_owner(incident, actor=actor, lead=lead)
-    for former in Participant.objects.filter(incident=incident, part=ParticipantPart.LEAD).exclude(
-        user=lead
-    ):
+    leads = list(
+        Participant.objects.filter(incident=incident, part=ParticipantPart.LEAD).select_related(
+            "user"
+        )
+    )
+    for former in leads:
+        if former.user_id == lead.pk:
+            continue
         former._history_user = actor
         former.delete()
         events.participant_event(incident=incident, actor=actor, participant=former, removed=True)
-    if not Participant.objects.filter(
-        incident=incident, user=lead, part=ParticipantPart.LEAD
-    ).exists():
+    if not any(p.user_id == lead.pk for p in leads):
         participant = model_save(
-            Participant(incident=incident, user=lead, part=ParticipantPart.LEAD), actor=actor
+            Participant(incident=incident, user=lead, part=ParticipantPart.LEAD),
+            actor=actor,
+            lookups=False,
         )
         events.participant_event(incident=incident, actor=actor, participant=participant)
     return incident

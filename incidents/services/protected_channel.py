@@ -27,7 +27,7 @@ from inventory.models import AISystem
 from .. import events, permissions
 from ..choices import DetectionSource, ProtectedReportStatus
 from ..models import Incident, ProtectedReport, ProtectedReportMessage
-from .incidents import incident_create
+from .incidents import _incident_create
 
 # Unambiguous when read aloud or copied by hand: no 0/O, 1/I/L. 31 symbols, 16 of them: 79 bits.
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -133,7 +133,7 @@ def _message(*, report, body, actor=None, from_reporter: bool) -> ProtectedRepor
         from_reporter=from_reporter,
         author=actor if getattr(actor, "pk", None) else None,
     )
-    return model_save(message, actor=actor)
+    return model_save(message, actor=actor, lookups=False)  # the report and author are in hand
 
 
 # --- the reporter ------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def protected_report_submit(*, data: dict) -> tuple[ProtectedReport, str]:
     while ProtectedReport.objects.filter(receipt_hash=receipt_hash(code)).exists():
         code = _new_receipt_code()  # 31**16 codes: practically never taken
     report.receipt_hash = receipt_hash(code)
-    model_save(report, actor=None)
+    model_save(report, actor=None, lookups=False)  # the receipt was checked free just above
     return report, code
 
 
@@ -351,7 +351,7 @@ def protected_report_convert(
         description = incident_text(report)
     else:
         description = _clean_text(description, "description", max_length=MAX_REPORT + 2000)
-    incident = incident_create(
+    incident = _incident_create(
         actor=actor,
         data={
             "title": title,
@@ -366,7 +366,7 @@ def protected_report_convert(
     )
     report.incident = incident
     report.status = ProtectedReportStatus.CONVERTED
-    model_save(report, actor=actor)
+    model_save(report, actor=actor, lookups=False)  # the incident was filed just now
     events.protected_report_event(
         incident=incident,
         actor=actor,
