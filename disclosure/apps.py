@@ -20,6 +20,7 @@ class DisclosureConfig(AppConfig):
                 resolve_role=clocks.resolve_role,
                 describe=clocks.describe,
                 record_delivery=clocks.record_delivery,
+                pseudo_roles=("incident_lead",),
             ),
         )
         visibility.register(Obligation, selectors.obligations_visible_to)

@@ -26,6 +26,7 @@ class IncidentsConfig(AppConfig):
                 resolve_role=clocks.resolve_role,
                 describe=clocks.describe,
                 record_delivery=clocks.record_delivery,
+                pseudo_roles=("system_owner", "incident_lead"),
             ),
         )
         register_change_guard(rollback_guard)

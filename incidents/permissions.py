@@ -134,7 +134,8 @@ def can_change_severity(user, incident) -> Decision:
 
 def can_deescalate(user, incident=None) -> Decision:
     return decide(
-        is_manager(user), _("Only GRC staff and the AI risk officer lower an incident's severity.")
+        is_manager(user),
+        _("Lowering the severity needs GRC staff or the AI risk officer; anyone may raise it."),
     )
 
 
@@ -155,7 +156,7 @@ def can_see_reporter_identity(user) -> Decision:
 def can_handle_protected_reports(user) -> Decision:
     return decide(
         has_role(user, Role.ETHICS, Role.GRC),
-        _("Only the ethics function and GRC staff handle protected reports."),
+        _("Only the ethics function and GRC staff handle protected-channel reports."),
     )
 
 
@@ -170,7 +171,10 @@ def can_post_alerts(user) -> Decision:
     risk officer may post too (e.g. to replay a delivery). Everyone else is refused."""
     return decide(
         has_role(user, Role.ENGINEER, *MANAGERS),
-        _("Only monitoring service accounts (engineer role) and GRC staff post alerts."),
+        _(
+            "Only engineers (monitoring service accounts), GRC staff and the AI risk officer "
+            "post alerts."
+        ),
     )
 
 
@@ -178,5 +182,14 @@ def can_convert_protected_report(user) -> Decision:
     """GRC only: the ethics function handles a protected report but does not open incidents
     from it (others see the content only once GRC turns it into an incident)."""
     return decide(
-        has_role(user, Role.GRC), _("Only GRC staff turn a protected report into an incident.")
+        has_role(user, Role.GRC),
+        _(
+            "Only GRC staff turn a protected report into an incident; the ethics function "
+            "can reply to the reporter and change the report's status."
+        ),
     )
+
+
+def can_restrict(user, incident=None) -> Decision:
+    """Restricted incidents are seen only by their participants and GRC: GRC decides."""
+    return decide(has_role(user, Role.GRC), _("Only GRC staff restrict or unrestrict an incident."))

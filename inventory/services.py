@@ -8,9 +8,11 @@ permission, validates (model ``full_clean`` plus database constraints) and saves
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aims.core.concurrency import check_version
-from aims.core.exceptions import PermissionRefused, ValidationFailed
+from aims.core.exceptions import ValidationFailed
+from aims.core.permissions import require
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, history_reason, model_save
 
@@ -49,17 +51,9 @@ def _apply(instance, data: dict, allowed: frozenset) -> None:
         setattr(instance, name, value)
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionRefused(message)
-
-
 @audited_write
 def system_create(*, actor, data: dict) -> AISystem:
-    _require(
-        permissions.can_create_system(actor),
-        "Only GRC staff and the AI risk officer add AI systems.",
-    )
+    require(permissions.can_create_system(actor))
     system = AISystem()
     _apply(system, data, SYSTEM_FIELDS)
     system.reference = allocate_reference("AIS")
@@ -73,10 +67,7 @@ def system_update(
     *, actor, system: AISystem, data: dict, expected_version: str | None = None
 ) -> AISystem:
     system = AISystem.objects.select_for_update(no_key=True).get(pk=system.pk)
-    _require(
-        permissions.can_change_system(actor, system),
-        "Only GRC staff, the AI risk officer and the system's owners edit an AI system.",
-    )
+    require(permissions.can_change_system(actor, system))
     check_version(system, expected_version)
     _apply(system, data, SYSTEM_FIELDS)
     return model_save(system, actor=actor, lookups=False)
@@ -84,20 +75,14 @@ def system_update(
 
 @audited_write
 def system_delete(*, actor, system: AISystem) -> None:
-    _require(
-        permissions.can_delete_system(actor, system),
-        "Only GRC staff and the AI risk officer remove AI systems; owners can retire them.",
-    )
+    require(permissions.can_delete_system(actor, system))
     system._history_user = actor
     system.delete()
 
 
 @audited_write
 def model_version_create(*, actor, system: AISystem, data: dict) -> ModelVersion:
-    _require(
-        permissions.can_record_for_system(actor, system),
-        "Only GRC staff, the AI risk officer and the system's owners add model versions.",
-    )
+    require(permissions.can_record_for_system(actor, system, what=_("add model versions")))
     version = ModelVersion(system=system)
     _apply(version, data, MODEL_VERSION_FIELDS)
     return model_save(version, actor=actor)
@@ -110,10 +95,7 @@ def model_version_update(*, actor, version: ModelVersion, data: dict) -> ModelVe
         .select_related("system")
         .get(pk=version.pk)
     )
-    _require(
-        permissions.can_record_for_system(actor, version.system),
-        "Only GRC staff, the AI risk officer and the system's owners edit model versions.",
-    )
+    require(permissions.can_record_for_system(actor, version.system, what=_("edit model versions")))
     _apply(version, data, MODEL_VERSION_FIELDS)
     return model_save(version, actor=actor)
 
@@ -124,10 +106,7 @@ def model_version_approve(
 ) -> ModelVersion:
     """Record approval for release. Risk officer or GRC only: owners do not approve their own."""
     version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
-    _require(
-        permissions.can_manage_inventory(actor),
-        "Only GRC staff and the AI risk officer approve model versions.",
-    )
+    require(permissions.can_approve_model_version(actor))
     if version.approved_at:
         raise ValidationFailed(f"Version {version.version_label} was already approved.")
     version.approved_by = actor
@@ -139,10 +118,7 @@ def model_version_approve(
 @audited_write
 def deployment_record(*, actor, system: AISystem, data: dict) -> Deployment:
     """Add an entry to the model change log (deploy, rollback, retrain, ...)."""
-    _require(
-        permissions.can_record_for_system(actor, system),
-        "Only GRC staff, the AI risk officer and the system's owners record deployments.",
-    )
+    require(permissions.can_record_for_system(actor, system, what=_("record deployments")))
     deployment = Deployment(system=system, deployed_by=actor)
     data = dict(data)
     data.setdefault("deployed_at", timezone.now())
@@ -162,10 +138,7 @@ def deployment_record(*, actor, system: AISystem, data: dict) -> Deployment:
 def deployment_correct(*, actor, deployment: Deployment, data: dict, reason: str) -> Deployment:
     """Correct a past change-log entry. Managers only, and the reason is kept in the history."""
     deployment = Deployment.objects.select_for_update(no_key=True).get(pk=deployment.pk)
-    _require(
-        permissions.can_correct_change_log(actor),
-        "Only GRC staff and the AI risk officer correct the change log.",
-    )
+    require(permissions.can_correct_change_log(actor))
     if not (reason or "").strip():
         raise ValidationFailed(
             "Say why the change-log entry is corrected.", fields={"reason": ["required"]}
@@ -178,10 +151,7 @@ def deployment_correct(*, actor, deployment: Deployment, data: dict, reason: str
 
 @audited_write
 def monitoring_rule_create(*, actor, system: AISystem, data: dict) -> MonitoringRule:
-    _require(
-        permissions.can_record_for_system(actor, system),
-        "Only GRC staff, the AI risk officer and the system's owners add monitoring rules.",
-    )
+    require(permissions.can_record_for_system(actor, system, what=_("add monitoring rules")))
     rule = MonitoringRule(system=system)
     _apply(rule, data, MONITORING_RULE_FIELDS)
     return model_save(rule, actor=actor, lookups=False)
@@ -194,9 +164,8 @@ def monitoring_rule_update(*, actor, rule: MonitoringRule, data: dict) -> Monito
         .select_related("system")
         .get(pk=rule.pk)
     )
-    _require(
-        permissions.can_record_for_system(actor, rule.system),
-        "Only GRC staff, the AI risk officer and the system's owners change monitoring rules.",
+    require(
+        permissions.can_record_for_system(actor, rule.system, what=_("change monitoring rules"))
     )
     old_threshold = rule.threshold
     _apply(rule, data, MONITORING_RULE_FIELDS)

@@ -24,5 +24,3 @@ class DurationUnit(models.TextChoices):
 
 # Pseudo-roles an escalation step may name besides the real roles (aims.accounts.choices.Role).
 CLOCK_OWNER = "clock_owner"
-SYSTEM_OWNER = "system_owner"
-INCIDENT_LEAD = "incident_lead"

@@ -18,15 +18,16 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from aims.core.services import audited_write, model_save
+from aims.core.services import audited_write, model_save, validation_failed_from
 
 from . import rules
 from .choices import ACTIVE, ACTIVE_STATES, CLOCK_OWNER, ClockState, DurationUnit
 from .models import BusinessCalendar, Clock, ClockPolicy
-from .registry import target_for
+from .registry import target_for, validate_kind
 
 logger = logging.getLogger(__name__)
 TICK_BATCH = 500
@@ -226,6 +227,10 @@ class RecordClocks:
         starts it again from ``started_at`` — what a severity change does to severity-dependent
         clocks.
         """
+        try:
+            validate_kind(kind)  # the one model check kept: only registered kinds run
+        except ValidationError as exc:
+            raise validation_failed_from(exc) from exc
         existing = self.active(kind)
         if existing is not None:
             if not restart:
@@ -337,7 +342,7 @@ def recipients(clock: Clock, roles) -> list:
                 people[clock.owner_id] = clock.owner
             elif clock.owner_role:
                 real_roles.append(clock.owner_role)
-        elif handler and role in ("system_owner", "incident_lead"):
+        elif handler and role in handler.pseudo_roles:
             for user in handler.resolve_role(clock.target, role):
                 people[user.pk] = user
         else:

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from aims.core.exceptions import PermissionRefused, ValidationFailed
+from aims.core.exceptions import ValidationFailed
+from aims.core.permissions import require
 from aims.core.services import audited_write, model_save
 from inventory.models import AISystem
 
@@ -69,13 +70,7 @@ GENERIC_FIELDS = frozenset(
 
 
 def _require_poster(actor) -> None:
-    if not permissions.can_post_alerts(actor):
-        raise PermissionRefused(
-            _(
-                "Only engineers (monitoring service accounts), GRC staff and the AI risk officer "
-                "post alerts."
-            )
-        )
+    require(permissions.can_post_alerts(actor))
 
 
 @dataclass

@@ -11,7 +11,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aims.core.exceptions import ApplicationError, GuardFailed, PermissionRefused, ValidationFailed
+from aims.core.exceptions import ApplicationError, GuardFailed, ValidationFailed
+from aims.core.permissions import require
 from aims.core.services import audited_write, model_save
 
 from .. import events, permissions
@@ -135,8 +136,7 @@ def evidence_add(
 
 
 def _require_contributor(actor, incident):
-    if not permissions.can_contribute(actor, incident):
-        raise PermissionRefused(_("Your role cannot add evidence to incidents."))
+    require(permissions.can_add_evidence(actor, incident))
 
 
 def evidence_open(*, actor, evidence: Evidence, action: str = CustodyAction.DOWNLOADED):
@@ -178,10 +178,7 @@ def _log_access(*, actor, evidence, action, intact):
 @audited_write
 def evidence_waiver_approve(*, actor, incident: Incident, reason: str) -> Approval:
     """The AI risk officer lets containment go ahead before evidence is preserved, with a reason."""
-    if not permissions.can_approve_waiver(actor):
-        raise PermissionRefused(
-            _("Only the AI risk officer approves a waiver of 'preserve evidence first'.")
-        )
+    require(permissions.can_approve_waiver(actor, incident))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("A waiver needs a reason."), fields={"reason": ["required"]})
@@ -208,10 +205,7 @@ def containment_decide(
 ) -> ContainmentDecision:
     """Record the containment decision. Refused before evidence is preserved (guard 1)."""
     incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
-    if not permissions.can_manage_incident(actor, incident):
-        raise PermissionRefused(
-            _("Only GRC staff, the AI risk officer and the incident lead decide containment.")
-        )
+    require(permissions.can_decide_containment(actor, incident))
     if option not in ContainmentOption.values:
         raise ValidationFailed(
             _("Choose option A (reroute), option B (pause) or none needed."),

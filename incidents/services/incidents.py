@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from aims.core.concurrency import check_version
 from aims.core.exceptions import (
     IdempotencyConflict,
-    PermissionRefused,
     ValidationFailed,
 )
+from aims.core.permissions import require
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, history_reason, model_save
 from inventory.models import AISystem
@@ -51,11 +51,6 @@ INCIDENT_FIELDS = frozenset(
 )
 CREATE_FIELDS = INCIDENT_FIELDS - {"verification_note", "closing_summary"}
 MAX_NOTE = 20000
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionRefused(message)
 
 
 def _apply(incident: Incident, data: dict, allowed: frozenset) -> set[str]:
@@ -118,7 +113,7 @@ def _incident_create(
     """``incident_create`` inside a transaction that is already audited (alert intake, report
     conversion, idempotent filing): the same checks, writes and events."""
     if check_permission:
-        _require(permissions.can_file_incident(actor), _("Your role cannot file incidents."))
+        require(permissions.can_file_incident(actor))
     incident = Incident(
         reported_by=actor if getattr(actor, "pk", None) else None, reporter_label=actor_label
     )
@@ -214,17 +209,10 @@ def incident_update(
     *, actor, incident: Incident, data: dict, expected_version: str | None = None
 ) -> Incident:
     incident = _lock(incident)
-    _require(
-        permissions.can_manage_incident(actor, incident),
-        _("Only GRC staff, the AI risk officer and the incident lead edit an incident."),
-    )
+    require(permissions.can_edit_incident(actor, incident))
     check_version(incident, expected_version)
-    if (
-        "restricted" in data
-        and data["restricted"] != incident.restricted
-        and not actor.has_role("grc")
-    ):
-        raise PermissionRefused(_("Only GRC staff restrict or unrestrict an incident."))
+    if "restricted" in data and data["restricted"] != incident.restricted:
+        require(permissions.can_restrict(actor, incident))
     changed = _apply(incident, data, INCIDENT_FIELDS)
     if not changed:
         return incident
@@ -258,10 +246,8 @@ def _severity_change(incident: Incident, actor, severity, reason: str) -> dict:
         raise ValidationFailed(
             _("The incident is already %s.") % new.label, fields={"severity": ["unchanged"]}
         )
-    if old is not None and new > old and not permissions.can_deescalate(actor):
-        raise PermissionRefused(
-            _("Lowering the severity needs GRC staff or the AI risk officer; anyone may raise it.")
-        )
+    if old is not None and new > old:
+        require(permissions.can_deescalate(actor, incident))
     suggestion = rules.suggest_severity(rules.facts_of(incident))
     incident.severity = new
     incident._change_reason = history_reason(reason)
@@ -280,10 +266,7 @@ def incident_set_severity(*, actor, incident: Incident, severity, reason: str) -
     """Set or change the severity, with a reason. Escalating is always allowed to those who can
     act on the incident; de-escalating needs GRC or the risk officer."""
     incident = _lock(incident)
-    _require(
-        permissions.can_contribute(actor, incident),
-        _("Your role cannot change this incident's severity."),
-    )
+    require(permissions.can_change_severity(actor, incident))
     _set_severity(incident, actor, severity, reason)
     return incident
 
@@ -316,20 +299,14 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
 @audited_write
 def incident_add_system(*, actor, incident: Incident, system: AISystem) -> AffectedSystem:
     incident = _lock(incident)
-    _require(
-        permissions.can_manage_incident(actor, incident) or incident.reported_by_id == actor.pk,
-        _("Only GRC staff, the AI risk officer, the lead and the reporter add affected systems."),
-    )
+    require(permissions.can_add_system(actor, incident))
     return _add_system(incident, system, actor)
 
 
 @audited_write
 def participant_add(*, actor, incident: Incident, user, part: str) -> Participant:
     incident = _lock(incident)
-    _require(
-        permissions.can_manage_incident(actor, incident),
-        _("Only GRC staff, the AI risk officer and the incident lead add participants."),
-    )
+    require(permissions.can_add_participant(actor, incident))
     if part not in ParticipantPart.values:
         raise ValidationFailed(
             _("Unknown part. Choose one of: %s.") % ", ".join(ParticipantPart.values)
@@ -348,10 +325,7 @@ def participant_add(*, actor, incident: Incident, user, part: str) -> Participan
 @audited_write
 def incident_assign_lead(*, actor, incident: Incident, lead) -> Incident:
     incident = _lock(incident)
-    _require(
-        permissions.is_manager(actor),
-        _("Only GRC staff and the AI risk officer assign the incident lead."),
-    )
+    require(permissions.can_assign_lead(actor, incident))
     if not lead.is_active or not lead.has_role(*permissions.LEAD_ROLES):
         raise ValidationFailed(
             _("%s cannot lead incidents (needs an active working role).") % lead,
@@ -385,9 +359,7 @@ def incident_assign_lead(*, actor, incident: Incident, lead) -> Incident:
 
 @audited_write
 def note_add(*, actor, incident: Incident, body: str):
-    _require(
-        permissions.can_contribute(actor, incident), _("Your role cannot add notes to incidents.")
-    )
+    require(permissions.can_add_note(actor, incident))
     body = (body or "").strip()
     if not body:
         raise ValidationFailed(_("A note cannot be empty."), fields={"body": ["required"]})
@@ -412,10 +384,7 @@ def notification_record(
 
     It meets the notification-chain clock, and with ``leadership`` the leadership-notice clock.
     """
-    _require(
-        permissions.can_manage_incident(actor, incident),
-        _("Only GRC staff, the AI risk officer and the incident lead record notifications."),
-    )
+    require(permissions.can_record_notification(actor, incident))
     recipients, channel, summary = (
         (recipients or "").strip(),
         (channel or "").strip(),

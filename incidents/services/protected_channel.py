@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aims.core.exceptions import Conflict, NotFound, PermissionRefused, ValidationFailed
+from aims.core.exceptions import Conflict, NotFound, ValidationFailed
+from aims.core.permissions import require
 from aims.core.services import audited_write, model_save
 from inventory.models import AISystem
 
@@ -116,10 +117,7 @@ def _clean_text(value, name: str, *, max_length: int, required: bool = False) ->
 
 
 def _require_handler(actor) -> None:
-    if not permissions.can_handle_protected_reports(actor):
-        raise PermissionRefused(
-            _("Only the ethics function and GRC staff handle protected-channel reports.")
-        )
+    require(permissions.can_handle_protected_reports(actor))
 
 
 def _lock(report: ProtectedReport) -> ProtectedReport:
@@ -325,13 +323,7 @@ def protected_report_convert(
     reporter's contact details never go across. ``restricted`` keeps the incident to its
     participants and GRC (for concerns about staff).
     """
-    if not permissions.can_convert_protected_report(actor):
-        raise PermissionRefused(
-            _(
-                "Only GRC staff turn a protected report into an incident; the ethics function "
-                "can reply to the reporter and change the report's status."
-            )
-        )
+    require(permissions.can_convert_protected_report(actor))
     report = _lock(report)
     if report.incident_id or report.status == ProtectedReportStatus.CONVERTED:
         raise Conflict(_("This report is already an incident."))

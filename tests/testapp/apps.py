@@ -27,5 +27,6 @@ class TestAppConfig(AppConfig):
                 resolve_role=lambda widget, role: [widget.owner] if role == "widget_owner" else [],
                 describe=lambda widget: (f"{widget.reference} {widget.name}", f"/w/{widget.pk}/"),
                 record_delivery=None,
+                pseudo_roles=("widget_owner",),
             ),
         )

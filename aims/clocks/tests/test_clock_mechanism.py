@@ -37,6 +37,10 @@ def review_policy():
     EscalationStep.objects.create(
         policy=policy, position=2, roles=["risk_officer"], delay_minutes=60
     )
+    # A pseudo-role the Widget's module resolves (its owner), unknown to aims.clocks itself.
+    EscalationStep.objects.create(
+        policy=policy, position=3, roles=["widget_owner"], delay_minutes=120
+    )
     return policy
 
 
@@ -93,6 +97,7 @@ def test_reminder_then_each_escalation_step_once(widget, users, review_policy):
     assert tick(120).escalations == 1
     assert tick(121).escalations == 0
     assert tick(180).escalations == 1
+    assert tick(240).escalations == 1
     assert tick(600).escalations == 0
     steps = list(
         deliveries_for_target(widget).order_by("id").values_list("step_key", "recipient__username")
@@ -101,6 +106,7 @@ def test_reminder_then_each_escalation_step_once(widget, users, review_policy):
         ("reminder", "engineer"),
         ("escalation-1", "grc"),
         ("escalation-2", "risk_officer"),
+        ("escalation-3", "engineer"),  # the widget's owner, resolved by its module
     ]
     clock.refresh_from_db()
     assert clock.state == ClockState.BREACHED

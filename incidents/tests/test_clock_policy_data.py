@@ -13,10 +13,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from aims.clocks import services as clock_services
-from aims.clocks.choices import ClockKind
 from aims.clocks.models import BusinessCalendar, CalendarException, ClockPolicy
 from aims.clocks.services import clocks_of, forget_policy_data
 from incidents import services
+from incidents.choices import IncidentClockKind as ClockKind
 
 pytestmark = pytest.mark.django_db
 
