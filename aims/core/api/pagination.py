@@ -25,7 +25,9 @@ class FilingOrderCursorPagination(CursorPagination):
     """Rows in the order they were filed (ascending primary key: unique, and indexed).
 
     A row filed during a walk has a higher key than every row already read, so it comes
-    later in the same walk; no row is read twice and none is skipped.
+    later in the same walk, and no row is read twice. None is skipped either: audited writes
+    run one at a time (``aims.core.services.audited_write``), so keys are committed in the
+    order they are given out.
     """
 
     ordering = ("id",)
