@@ -1,4 +1,6 @@
-"""Run the benchmarks: ``python bench/run.py [clocks] [--incidents N]``. Not part of ``make test``."""
+"""Run the benchmarks: ``python bench/run.py [clocks|casefile|exports|register] [--incidents N]``.
+
+Not part of ``make test``."""
 
 import argparse
 import os
@@ -85,10 +87,13 @@ def main():
     parser.add_argument(
         "which",
         nargs="*",
-        default=["clocks", "casefile", "exports"],
-        help="clocks, casefile, exports (default: all)",
+        default=["clocks", "casefile", "exports", "register"],
+        help="clocks, casefile, exports, register (default: all)",
     )
     parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument(
+        "--repeats", type=int, default=30, help="requests per case of the register benchmark"
+    )
     args = parser.parse_args()
     setup_django()
     if "clocks" in args.which:
@@ -101,6 +106,10 @@ def main():
         from bench import exports
 
         exports.run(args.incidents)
+    if "register" in args.which:
+        from bench import register
+
+        register.run(args.incidents, repeats=args.repeats)
 
 
 if __name__ == "__main__":

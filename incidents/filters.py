@@ -1,6 +1,7 @@
 """The register's FilterSet: one definition for the HTML register, the API and the exports."""
 
 import django_filters
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from aims.clocks.selectors import overdue_exists
@@ -9,18 +10,25 @@ from inventory.models import AISystem
 
 from . import selectors
 from .choices import OPEN_STATUSES, DetectionSource, IncidentType, Kind, Severity, Status
-from .models import Incident
+from .models import AffectedSystem, Incident
 
 STATE_CHOICES = [("open", _("Open")), ("done", _("Closed or rejected"))]
 
 
 class IncidentFilter(django_filters.FilterSet):
+    """No filter joins a to-many relation into the query, so none needs ``DISTINCT``: choice
+    filters compare the incident's own columns (``distinct=False``; django-filter's default
+    would sort every matching row to remove duplicates that cannot occur), and the AI-system
+    filter asks ``EXISTS`` of the affected systems."""
+
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
-    status = LenientMultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    status = LenientMultipleChoiceFilter(choices=Status.choices, distinct=False, label=_("Status"))
     state = django_filters.ChoiceFilter(
         choices=STATE_CHOICES, method="filter_state", label=_("Open / done")
     )
-    severity = LenientMultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
+    severity = LenientMultipleChoiceFilter(
+        choices=Severity.choices, distinct=False, label=_("Severity")
+    )
     kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
     type = django_filters.ChoiceFilter(
         choices=IncidentType.choices, method="filter_type", label=_("Type")
@@ -32,7 +40,7 @@ class IncidentFilter(django_filters.FilterSet):
         label=_("AI system"),
     )
     detection_source = LenientMultipleChoiceFilter(
-        choices=DetectionSource.choices, label=_("Detection source")
+        choices=DetectionSource.choices, distinct=False, label=_("Detection source")
     )
     detected_after = django_filters.IsoDateTimeFilter(
         field_name="detected_at", lookup_expr="gte", label=_("Detected from")
@@ -92,4 +100,8 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(types__contains=[value]) if value else queryset
 
     def filter_system(self, queryset, name, value):
-        return queryset.filter(affected_systems__system=value).distinct() if value else queryset
+        if not value:
+            return queryset
+        return queryset.filter(
+            Exists(AffectedSystem.objects.filter(incident=OuterRef("pk"), system=value))
+        )

@@ -8,13 +8,14 @@ anyone remediated, and the decisions and approvals along the way. Workflow lives
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -89,7 +90,8 @@ class Incident(TimeStampedModel):
         blank=True,
         db_index=True,
     )
-    detected_at = models.DateTimeField(_("detected at"), db_index=True)
+    # Indexed together with the id (``incident_register_order_idx``), the register's order.
+    detected_at = models.DateTimeField(_("detected at"))
     failure_began_at = models.DateTimeField(
         _("failure began at (best estimate)"), null=True, blank=True
     )
@@ -198,16 +200,34 @@ class Incident(TimeStampedModel):
     )
     closing_summary = models.TextField(_("closing summary"), blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True, editable=False)
+    # The register's full-text search reads this column through its GIN index. PostgreSQL
+    # computes it from title and description on every insert and update, so it is current
+    # whichever way a row is written (services, bulk loads, migrations) and never edited.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", "description", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        verbose_name=_("search vector"),
+    )
 
-    history = audit_history()
+    # A derived column is not part of the record: its history is that of title and description.
+    history = audit_history(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["-detected_at", "-id"]
         verbose_name = _("incident")
         indexes = [
             models.Index(fields=["status", "severity"], name="incident_status_severity_idx"),
+            # The register's default order, so a page (however deep) is read in index order.
+            models.Index(fields=["detected_at", "id"], name="incident_register_order_idx"),
+            GinIndex(fields=["search_vector"], name="incident_search_vector_idx"),
+            # Substring search in titles and references (``icontains`` compares upper case).
             GinIndex(
-                SearchVector("title", "description", config="english"), name="incident_search_idx"
+                OpClass(Upper("title"), name="gin_trgm_ops"), name="incident_title_trigram_idx"
+            ),
+            GinIndex(
+                OpClass(Upper("reference"), name="gin_trgm_ops"),
+                name="incident_reference_trigram_idx",
             ),
         ]
         constraints = [

@@ -1,9 +1,10 @@
 """Reads of the incident register. ``incidents_visible_to`` is where every list, page, export
 and report starts, so the access rule lives in one place."""
 
+import re
 from datetime import timedelta
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -16,13 +17,17 @@ from .choices import OPEN_STATUSES, ApprovalSubject, TimelineKind
 from .models import AffectedSystem, Evidence, Incident, Participant, TimelineEntry
 from .permissions import reads_whole_register
 
-SEARCH_VECTOR = SearchVector("title", "description", config="english")
+# A search that looks like a reference or the start of one: INC-2026-0042, inc-2026, AIS-.
+REFERENCE_LIKE = re.compile(r"^[A-Z]+-[A-Z0-9-]*$")
+# Substring search needs at least one trigram to use the trigram indexes.
+SUBSTRING_MIN_LENGTH = 3
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:
     if not (user and user.is_authenticated and (user.is_superuser or user.role_names)):
         return Incident.objects.none()
-    qs = Incident.objects.all()
+    # The stored search vector is read by the database only; no page or export shows it.
+    qs = Incident.objects.defer("search_vector")
     if user.is_superuser or user.has_role(Role.GRC):
         return qs
     participates = Exists(Participant.objects.filter(incident=OuterRef("pk"), user=user))
@@ -55,17 +60,27 @@ def register(user) -> QuerySet[Incident]:
 
 
 def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
-    """Full-text search over title and description, plus exact reference match."""
-    text = (text or "").strip()
+    """The incidents whose title or description holds the words (full text, English stems),
+    whose title holds the text, or whose reference starts with it (``INC-2026-0042``,
+    ``inc-2026``) — or, for text that is not reference-shaped, holds it (``0042``).
+
+    Every branch reads an index (the stored search vector's GIN index, the reference's pattern
+    index, the trigram indexes of title and reference), so a search costs about what a page of
+    the register costs, however large the register. Substrings shorter than three characters
+    match whole words only: a trigram index cannot look them up.
+    """
+    text = " ".join((text or "").split())
     if not text:
         return queryset
-    query = SearchQuery(text, config="english", search_type="websearch")
-    return queryset.annotate(search=SEARCH_VECTOR).filter(
-        Q(reference__iexact=text)
-        | Q(reference__icontains=text)
-        | Q(search=query)
-        | Q(title__icontains=text)
-    )
+    matches = Q(search_vector=SearchQuery(text, config="english", search_type="websearch"))
+    upper = text.upper()
+    if REFERENCE_LIKE.match(upper):
+        matches |= Q(reference__startswith=upper)  # references are upper case
+    elif len(text) >= SUBSTRING_MIN_LENGTH:
+        matches |= Q(reference__icontains=text)
+    if len(text) >= SUBSTRING_MIN_LENGTH:
+        matches |= Q(title__icontains=text)
+    return queryset.filter(matches)
 
 
 def incident_page(user, pk) -> Incident | None:
@@ -154,7 +169,7 @@ def similar_incidents(
     if text:
         words = " OR ".join(w for w in text.split() if len(w) > 2) or text
         query = SearchQuery(words, config="english", search_type="websearch")
-        qs = qs.annotate(rank=SearchRank(SEARCH_VECTOR, query))
+        qs = qs.annotate(rank=SearchRank(F("search_vector"), query))
         condition |= Q(rank__gt=0.01)
     else:
         qs = qs.annotate(rank=Count("affected_systems"))

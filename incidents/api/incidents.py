@@ -23,6 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from aims.core.api.pagination import RegisterPagination
 from aims.core.concurrency import etag_of
 from inventory.selectors import systems_visible_to
 
@@ -128,6 +129,7 @@ class IncidentViewSet(
     queryset = Incident.objects.none()
     permission_classes = [drf_permissions.IsAuthenticated, IncidentPermission]
     filterset_class = IncidentFilter
+    pagination_class = RegisterPagination
     serializer_class = s.IncidentSerializer
 
     REFUSALS = {

@@ -1,9 +1,10 @@
 """The register page: filters in the URL, sort, pagination, htmx partial."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
+
+from aims.core.pagination import DeferredJoinPaginator
 
 from .. import permissions, selectors
 from ..filters import IncidentFilter
@@ -38,7 +39,7 @@ def register(request):
         incidents = incidents.order_by("-detected_at", "-id")
     elif not {"id", "-id"} & set(ordering):
         incidents = incidents.order_by(*ordering, "-id")  # pages never overlap
-    page = Paginator(incidents, PAGE_SIZE).get_page(params.get("page"))
+    page = DeferredJoinPaginator(incidents, PAGE_SIZE).get_page(params.get("page"))
 
     filtered = any(
         any(values) for name, values in params.lists() if name not in ("page", "ordering")

@@ -497,7 +497,9 @@ def _bulk_incidents(count: int) -> None:
         "detected_at": "t.detected_at - g * interval '1 minute'",
         "harm_flags": "CASE WHEN mod(g, 7) = 0 THEN ARRAY['phi']::varchar(30)[] ELSE t.harm_flags END",
     }
-    columns = [f.column for f in Incident._meta.concrete_fields if not f.primary_key]
+    columns = [
+        f.column for f in Incident._meta.concrete_fields if not (f.primary_key or f.generated)
+    ]
     table = Incident._meta.db_table
     link_columns = [f.column for f in AffectedSystem._meta.concrete_fields if not f.primary_key]
     link_values = {
