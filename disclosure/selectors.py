@@ -149,8 +149,14 @@ def filter_obligations(queryset: QuerySet[Obligation], params) -> QuerySet[Oblig
         queryset = queryset.filter(code=code)
     if status := params.get("status"):
         queryset = queryset.filter(status=status)
-    if applies := params.get("applies"):
+    applies = params.get("applies")
+    if applies == "all":
+        pass
+    elif applies:
         queryset = queryset.filter(Q(applies=applies) | Q(applies="", proposed=applies))
+    elif not params.get("status") and not params.get("code"):
+        # By default the obligations that may be owed; "all" also lists those that do not apply.
+        queryset = queryset.exclude(Q(applies="no") | Q(applies="", proposed="no"))
     if params.get("overdue") in ("1", "true", "on"):
         queryset = queryset.filter(
             status="pending", submitted_at__isnull=True, deadline__lt=timezone.now()

@@ -113,12 +113,13 @@ def incident_section(request, incident) -> dict:
         for c in selectors.communications_of(incident)
     ]
     return {
+        "rows": [r for r in rows if r["o"].effective != Applies.NO],
+        "not_applicable": [r for r in rows if r["o"].effective == Applies.NO],
         "communications": communications,
         "communication_form": CommunicationForm(auto_id="comm-%s")
         if permissions.can_communicate(user, incident)
         else None,
         "assessment": assessment,
-        "rows": rows,
         "owed": sum(1 for r in rows if r["o"].effective == Applies.YES),
         "can_assess": can_assess,
         "facts_form": FactsForm(instance=facts, auto_id="facts-%s") if can_assess else None,

@@ -6,7 +6,7 @@ column; ``aside`` ones join the actions on the right."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.template.loader import render_to_string
+from aims.core.rendering import render_fragment
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,5 +35,5 @@ def rendered_sections(request, incident) -> dict[str, list[str]]:
         if context is None:
             continue
         context.setdefault("incident", incident)
-        out[section.column].append(render_to_string(section.template, context, request=request))
+        out[section.column].append(render_fragment(section.template, context, request))
     return out

@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from aims.core.exceptions import ApplicationError, ValidationFailed
 
 from .registry import home_panels_for
+from .rendering import render_fragment
 
 
 @login_required
@@ -18,7 +18,7 @@ def home(request):
     """The panels every app registered (``aims.core.registry``), in their order."""
     user = request.user
     panels = [
-        render_to_string(panel.template, panel.context(user), request=request)
+        render_fragment(panel.template, panel.context(user), request)
         for panel in home_panels_for(user)
     ]
     return render(request, "core/home.html", {"panels": panels})

@@ -256,7 +256,8 @@ class IncidentDisclosureReopenView(APIView):
 class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
     """Obligations across the incidents you may see, soonest deadline first. Filters:
     ``code``, ``status`` (pending, submitted, not_required), ``applies`` (yes, no,
-    undetermined — what counts), ``overdue=true``."""
+    undetermined — what counts; ``all`` for every row; without ``applies``, ``status`` or
+    ``code``: only those that apply or are undetermined), ``overdue=true``."""
 
     permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
     serializer_class = s.StoredObligationSerializer
