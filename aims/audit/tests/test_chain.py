@@ -1,14 +1,21 @@
 """The audit history is complete, attributed, and tamper-evident."""
 
+import threading
+
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
-from aims.audit.chain import verify_chain
+from aims.audit.chain import verify_and_record, verify_chain
 from aims.audit.context import audit_source
 from aims.audit.history import ChainedHistoricalRecord
+from aims.audit.models import ChainHead, ChainVerification
+from incidents import services as incident_services
+from incidents.tests.factories import file_incident
 from inventory import services
+
+PASSWORD = "pw-Secret-123"  # noqa: S105 - the users fixture's test password
 
 # Infrastructure tables that deliberately have no history of their own.
 UNAUDITED = {"core.referencecounter", "audit.chainhead", "audit.chainverification"}
@@ -130,8 +137,59 @@ def test_history_row_inserted_outside_the_application_is_detected(make_system, c
     record = system.history.first()
     forged = {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
     forged.update(history_id=None, chain_seq=None, prev_hash="", record_hash="", name="Forged")
-    # A plain insert (no simple-history signal) stands for a row written in SQL.
-    type(record).objects.create(**forged)
+    # bulk_create is a plain INSERT (no save(), so no link): it stands for a row written in SQL.
+    type(record).objects.bulk_create([type(record)(**forged)])
     code, out = run_verify(capsys)
     assert code == 1
     assert "not in the chain" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verification_while_others_write_never_reports_a_break(users, client):
+    """Writers commit new history records all the time; a verification running meanwhile must
+    judge one consistent state of the chain, never report records as deleted or missing."""
+    incident = file_incident(users["grc"])
+    writers, notes_each = 3, 40
+    errors, barrier = [], threading.Barrier(writers + 2)
+
+    def post_notes(n):
+        try:
+            barrier.wait()
+            for i in range(notes_each):
+                incident_services.note_add(
+                    actor=users["grc"], incident=incident, body=f"Observation {n}-{i}"
+                )
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def log_in_repeatedly():
+        # A login stamps last_login outside any service transaction: its history record is
+        # written in autocommit mode, not inside an audited write.
+        try:
+            barrier.wait()
+            for _ in range(notes_each):
+                assert client.login(username="engineer", password=PASSWORD)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post_notes, args=(n,)) for n in range(writers)]
+    threads.append(threading.Thread(target=log_in_repeatedly))
+    for t in threads:
+        t.start()
+    barrier.wait()
+    while any(t.is_alive() for t in threads):
+        verify_and_record()
+    for t in threads:
+        t.join()
+    final = verify_and_record()
+
+    assert errors == []
+    verdicts = list(ChainVerification.objects.order_by("id"))
+    assert [v.problem for v in verdicts if not v.intact] == []
+    # The verifications did run while the chain grew, and the last one saw every record.
+    assert len({v.head_seq for v in verdicts}) >= 3
+    assert final.intact and final.checked == final.head_seq == ChainHead.objects.get().last_seq
