@@ -82,11 +82,16 @@ def link_record(history_instance) -> None:
     row = model._default_manager.filter(pk=history_instance.pk).values(*content_fields(model)).get()
     seq = head.last_seq + 1
     record_hash = compute_hash(model, row, seq=seq, prev_hash=head.last_hash)
-    # Chain columns are written with update(): they are not part of the audited content.
-    model._default_manager.filter(pk=history_instance.pk).update(
-        chain_seq=seq, prev_hash=head.last_hash, record_hash=record_hash
-    )
-    ChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=record_hash)
+    # The chain columns (not part of the audited content) and the head, in one statement.
+    quote = connection.ops.quote_name
+    head_table, table = quote(ChainHead._meta.db_table), quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moved AS (UPDATE {head_table} SET last_seq = %s, last_hash = %s WHERE id = 1) "  # noqa: S608 - names from _meta
+            f"UPDATE {table} SET chain_seq = %s, prev_hash = %s, record_hash = %s "
+            f"WHERE {quote(model._meta.pk.column)} = %s",
+            [seq, record_hash, seq, head.last_hash, record_hash, history_instance.pk],
+        )
     history_instance.chain_seq = seq
     history_instance.prev_hash = head.last_hash
     history_instance.record_hash = record_hash
