@@ -31,8 +31,8 @@ class ChainedHistoricalRecord(models.Model):
     def save(self, *args, **kwargs):
         """Insert a new record and link it into the chain, in one transaction.
 
-        Inside the writer's transaction this adds no savepoint; outside one (a login stamping
-        ``last_login``, say) it opens one, so no reader ever sees the record unlinked.
+        Inside the writer's transaction this adds no savepoint; outside any (a login stamping
+        ``last_login``, say) it opens a transaction, so no reader ever sees the record unlinked.
         """
         if not self._state.adding:
             super().save(*args, **kwargs)
