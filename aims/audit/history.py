@@ -5,7 +5,7 @@ besides simple-history's who/when/what, the change's source and three chain colu
 ``aims.audit.chain`` in the same transaction as the change.
 """
 
-from django.db import models
+from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
 from .context import Source
@@ -27,6 +27,21 @@ class ChainedHistoricalRecord(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        """Insert a new record and link it into the chain, in one transaction.
+
+        Inside the writer's transaction this adds no savepoint; outside any (a login stamping
+        ``last_login``, say) it opens a transaction, so no reader ever sees the record unlinked.
+        """
+        if not self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        from .chain import link_record
+
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+            link_record(self)
 
 
 def audit_history(**kwargs) -> HistoricalRecords:

@@ -1,9 +1,12 @@
-"""Connects simple-history's signals: stamp the source, then chain the record."""
+"""Connects simple-history's signals: stamp the source of every history record.
+
+Chaining the record is not a signal: ``ChainedHistoricalRecord.save`` links it in the same
+transaction as its insert.
+"""
 
 from django.dispatch import receiver
-from simple_history.signals import post_create_historical_record, pre_create_historical_record
+from simple_history.signals import pre_create_historical_record
 
-from .chain import link_record
 from .context import current_source
 from .history import ChainedHistoricalRecord
 
@@ -12,9 +15,3 @@ from .history import ChainedHistoricalRecord
 def stamp_source(sender, history_instance, **kwargs):
     if isinstance(history_instance, ChainedHistoricalRecord):
         history_instance.source = current_source()
-
-
-@receiver(post_create_historical_record)
-def chain_record(sender, history_instance, **kwargs):
-    if isinstance(history_instance, ChainedHistoricalRecord):
-        link_record(history_instance)
