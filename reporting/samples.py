@@ -55,6 +55,7 @@ from rest_framework import serializers
 
 from aims.audit.chain import verify_and_record
 from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
+from aims.core.instants import validate_instant
 from incidents.choices import CustodyAction, Kind, Severity, Status
 from incidents.models import Evidence, Incident
 from incidents.selectors import incidents_visible_to
@@ -99,6 +100,7 @@ class PeriodBoundField(serializers.Field):
     def __init__(self, *, end_of_day: bool = False, **kwargs):
         self.end_of_day = end_of_day
         super().__init__(**kwargs)
+        self.validators.append(validate_instant)
 
     def to_internal_value(self, data):
         if isinstance(data, datetime):

@@ -13,6 +13,7 @@ from aims.core.exceptions import (
     PermissionRefused,
     ValidationFailed,
 )
+from aims.core.instants import EARLIEST_RECORDED
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, history_reason, model_save
 from inventory.models import AISystem
@@ -131,6 +132,11 @@ def incident_create(
     if incident.detected_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed(
             _("The detection time cannot be in the future."), fields={"detected_at": ["future"]}
+        )
+    if incident.detected_at < EARLIEST_RECORDED:
+        raise ValidationFailed(
+            _("The detection time is before 1970: check the year."),
+            fields={"detected_at": ["too early"]},
         )
     incident.reference = allocate_reference(f"INC-{timezone.now().year}")
     model_save(incident, actor=actor)

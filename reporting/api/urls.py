@@ -1,9 +1,10 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+
+from aims.core.api.routers import ApiRouter
 
 from . import casefile, views
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("report-runs", views.ReportRunViewSet, basename="report-run")
 
 urlpatterns = [
