@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from aims.audit import views as audit_views
 from aims.clocks import views as clock_views
 from aims.core import views as core_views
+from aims.core.api import views as core_api_views
 from aims.notify import views as notify_views
 from incidents import protected_urls
 
@@ -42,3 +43,6 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file of its own (no inline script).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Unknown paths under /api/ answer JSON like the rest of the API; the HTML 404 page elsewhere.
+handler404 = core_api_views.not_found

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from aims.clocks.selectors import overdue_exists
-from aims.core.filters import ChoiceOrderingFilter, LenientMultipleChoiceFilter
+from aims.core.filters import ChoiceOrderingFilter, InstantFilter, LenientMultipleChoiceFilter
 from inventory.models import AISystem
 
 from . import selectors
@@ -42,10 +42,10 @@ class IncidentFilter(django_filters.FilterSet):
     detection_source = LenientMultipleChoiceFilter(
         choices=DetectionSource.choices, distinct=False, label=_("Detection source")
     )
-    detected_after = django_filters.IsoDateTimeFilter(
+    detected_after = InstantFilter(
         field_name="detected_at", lookup_expr="gte", label=_("Detected from")
     )
-    detected_before = django_filters.IsoDateTimeFilter(
+    detected_before = InstantFilter(
         field_name="detected_at", lookup_expr="lte", label=_("Detected until")
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))

@@ -5,7 +5,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aims.core.filters import ChoiceOrderingFilter, LenientMultipleChoiceFilter
+from aims.core.filters import ChoiceOrderingFilter, InstantFilter, LenientMultipleChoiceFilter
 
 from .choices import (
     ChangeType,
@@ -127,8 +127,8 @@ class DeploymentFilter(django_filters.FilterSet):
     system = django_filters.NumberFilter(field_name="system_id")
     environment = django_filters.ChoiceFilter(choices=Environment.choices)
     change_type = django_filters.ChoiceFilter(choices=ChangeType.choices)
-    deployed_after = django_filters.IsoDateTimeFilter(field_name="deployed_at", lookup_expr="gte")
-    deployed_before = django_filters.IsoDateTimeFilter(field_name="deployed_at", lookup_expr="lte")
+    deployed_after = InstantFilter(field_name="deployed_at", lookup_expr="gte")
+    deployed_before = InstantFilter(field_name="deployed_at", lookup_expr="lte")
 
     class Meta:
         model = Deployment

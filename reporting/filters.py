@@ -23,6 +23,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aims.core.exceptions import ValidationFailed
+from aims.core.instants import validate_instant
 from incidents.choices import Kind, Severity, Status
 from incidents.filters import IncidentFilter
 from incidents.forms import end_of_day
@@ -160,6 +161,7 @@ class PeriodBoundField(serializers.Field):
     def __init__(self, *, end_of_day: bool = False, **kwargs):
         self.end_of_day = end_of_day
         super().__init__(**kwargs)
+        self.validators.append(validate_instant)  # no offset beyond ±15:59, no year 1
 
     def to_internal_value(self, data):
         if isinstance(data, datetime):

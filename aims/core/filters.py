@@ -2,6 +2,9 @@
 
 import django_filters
 from django.db.models import Case, IntegerField, Value, When
+from django_filters.fields import IsoDateTimeField
+
+from .instants import validate_instant
 
 
 class ChoiceOrderingFilter(django_filters.OrderingFilter):
@@ -55,3 +58,16 @@ def _lenient_field(base):
             return super().clean(value)
 
     return Field
+
+
+class InstantField(IsoDateTimeField):
+    """An ISO 8601 date-time the database can compare with: see ``aims.core.instants``."""
+
+    default_validators = [validate_instant]
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    """``IsoDateTimeFilter`` refusing, as a form error, an instant PostgreSQL cannot read
+    (a UTC offset beyond ±15:59, a year out of range)."""
+
+    field_class = InstantField

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from aims.core.api.routers import ApiRouter
 
 from . import views
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("disclosure/regimes", views.RegimeRuleViewSet, basename="disclosure-regime")
 router.register("obligations", views.ObligationViewSet, basename="obligation")
 router.register("communications", views.CommunicationViewSet, basename="communication")

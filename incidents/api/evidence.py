@@ -54,8 +54,9 @@ class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, after its SHA-256 was re-verified."
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file, in its own media type, after its SHA-256 was re-verified.",
             ),
             404: s.ErrorSerializer,
             409: OpenApiResponse(

@@ -23,6 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from aims.core.api.fields import as_id
 from aims.core.api.pagination import RegisterPagination
 from aims.core.concurrency import etag_of
 from inventory.selectors import systems_visible_to
@@ -172,8 +173,8 @@ class IncidentViewSet(
     def get_object(self):
         if self.action != "retrieve":
             return super().get_object()
-        pk = str(self.kwargs["pk"])
-        incident = selectors.incident_page(self.request.user, pk) if pk.isdigit() else None
+        pk = as_id(self.kwargs["pk"])
+        incident = selectors.incident_page(self.request.user, pk) if pk is not None else None
         if incident is None:
             raise Http404
         self.check_object_permissions(self.request, incident)
@@ -506,18 +507,20 @@ class IncidentViewSet(
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def similar(self, request):
         """Past incidents on the same systems or with similar text, best match first."""
+        params = s.SimilarQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         system_ids = []
         visible = systems_visible_to(request.user)
-        for value in request.query_params.getlist("system"):
+        for value in params.validated_data["system"]:
             text = value.strip()
-            lookup = {"pk": int(text)} if text.isdigit() else {"reference__iexact": text}
+            pk = as_id(text)
+            lookup = {"pk": pk} if pk is not None else {"reference__iexact": text}
             system_ids.extend(visible.filter(**lookup).values_list("pk", flat=True))
-        exclude = request.query_params.get("exclude", "")
         incidents = selectors.similar_incidents(
             request.user,
-            text=request.query_params.get("q", ""),
+            text=params.validated_data["q"],
             system_ids=system_ids,
-            exclude_pk=int(exclude) if exclude.isdigit() else None,
+            exclude_pk=params.validated_data.get("exclude"),
         )
         context = self.get_serializer_context()
         return Response(s.IncidentBriefSerializer(incidents, many=True, context=context).data)
@@ -527,6 +530,10 @@ class IncidentViewSet(
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="The filtered register as CSV."
+            ),
+            301: OpenApiResponse(
+                description="Moved permanently to /api/v1/register-exports/csv/ with the same "
+                "query."
             ),
             403: s.ErrorSerializer,
         },

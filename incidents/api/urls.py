@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+
+from aims.core.api.routers import ApiRouter
 
 from . import alerts, clocks, evidence, incidents
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("incidents", incidents.IncidentViewSet, basename="incident")
 router.register("evidence", evidence.EvidenceViewSet, basename="evidence")
 

@@ -229,7 +229,10 @@ def _parse_alertmanager(payload) -> list[_Alert]:
         )
     common = payload.get("commonAnnotations")
     common = common if isinstance(common, dict) else {}
-    external_url = _http_url(payload.get("externalURL"), "externalURL", strict=False)
+    try:
+        external_url = _http_url(payload.get("externalURL"), "externalURL", strict=False)
+    except _Invalid as exc:
+        raise ValidationFailed(str(exc), fields={exc.field_name: [str(exc)]}) from None
     references = {
         a["labels"]["ai_system"].strip()
         for a in alerts

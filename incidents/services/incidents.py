@@ -10,6 +10,7 @@ from aims.core.exceptions import (
     IdempotencyConflict,
     ValidationFailed,
 )
+from aims.core.instants import EARLIEST_RECORDED
 from aims.core.permissions import require
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, history_reason, model_save
@@ -123,6 +124,11 @@ def _incident_create(
     if incident.detected_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed(
             _("The detection time cannot be in the future."), fields={"detected_at": ["future"]}
+        )
+    if incident.detected_at < EARLIEST_RECORDED:
+        raise ValidationFailed(
+            _("The detection time is before 1970: check the year."),
+            fields={"detected_at": ["too early"]},
         )
     initial = None
     if severity is not None:

@@ -3,6 +3,8 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from aims.core.api.fields import RecordedInstantField
+
 from ..choices import DataCategory
 from ..models import AISystem, Deployment, ModelVersion, MonitoringRule
 
@@ -25,7 +27,9 @@ class AISystemSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True), allow_null=True, required=False
     )
     business_owner_detail = UserRefSerializer(source="business_owner", read_only=True)
-    technical_owner_detail = UserRefSerializer(source="technical_owner", read_only=True)
+    technical_owner_detail = UserRefSerializer(
+        source="technical_owner", read_only=True, allow_null=True
+    )
     data_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=DataCategory.choices), required=False
     )
@@ -79,7 +83,7 @@ class AISystemSerializer(serializers.ModelSerializer):
 class ModelVersionSerializer(serializers.ModelSerializer):
     system = serializers.PrimaryKeyRelatedField(queryset=AISystem.objects.all())
     system_reference = serializers.CharField(source="system.reference", read_only=True)
-    approved_by = UserRefSerializer(read_only=True)
+    approved_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ModelVersion
@@ -112,7 +116,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
     model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     version_label = serializers.CharField(source="model_version.version_label", read_only=True)
     deployed_by = UserRefSerializer(read_only=True)
-    deployed_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    deployed_at = RecordedInstantField(required=False, help_text="Defaults to now.")
 
     class Meta:
         model = Deployment

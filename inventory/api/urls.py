@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from aims.core.api.routers import ApiRouter
 
 from . import views
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("systems", views.AISystemViewSet, basename="system")
 router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
 router.register("deployments", views.DeploymentViewSet, basename="deployment")

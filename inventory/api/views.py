@@ -1,6 +1,6 @@
 """Inventory API. Viewsets validate input and call ``inventory.services``; nothing else writes."""
 
-from django.utils.dateparse import parse_datetime
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from aims.core.api.fields import as_id
 from aims.core.concurrency import etag_of
+from aims.core.instants import parse_instant
 
 from .. import permissions, selectors, services
 from ..filters import AISystemFilter, DeploymentFilter, ModelVersionFilter, MonitoringRuleFilter
@@ -52,9 +54,8 @@ class InventoryViewSet(viewsets.ModelViewSet):
 
     def system_from_body(self, request):
         """The system named in a create request, when it exists and is visible; else None."""
-        try:
-            pk = int(request.data.get("system"))
-        except (TypeError, ValueError):
+        pk = as_id(request.data.get("system")) if isinstance(request.data, dict) else None
+        if pk is None:
             return None
         return selectors.systems_visible_to(request.user).filter(pk=pk).first()
 
@@ -129,18 +130,10 @@ class AISystemViewSet(InventoryViewSet):
     def version_at(self, request, pk=None):
         """The model version that was in production at ``at``, from the change log."""
         system: AISystem = self.get_object()
-        raw = request.query_params.get("at", "").strip()
-        at = parse_datetime(raw.replace(" ", "+")) if raw else None
-        if at is None or at.tzinfo is None:
-            raise ValidationError(
-                {
-                    "at": [
-                        _(
-                            "Give the instant as ISO 8601 with a timezone, e.g. 2026-03-01T14:30:00Z."
-                        )
-                    ]
-                }
-            )
+        try:
+            at = parse_instant(request.query_params.get("at", ""))
+        except DjangoValidationError as exc:
+            raise ValidationError({"at": exc.messages}) from exc
         deployment = selectors.deployment_in_production_at(system, at)
         if deployment is None:
             raise NotFound(

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+
+from aims.core.api.routers import ApiRouter
 
 from . import views
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("report-runs", views.ReportRunViewSet, basename="report-run")
 router.register("audit-samples", views.AuditSampleViewSet, basename="audit-sample")
 

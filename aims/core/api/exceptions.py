@@ -1,9 +1,12 @@
 """One exception handler for the API: every error is JSON with a code and a message."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -36,6 +39,18 @@ def api_exception_handler(exc, context):
         return application_error_response(exc)
     if isinstance(exc, DjangoValidationError):
         return application_error_response(validation_failed_from(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "code": "too_large",
+                "message": _(
+                    "The request body is larger than %(limit)s bytes. Send less, or upload files "
+                    "as evidence (multipart)."
+                )
+                % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, ProtectedError | RestrictedError):
         return application_error_response(
             Conflict("This record is still referenced by other records and cannot be deleted.")

@@ -39,6 +39,7 @@ from .write import (
     NoteSerializer,
     ParticipantAddSerializer,
     SeverityChangeSerializer,
+    SimilarQuerySerializer,
     TransitionSerializer,
     WaiverSerializer,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "RecentChangesSerializer",
     "SeverityChangeSerializer",
     "SeverityField",
+    "SimilarQuerySerializer",
     "SeveritySuggestionSerializer",
     "SystemRefField",
     "SystemRefSerializer",

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from aims.core.api.fields import RecordedInstantField
 from inventory.api.serializers import UserRefSerializer
 
 from ...models import Evidence
@@ -15,8 +16,8 @@ class EvidenceUploadSerializer(serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=10000
     )
-    period_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    period_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    period_start = RecordedInstantField(required=False, allow_null=True, default=None)
+    period_end = RecordedInstantField(required=False, allow_null=True, default=None)
 
 
 class EvidencePeriodSerializer(serializers.Serializer):

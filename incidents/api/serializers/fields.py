@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from aims.core.api.fields import as_id
 from inventory.selectors import systems_visible_to
 
 from ...choices import EvidenceKind, Severity, Status
@@ -34,10 +35,11 @@ class SystemRefField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
         text = str(data).strip()
-        if not text:
+        if not text or "\x00" in text or len(text) > 100:
             self.fail("invalid")
         systems = systems_visible_to(self.context["request"].user)
-        lookup = {"pk": int(text)} if text.isdigit() else {"reference__iexact": text}
+        pk = as_id(data)
+        lookup = {"pk": pk} if pk is not None else {"reference__iexact": text}
         system = systems.filter(**lookup).first()
         if system is None:
             self.fail("unknown", value=text)

@@ -10,6 +10,7 @@ from inventory.api.serializers import UserRefSerializer
 from inventory.models import AISystem
 
 from ... import permissions, rules, selectors, workflow
+from ...choices import DetectionSource, FailureNature, FailureScope
 from ...models import AffectedSystem, Approval, ContainmentDecision, Incident, Participant
 from .fields import LinkSerializer
 
@@ -24,7 +25,7 @@ class AffectedSystemSerializer(serializers.ModelSerializer):
     """An affected system and what was running on it when the incident was detected."""
 
     system = SystemRefSerializer(read_only=True)
-    model_version = serializers.PrimaryKeyRelatedField(read_only=True)
+    model_version = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     model_version_label = serializers.SerializerMethodField()
     added_at = serializers.DateTimeField(source="created_at", read_only=True)
 
@@ -133,8 +134,11 @@ class IncidentRowSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="incident-detail")
     severity_label = serializers.SerializerMethodField()
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    lead = UserRefSerializer(read_only=True)
-    reported_by = UserRefSerializer(read_only=True)
+    lead = UserRefSerializer(read_only=True, allow_null=True)
+    reported_by = UserRefSerializer(read_only=True, allow_null=True)
+    detection_source = serializers.ChoiceField(
+        choices=DetectionSource.choices, allow_blank=True, read_only=True
+    )
     systems = serializers.SerializerMethodField()
 
     class Meta:
@@ -174,6 +178,10 @@ class IncidentRowSerializer(serializers.ModelSerializer):
 class IncidentSerializer(IncidentRowSerializer):
     """The whole record, as the incident page shows it (``selectors.incident_page``)."""
 
+    failure_nature = serializers.ChoiceField(
+        choices=FailureNature.choices, allow_blank=True, read_only=True
+    )
+    scope = serializers.ChoiceField(choices=FailureScope.choices, allow_blank=True, read_only=True)
     affected_systems = AffectedSystemSerializer(many=True, read_only=True)
     participants = ParticipantSerializer(many=True, read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)

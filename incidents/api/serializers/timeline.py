@@ -13,7 +13,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         read_only=True, help_text="status, severity, decision, approval, evidence, note, …"
     )
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    actor = UserRefSerializer(read_only=True)
+    actor = UserRefSerializer(read_only=True, allow_null=True)
     actor_display = serializers.CharField(read_only=True)
 
     class Meta:

@@ -6,9 +6,11 @@ action.
 """
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from aims.core.api.fields import RecordedInstantField
 from inventory.models import ModelVersion
 
 from ...choices import (
@@ -30,6 +32,11 @@ User = get_user_model()
 
 class _IncidentFieldsSerializer(serializers.ModelSerializer):
     """The editable facts of an incident, typed for the API. Rules are the service's."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: RecordedInstantField,
+    }
 
     types = serializers.ListField(
         child=serializers.ChoiceField(choices=IncidentType.choices), required=False
@@ -82,7 +89,7 @@ class _IncidentFieldsSerializer(serializers.ModelSerializer):
 class IncidentCreateSerializer(_IncidentFieldsSerializer):
     """Filing an incident or near miss, e.g. from a pipeline or an alert."""
 
-    detected_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    detected_at = RecordedInstantField(required=False, help_text="Defaults to now.")
     systems = serializers.ListField(
         child=SystemRefField(),
         required=False,
@@ -156,3 +163,14 @@ class ParticipantAddSerializer(serializers.Serializer):
 
 class AddSystemSerializer(serializers.Serializer):
     system = SystemRefField(help_text="The AI system, by id or reference (AIS-0001).")
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    """The query of ``GET …/incidents/similar/``: text, systems (id or reference), one to leave
+    out."""
+
+    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    system = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
+    exclude = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
