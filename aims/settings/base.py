@@ -95,11 +95,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "aims.core.cache.FailSoftRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "aims",
+        # Redis down: give up within seconds (the cache fails soft, see aims.core.cache).
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
+
+# Rate-limit counters live in the cache. While Redis is down they cannot be counted; the public
+# reporting channel then takes reports unlimited rather than refusing every reporter.
+RATELIMIT_FAIL_OPEN = True
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username + address before any password is checked,

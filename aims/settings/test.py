@@ -14,9 +14,10 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / ".run" / "test-media"
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "aims.core.cache.FailSoftRedisCache",
         "LOCATION": env("TEST_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": "aims-test",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 CELERY_TASK_ALWAYS_EAGER = False

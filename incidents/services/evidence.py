@@ -1,6 +1,8 @@
 """Evidence (write-once, hashed), waivers of "preserve first", and containment decisions."""
 
+import errno
 import hashlib
+import logging
 import os
 import re
 
@@ -21,11 +23,31 @@ from ..models import Approval, ContainmentDecision, Evidence, EvidenceAccess, In
 from ..workflow import guard_preserve_first
 
 CHUNK = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 class EvidenceTooLarge(ApplicationError):
     code = "evidence_too_large"
     status_code = 413
+
+
+class EvidenceNotStored(ApplicationError):
+    """The file could not be written (disk full, storage unreachable): nothing was kept."""
+
+    code = "storage_unavailable"
+    status_code = 503
+    default_message = _(
+        "The file could not be stored just now. Nothing was saved; try again in a few minutes."
+    )
+
+
+class EvidenceStorageFull(EvidenceNotStored):
+    code = "storage_full"
+    status_code = 507
+    default_message = _(
+        "The evidence store has no room for this file. Nothing was saved; ask the "
+        "administrator to free space, then upload again."
+    )
 
 
 class EvidenceIntegrityFailed(ApplicationError):
@@ -118,21 +140,47 @@ def evidence_add(
     )
     # The incident and the actor are rows in hand; evidence has no uniqueness to look up.
     evidence.full_clean(exclude=["file", "incident", "captured_by"])
-    evidence.file.save(name, File(uploaded_file), save=False)
-    model_save(evidence, actor=actor, validate=False)  # validated above, before storing the file
-    model_save(
-        EvidenceAccess(
-            evidence=evidence, action=CustodyAction.UPLOADED, user=actor, hash_verified=True
-        ),
-        actor=actor,
-        lookups=False,
-    )
-    incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
-    if incident.evidence_preserved_at is None:
-        incident.evidence_preserved_at = evidence.captured_at
-        model_save(incident, actor=actor, lookups=False)
-    events.evidence_added_event(incident=incident, actor=actor, evidence=evidence)
+    _store_file(evidence, name, uploaded_file)
+    try:
+        model_save(evidence, actor=actor, validate=False)  # validated above, before storing
+        model_save(
+            EvidenceAccess(
+                evidence=evidence, action=CustodyAction.UPLOADED, user=actor, hash_verified=True
+            ),
+            actor=actor,
+            lookups=False,
+        )
+        incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
+        if incident.evidence_preserved_at is None:
+            incident.evidence_preserved_at = evidence.captured_at
+            model_save(incident, actor=actor, lookups=False)
+        events.evidence_added_event(incident=incident, actor=actor, evidence=evidence)
+    except BaseException:
+        evidence.file.storage.delete(evidence.file.name)  # no file without its record
+        raise
     return evidence
+
+
+def _store_file(evidence: Evidence, name: str, uploaded_file) -> None:
+    """Write the file under a name chosen first, so a write that fails part-way (a full disk
+    leaves the bytes written so far) is removed instead of staying behind as an orphan."""
+    field = evidence.file.field
+    storage = field.storage
+    target = storage.get_available_name(
+        field.generate_filename(evidence, name), max_length=field.max_length
+    )
+    try:
+        evidence.file = storage.save(target, File(uploaded_file), max_length=field.max_length)
+    except OSError as exc:
+        try:
+            if storage.exists(target) and storage.size(target) != evidence.size:
+                storage.delete(target)  # the partial write of this upload
+        except OSError:
+            logger.exception("could not remove the partial evidence file %s", target)
+        logger.error("evidence file %s not stored: %s", target, exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise EvidenceStorageFull() from exc
+        raise EvidenceNotStored() from exc
 
 
 def _require_contributor(actor, incident):

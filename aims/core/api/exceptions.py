@@ -4,12 +4,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from aims.core.exceptions import ApplicationError, Conflict
 from aims.core.services import validation_failed_from
@@ -55,6 +56,19 @@ def api_exception_handler(exc, context):
         return application_error_response(
             Conflict("This record is still referenced by other records and cannot be deleted.")
         )
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database connection was lost mid-request: the transaction rolled back and nothing
+        # was written. The next request reconnects (CONN_HEALTH_CHECKS); the client retries.
+        set_rollback()
+        response = Response(
+            {
+                "code": "database_unavailable",
+                "message": _("The database is unavailable for a moment. Nothing was saved; retry."),
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "5"
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
