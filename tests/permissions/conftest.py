@@ -24,7 +24,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from aims.accounts.choices import Role
-from incidents.choices import ContainmentOption, ParticipantPart
+from incidents.choices import ParticipantPart
 from incidents.tests.factories import add_evidence, deploy, file_incident, model_version
 
 from .table import ANONYMOUS, EXPORTERS, ROLES
@@ -87,7 +87,11 @@ def _build_world() -> World:
     def system(name, owner):
         return inventory.system_create(
             actor=grc,
-            data={"name": name, "intended_purpose": "Answer customer questions", "business_owner": owner},
+            data={
+                "name": name,
+                "intended_purpose": "Answer customer questions",
+                "business_owner": owner,
+            },
         )
 
     systems = {
@@ -189,11 +193,10 @@ def _build_world() -> World:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once per module, inside a transaction rolled back when the module ends."""
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            built = _build_world()
-            yield built
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = _build_world()
+        yield built
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification)
 
 def _sql() -> str:
     parts = [
-        f'(SELECT count(*) || \' \' || coalesce(max(updated_at)::text, \'\') FROM "{m._meta.db_table}")'
+        f"(SELECT count(*) || ' ' || coalesce(max(updated_at)::text, '') FROM \"{m._meta.db_table}\")"
         for m in STAMPED
     ]
     parts += [f'(SELECT count(*)::text FROM "{m._meta.db_table}")' for m in COUNTED]

@@ -26,8 +26,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from aims.accounts.choices import Role
 from incidents import permissions as ip
 from incidents.forms import IncidentCreateForm
-from inventory.forms import AISystemForm
 from inventory import permissions as vp
+from inventory.forms import AISystemForm
 
 ROLES = tuple(Role.values)
 ANONYMOUS = "anonymous"
@@ -119,9 +119,7 @@ _A = [
         write=True,
     ),
     Action("incident.update", "incident", manages, rule=_inc(ip.can_edit_incident), write=True),
-    Action(
-        "incident.transition", "incident", manages, rule=_inc(ip.can_move_incident), write=True
-    ),
+    Action("incident.transition", "incident", manages, rule=_inc(ip.can_move_incident), write=True),
     Action(
         "incident.severity", "incident", contributes, rule=_inc(ip.can_change_severity), write=True
     ),
@@ -178,9 +176,7 @@ _A = [
     Action("evidence.list_all", "none", _everyone, gate=EVERYONE),
     Action("evidence.retrieve", "incident", _everyone),
     Action("evidence.download", "incident", _everyone),
-    Action(
-        "evidence.upload", "incident", contributes, rule=_inc(ip.can_add_evidence), write=True
-    ),
+    Action("evidence.upload", "incident", contributes, rule=_inc(ip.can_add_evidence), write=True),
     Action(
         "alert.receive",
         "none",
@@ -490,43 +486,48 @@ def _sample(w, role, scope):
     return run.pk if run else None
 
 
-I, S = INCIDENT_SCOPES, SYSTEM_SCOPES
+INC, S = INCIDENT_SCOPES, SYSTEM_SCOPES
 V1 = "/api/v1"
 API = [
     # incidents
     Api("incident.list", "GET", f"{V1}/incidents/", 200),
     Api("incident.create", "POST", f"{V1}/incidents/", 201, body=incident_body),
-    Api("incident.retrieve", "GET", f"{V1}/incidents/{{id}}/", 200, I, _i),
-    Api(
-        "incident.update", "PUT", f"{V1}/incidents/{{id}}/", 200, I, _i, body=incident_put_body
-    ),
+    Api("incident.retrieve", "GET", f"{V1}/incidents/{{id}}/", 200, INC, _i),
+    Api("incident.update", "PUT", f"{V1}/incidents/{{id}}/", 200, INC, _i, body=incident_put_body),
     Api(
         "incident.update",
         "PATCH",
         f"{V1}/incidents/{{id}}/",
         200,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"title": "Edited title"},
     ),
-    Api("incident.case_file", "GET", f"{V1}/incidents/{{id}}/case-file.pdf", 200, ("own", "restricted"), _i),
-    Api("incident.clocks", "GET", f"{V1}/incidents/{{id}}/clocks/", 200, I, _i),
+    Api(
+        "incident.case_file",
+        "GET",
+        f"{V1}/incidents/{{id}}/case-file.pdf",
+        200,
+        ("own", "restricted"),
+        _i,
+    ),
+    Api("incident.clocks", "GET", f"{V1}/incidents/{{id}}/clocks/", 200, INC, _i),
     Api(
         "incident.containment",
         "POST",
         f"{V1}/incidents/{{id}}/containment/",
         201,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"option": "pause", "rationale": "Human review until fixed"},
     ),
-    Api("evidence.list", "GET", f"{V1}/incidents/{{id}}/evidence/", 200, I, _i),
+    Api("evidence.list", "GET", f"{V1}/incidents/{{id}}/evidence/", 200, INC, _i),
     Api(
         "evidence.upload",
         "POST",
         f"{V1}/incidents/{{id}}/evidence/",
         201,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"file": upload(), "kind": "audit_log"},
         multipart=True,
@@ -536,7 +537,7 @@ API = [
         "POST",
         f"{V1}/incidents/{{id}}/evidence-waiver/",
         201,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"reason": "Logs are rotated; urgent rollback first"},
     ),
@@ -545,7 +546,7 @@ API = [
         "POST",
         f"{V1}/incidents/{{id}}/lead/",
         200,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"user": w.helper.pk},
     ),
@@ -554,7 +555,7 @@ API = [
         "POST",
         f"{V1}/incidents/{{id}}/notes/",
         201,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"body": "Seen in production too."},
     ),
@@ -563,17 +564,17 @@ API = [
         "POST",
         f"{V1}/incidents/{{id}}/participants/",
         201,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"user": w.helper.pk, "part": "scribe"},
     ),
-    Api("incident.recent_changes", "GET", f"{V1}/incidents/{{id}}/recent-changes/", 200, I, _i),
+    Api("incident.recent_changes", "GET", f"{V1}/incidents/{{id}}/recent-changes/", 200, INC, _i),
     Api(
         "incident.severity",
         "POST",
         f"{V1}/incidents/{{id}}/severity/",
         200,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"severity": 1, "reason": "More customers affected"},
     ),
@@ -582,17 +583,17 @@ API = [
         "POST",
         f"{V1}/incidents/{{id}}/systems/",
         201,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"system": w.systems["free_other"].reference},
     ),
-    Api("incident.timeline", "GET", f"{V1}/incidents/{{id}}/timeline/", 200, I, _i),
+    Api("incident.timeline", "GET", f"{V1}/incidents/{{id}}/timeline/", 200, INC, _i),
     Api(
         "incident.transition",
         "POST",
         f"{V1}/incidents/{{id}}/transition/",
         200,
-        I,
+        INC,
         _i,
         body=lambda w, r, s: {"to": "rejected", "reason": "Not an AI incident"},
     ),
@@ -605,7 +606,7 @@ API = [
         "GET",
         f"{V1}/evidence/{{id}}/",
         200,
-        I,
+        INC,
         lambda w, r, s: w.evidence[s].pk,
     ),
     Api(
@@ -613,7 +614,7 @@ API = [
         "GET",
         f"{V1}/evidence/{{id}}/download/",
         200,
-        I,
+        INC,
         lambda w, r, s: w.evidence[s].pk,
     ),
     Api("alert.receive", "POST", f"{V1}/alerts/alertmanager/", 200, body=alertmanager_body),
@@ -681,7 +682,10 @@ API = [
         200,
         S,
         lambda w, r, s: w.versions[s].pk,
-        body=lambda w, r, s: {"version_label": w.versions[s].version_label, "evaluation_summary": "AUC 0.91"},
+        body=lambda w, r, s: {
+            "version_label": w.versions[s].version_label,
+            "evaluation_summary": "AUC 0.91",
+        },
     ),
     Api(
         "model_version.update",
@@ -806,9 +810,7 @@ API = [
     # reports
     Api("report_run.list", "GET", f"{V1}/report-runs/", 200),
     Api("report_run.retrieve", "GET", f"{V1}/report-runs/{{id}}/", 200, RUN_SCOPES, _run),
-    Api(
-        "report_run.download", "GET", f"{V1}/report-runs/{{id}}/download/", 200, RUN_SCOPES, _run
-    ),
+    Api("report_run.download", "GET", f"{V1}/report-runs/{{id}}/download/", 200, RUN_SCOPES, _run),
     Api(
         "document.verify",
         "POST",
@@ -934,14 +936,14 @@ HTML = [
         api=f"POST {V1}/incidents/",
     ),
     Html("incident.create", "incidents:incident-assist", body=lambda w, r, s: {"title": "loan"}),
-    Html("incident.retrieve", "incidents:incident-detail", scopes=I, kwargs=_ik),
-    Html("incident.update", "incidents:incident-edit", scopes=I, kwargs=_ik, marker=True),
+    Html("incident.retrieve", "incidents:incident-detail", scopes=INC, kwargs=_ik),
+    Html("incident.update", "incidents:incident-edit", scopes=INC, kwargs=_ik, marker=True),
     Html(
         "incident.transition",
         "incidents:incident-transition",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"to": "rejected", "reason": "Not an AI incident"},
         marker=True,
@@ -952,7 +954,7 @@ HTML = [
         "incidents:incident-severity",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"severity": 1, "reason": "More customers affected"},
         marker=True,
@@ -963,7 +965,7 @@ HTML = [
         "incidents:incident-note",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"body": "Seen in production too."},
         marker=True,
@@ -974,7 +976,7 @@ HTML = [
         "incidents:incident-lead",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"lead": w.helper.pk},
         marker=True,
@@ -985,7 +987,7 @@ HTML = [
         "incidents:incident-participant",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"user": w.helper.pk, "part": "scribe"},
         marker=True,
@@ -996,7 +998,7 @@ HTML = [
         "incidents:incident-system",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"system": w.systems["free_other"].pk},
         marker=True,
@@ -1007,7 +1009,7 @@ HTML = [
         "incidents:incident-containment",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"option": "pause", "rationale": "Human review until fixed"},
         marker=True,
@@ -1018,7 +1020,7 @@ HTML = [
         "incidents:incident-waiver",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"reason": "Logs are rotated; urgent rollback first"},
         marker=True,
@@ -1029,7 +1031,7 @@ HTML = [
         "incidents:incident-notification",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {
             "recipients": "AI system owner",
@@ -1043,7 +1045,7 @@ HTML = [
         "incidents:evidence-add",
         "POST",
         302,
-        I,
+        INC,
         _ik,
         body=lambda w, r, s: {"file": upload(), "kind": "audit_log"},
         marker=True,
@@ -1052,7 +1054,7 @@ HTML = [
     Html(
         "incident.history",
         "object-history",
-        scopes=I,
+        scopes=INC,
         kwargs=_history("incidents", "incident", "incidents"),
     ),
     Html(
@@ -1200,3 +1202,67 @@ URL_PREFIXES_NOT_IN_MATRIX = ("admin/", "api/", "static/", "media/", "__debug__/
 
 # (matrix, key, role, scope) -> reason. ``matrix`` is "api", "html", "offer" or "words".
 DEFECTS: dict[tuple, str] = {}
+
+
+def _refused_cases(page: Html):
+    action = ACTIONS[page.action]
+    for role in ROLES:
+        for scope in page.scopes:
+            if expected_status(action, None, role, scope, page.ok) == 403:
+                yield role, scope
+
+
+def _defect(matrix: str, url_names, reason: str, *, roles=None) -> None:
+    for page in HTML:
+        if page.url_name not in url_names:
+            continue
+        for role, scope in _refused_cases(page):
+            if roles is None or role in roles:
+                DEFECTS[(matrix, page.key, role, scope)] = reason
+
+
+_defect(
+    "words",
+    {
+        "incidents:incident-severity",
+        "incidents:incident-note",
+        "incidents:incident-system",
+        "incidents:evidence-add",
+    },
+    "The incident API refuses a read-only role's note, severity change, evidence upload and "
+    "affected system with its generic 'Your role can read this incident but not change it.' "
+    "(IncidentViewSet.refusal_message) while the page answers the rule's own words "
+    "(can_add_note, can_change_severity, can_add_evidence, can_add_system).",
+    roles={"executive", "auditor", "ethics"},
+)
+_defect(
+    "words",
+    {
+        "inventory:system-create",
+        "inventory:system-edit",
+        "inventory:model-version-create",
+        "inventory:model-version-approve",
+        "inventory:deployment-create",
+        "inventory:monitoring-rule-create",
+        "inventory:monitoring-rule-edit",
+    },
+    "The inventory API refuses every write with InventoryPermission's generic 'You do not "
+    "have permission to change the AI system inventory this way.' instead of the rule's "
+    "Decision message, which the pages show (and the pages' 'record its model versions' "
+    "sentence is written again in inventory/views.py rather than taken from the rule).",
+)
+_defect(
+    "words",
+    {"reporting:export-new"},
+    "The export page and POST /api/v1/register-exports/ say 'Your role cannot export the "
+    "register.' (reporting/exports.py, reporting/api/exports.py) while the rule "
+    "incidents.permissions.can_export_register says 'Your role cannot export the incident "
+    "register.': one refusal written in three places.",
+)
+_review_page = (
+    "The management-review pages refuse with Django's bare 403 page (PermissionDenied, no "
+    "403 template): the person is not told why, while the API says 'Your role cannot read the "
+    "management-review figures (...)'."
+)
+_defect("words", {"reporting:dashboard", "reporting:review-new"}, _review_page)
+_defect("html", {"reporting:dashboard", "reporting:review-new"}, _review_page)

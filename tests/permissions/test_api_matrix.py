@@ -79,7 +79,9 @@ def test_api_matrix(case_world, api, role, scope):
     refused = want in (401, 403, 404)
     before = snapshot(case_world) if refused and action.write else None
     response = call(case_world, api, role, scope)
-    body = response.json() if response.get("Content-Type", "").startswith("application/json") else None
+    body = (
+        response.json() if response.get("Content-Type", "").startswith("application/json") else None
+    )
     assert response.status_code == want, (response.status_code, body)
     if refused:
         assert body and body.get("message"), body
