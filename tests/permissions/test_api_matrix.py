@@ -12,7 +12,8 @@ from drf_spectacular.generators import SchemaGenerator
 from .snapshot import snapshot
 from .table import ACTIONS, ANONYMOUS, API, API_NOT_IN_MATRIX, DEFECTS, ROLES, expected_status
 
-pytestmark = pytest.mark.django_db
+# One worker runs the whole module (make test: --dist loadgroup), so the world is built once.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("permissions-api")]
 
 METHODS = ("get", "post", "put", "patch", "delete")
 RUN_OWNERS = frozenset(ROLES) - {"ethics"}  # everyone but ethics has a report run of their own

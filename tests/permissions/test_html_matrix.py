@@ -30,7 +30,8 @@ from .table import (
     visible,
 )
 
-pytestmark = pytest.mark.django_db
+# One worker runs the whole module (make test: --dist loadgroup), so the world is built once.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("permissions-html")]
 
 LOGIN = "/accounts/login/"
 ALERT = re.compile(r'role="alert">(.*?)</p>', re.S)
