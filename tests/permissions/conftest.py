@@ -203,3 +203,9 @@ def world(django_db_setup, django_db_blocker):
 def case_world(world, db):
     """The module's world, inside this case's own savepoint."""
     return world
+
+
+def pytest_configure(config):
+    """``xdist_group`` keeps each matrix module on one worker under ``--dist loadgroup``; it is
+    declared here too so the modules also run with ``-p no:xdist`` under ``--strict-markers``."""
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
