@@ -1,0 +1,56 @@
+"""What a refused write must leave unchanged: every row count, and the latest change of each
+audited table (``updated_at``), so an edit in place is seen as well as a new row."""
+
+from django.db import connection
+
+from aims.notify.models import Notification
+from incidents.models import (
+    AffectedSystem,
+    AlertLink,
+    Approval,
+    ContainmentDecision,
+    Evidence,
+    Incident,
+    Participant,
+    ProtectedReport,
+    ProtectedReportMessage,
+    TimelineEntry,
+)
+from inventory.models import AISystem, Deployment, ModelVersion, MonitoringRule
+from reporting.models import ReportRun
+
+STAMPED = (
+    Incident,
+    AffectedSystem,
+    Participant,
+    Evidence,
+    Approval,
+    ContainmentDecision,
+    AlertLink,
+    ProtectedReport,
+    AISystem,
+    ModelVersion,
+    Deployment,
+    MonitoringRule,
+)
+COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification)
+
+
+def _sql() -> str:
+    parts = [
+        f"(SELECT count(*) || ' ' || coalesce(max(updated_at)::text, '') FROM \"{m._meta.db_table}\")"
+        for m in STAMPED
+    ]
+    parts += [f'(SELECT count(*)::text FROM "{m._meta.db_table}")' for m in COUNTED]
+    return "SELECT " + ", ".join(parts)
+
+
+SQL = _sql()
+
+
+def snapshot(world=None) -> tuple:
+    """One query: the tables' counts and latest changes, in the order of STAMPED + COUNTED."""
+    with connection.cursor() as cursor:
+        cursor.execute(SQL)
+        row = cursor.fetchone()
+    return tuple(zip((m.__name__ for m in (*STAMPED, *COUNTED)), row, strict=True))
