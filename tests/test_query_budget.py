@@ -615,3 +615,58 @@ def test_detail_reads(name, client, users, system, api_client_for):
     large, _, _ = measure(page(client, url))
     assert large == small, _listing(ctx)
     check(name, small, ctx)
+
+
+# --- disclosure --------------------------------------------------------------------------------
+
+
+def _assessed(users, make_system, n):
+    from disclosure import services as disclosure
+
+    for i in range(n):
+        made = make_system(name=f"Disclosed {i}", gdpr_role="controller")
+        incident = file_incident(
+            users["grc"], systems=[made], harm_flags=["personal_data_breach"], title=f"Breach {i}"
+        )
+        disclosure.incident_facts_update(
+            actor=users["dpo"], incident=incident, data={"breach_risk": "risk"}
+        )
+
+
+def test_obligations_page_and_api_do_not_grow_with_rows(client, users, make_system, api_client_for):
+    client.force_login(users["legal"])
+    api = api_client_for(users["legal"])
+    _assessed(users, make_system, 1)
+    client.get("/disclosure/obligations/")
+    small_page, _, ctx = measure(page(client, "/disclosure/obligations/"))
+    small_api, _, api_ctx = measure(page(api, "/api/v1/obligations/"))
+    _assessed(users, make_system, 3)
+    large_page, _, _ = measure(page(client, "/disclosure/obligations/"))
+    large_api, _, _ = measure(page(api, "/api/v1/obligations/"))
+    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    check("page_obligations", small_page, ctx)
+    check("api_obligation_list", small_api, api_ctx)
+
+
+def test_disclosure_writes(users, make_system):
+    from disclosure import services as disclosure
+
+    made = make_system(name="Claims", gdpr_role="controller")
+    incident = file_incident(users["grc"], systems=[made], harm_flags=["personal_data_breach"])
+    assessment, _ = budget(
+        "disclosure_assessment_refresh",
+        lambda: disclosure.assessment_refresh(actor=users["dpo"], incident=fresh(incident)),
+    )
+    budget(
+        "disclosure_facts_update",
+        lambda: disclosure.incident_facts_update(
+            actor=users["dpo"], incident=fresh(incident), data={"breach_risk": "risk"}
+        ),
+    )
+    gdpr = assessment.obligations.get(code="gdpr_art33")
+    budget(
+        "disclosure_obligation_confirm",
+        lambda: disclosure.obligation_confirm(
+            actor=users["dpo"], obligation=fresh(gdpr), applies="yes", reason="Risk to people."
+        ),
+    )
