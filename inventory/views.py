@@ -316,15 +316,10 @@ def _record_page(request, system, form, *, title, submit_label, intro=""):
     )
 
 
-def _refuse_recording(request, system):
-    return refused(
-        request,
-        _(
-            "Only GRC staff, the AI risk officer and the owners of %(system)s record its model "
-            "versions, deployments and monitoring rules."
-        )
-        % {"system": system.reference},
-    )
+def _recording_refused(request, system, what):
+    """The refusal in the rule's words (the same sentence the API and the service give)."""
+    decision = permissions.can_record_for_system(request.user, system, what=what)
+    return None if decision else refused(request, decision.message)
 
 
 @login_required
@@ -332,8 +327,8 @@ def _refuse_recording(request, system):
 @form_methods
 def model_version_create(request, pk):
     system = _visible_system(request, pk)
-    if not permissions.can_record_for_system(request.user, system):
-        return _refuse_recording(request, system)
+    if refusal := _recording_refused(request, system, _("add model versions")):
+        return refusal
     form = ModelVersionForm(request.POST or None, instance=ModelVersion(system=system))
     if request.method == "POST" and form.is_valid():
         try:
@@ -386,8 +381,8 @@ def model_version_approve(request, pk):
 def deployment_create(request, pk):
     """Record an entry of the model change log (deploy, rollback, retrain, ...)."""
     system = _visible_system(request, pk)
-    if not permissions.can_record_for_system(request.user, system):
-        return _refuse_recording(request, system)
+    if refusal := _recording_refused(request, system, _("record deployments")):
+        return refusal
     form = DeploymentForm(request.POST or None, instance=Deployment(system=system), system=system)
     if request.method == "POST" and form.is_valid():
         try:
@@ -427,8 +422,8 @@ def deployment_create(request, pk):
 @form_methods
 def monitoring_rule_create(request, pk):
     system = _visible_system(request, pk)
-    if not permissions.can_record_for_system(request.user, system):
-        return _refuse_recording(request, system)
+    if refusal := _recording_refused(request, system, _("add monitoring rules")):
+        return refusal
     form = MonitoringRuleForm(request.POST or None, instance=MonitoringRule(system=system))
     if request.method == "POST" and form.is_valid():
         try:
@@ -459,8 +454,8 @@ def monitoring_rule_create(request, pk):
 def monitoring_rule_edit(request, pk):
     rule = get_object_or_404(selectors.monitoring_rules_visible_to(request.user), pk=pk)
     system = rule.system
-    if not permissions.can_record_for_system(request.user, system):
-        return _refuse_recording(request, system)
+    if refusal := _recording_refused(request, system, _("change monitoring rules")):
+        return refusal
     form = MonitoringRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
         try:

@@ -38,3 +38,18 @@ def can_see_incident(user, incident_id) -> bool:
     from incidents.selectors import incidents_visible_to
 
     return incidents_visible_to(user).filter(pk=incident_id).exists()
+
+
+def can_see_review(user):
+    """The management-review figures and packs (clause 9.3): their one refusal sentence."""
+    from django.utils.translation import gettext as _
+
+    from aims.core.permissions import decide
+
+    return decide(
+        can_request(user, ReportKind.REVIEW_PACK),
+        _(
+            "Your role cannot read the management-review figures "
+            "(GRC, the AI risk officer, auditors, executives, CISO, DPO and legal can)."
+        ),
+    )

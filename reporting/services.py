@@ -147,7 +147,7 @@ def register_export_request(*, actor, fmt: str, params) -> ReportRun:
         raise ValidationFailed(
             _("Choose the format: csv, xlsx or pdf."), fields={"format": [_("Unknown format.")]}
         )
-    _refuse_unless_allowed(actor, kind, _("Your role cannot export the register."))
+    _refuse_unless_allowed(actor, kind, _("Your role cannot export the incident register."))
     params = dict(params)
     filters.validate_filters(params)
     if kind == ReportKind.REGISTER_PDF:

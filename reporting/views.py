@@ -10,7 +10,6 @@ offers the download when a worker has built it. No page waits on a document.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -99,7 +98,7 @@ def export_new(request):
     progress page, which offers the download when the file is ready."""
     formats = services.export_formats_for(request.user)
     if not formats:
-        context = {"refusal": _("Your role cannot export the register.")}
+        context = {"refusal": _("Your role cannot export the incident register.")}
         return render(request, "reporting/export_new.html", context, status=403)
     data = request.POST if request.method == "POST" else request.GET
     params = filters.filter_params(data)
@@ -140,14 +139,18 @@ def export_new(request):
 # --- the management review ----------------------------------------------------------------------
 
 
-def _require_review_allowed(user) -> None:
-    if not permissions.can_request(user, ReportKind.REVIEW_PACK):
-        raise PermissionDenied(_("Your role cannot see the management-review figures."))
+def _review_refused(request):
+    """The refusal page with the rule's words (the API gives the same sentence)."""
+    decision = permissions.can_see_review(request.user)
+    if decision:
+        return None
+    return render(request, "incidents/refused.html", {"message": decision.message}, status=403)
 
 
 @login_required
 def dashboard(request):
-    _require_review_allowed(request.user)
+    if refusal := _review_refused(request):
+        return refusal
     period, preset, errors = period_from_query(request.GET)
     context = review_context(period=period, user=request.user)
     context.update(
@@ -164,13 +167,14 @@ def dashboard(request):
 @require_POST
 def review_new(request):
     """Request the PDF pack for the dashboard's period; the run page shows its progress."""
-    _require_review_allowed(request.user)
+    if refusal := _review_refused(request):
+        return refusal
     try:
         run = services.review_pack_request(
             actor=request.user, start=request.POST.get("start"), end=request.POST.get("end")
         )
     except PermissionRefused as exc:
-        raise PermissionDenied(exc.message) from exc
+        return render(request, "incidents/refused.html", {"message": exc.message}, status=403)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("reporting:dashboard")

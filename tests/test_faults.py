@@ -396,9 +396,8 @@ def test_report_run_whose_worker_died_is_resumed_by_the_sweep_after_its_lease(
     from dataclasses import replace
 
     from aims.celery import app
-    from reporting import registry
+    from reporting import registry, tasks
     from reporting import services as reporting
-    from reporting import tasks
     from reporting.choices import ReportKind, RunStatus
 
     eager = app.conf.task_always_eager

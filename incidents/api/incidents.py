@@ -45,14 +45,22 @@ def _no_role_message() -> str:
 
 # What each write on an incident needs, from ``incidents.permissions``. Anything not named here
 # needs at least ``can_contribute`` (read-only roles write nothing); the service checks again.
+# Each write's rule (``incidents.permissions``), asked before the body is read; the service
+# asks the same rule again and is the authority. The refusal is the rule's own sentence, the same
+# words the incident page shows.
 INCIDENT_ACTION_RULES = {
-    "update": permissions.can_manage_incident,
-    "partial_update": permissions.can_manage_incident,
-    "transition": permissions.can_manage_incident,
-    "containment": permissions.can_manage_incident,
-    "participants": permissions.can_manage_incident,
-    "lead": lambda user, incident: permissions.is_manager(user),
-    "evidence_waiver": lambda user, incident: permissions.can_approve_waiver(user),
+    "update": permissions.can_edit_incident,
+    "partial_update": permissions.can_edit_incident,
+    "transition": permissions.can_move_incident,
+    "severity": permissions.can_change_severity,
+    "lead": permissions.can_assign_lead,
+    "participants": permissions.can_add_participant,
+    "systems": permissions.can_add_system,
+    "notes": permissions.can_add_note,
+    "evidence": permissions.can_add_evidence,
+    "containment": permissions.can_decide_containment,
+    "evidence_waiver": permissions.can_approve_waiver,
+    "notifications": permissions.can_record_notification,
 }
 
 
@@ -63,25 +71,21 @@ class IncidentPermission(drf_permissions.BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        if not permissions.can_use_register(user):
-            self.message = _no_role_message()
-            return False
-        if view.action == "create" and not permissions.can_file_incident(user):
-            self.message = _("Your role cannot file incidents.")
-            return False
-        if view.action == "export" and not permissions.can_export_register(user):
-            self.message = _("Your role cannot export the incident register.")
-            return False
-        return True
+        decision = permissions.can_use_register(user)
+        if decision and view.action == "create":
+            decision = permissions.can_file_incident(user)
+        elif decision and view.action == "export":
+            decision = permissions.can_export_register(user)
+        self.message = decision.message
+        return bool(decision)
 
     def has_object_permission(self, request, view, obj):
         if request.method in drf_permissions.SAFE_METHODS:
             return True
         rule = INCIDENT_ACTION_RULES.get(view.action, permissions.can_contribute)
-        if not rule(request.user, obj):
-            self.message = view.refusal_message()
-            return False
-        return True
+        decision = rule(request.user, obj)
+        self.message = decision.message
+        return bool(decision)
 
 
 def request_hash(data: dict) -> str:
@@ -132,29 +136,6 @@ class IncidentViewSet(
     filterset_class = IncidentFilter
     pagination_class = RegisterPagination
     serializer_class = s.IncidentSerializer
-
-    REFUSALS = {
-        "update": _("Only GRC staff, the AI risk officer and the incident lead edit an incident."),
-        "transition": _(
-            "Only GRC staff, the AI risk officer and the incident lead move an incident's lifecycle."
-        ),
-        "containment": _(
-            "Only GRC staff, the AI risk officer and the incident lead decide containment."
-        ),
-        "participants": _(
-            "Only GRC staff, the AI risk officer and the incident lead add participants."
-        ),
-        "lead": _("Only GRC staff and the AI risk officer assign the incident lead."),
-        "evidence_waiver": _(
-            "Only the AI risk officer approves a waiver of 'preserve evidence first'."
-        ),
-    }
-
-    def refusal_message(self) -> str:
-        action_name = "update" if self.action == "partial_update" else self.action
-        return self.REFUSALS.get(
-            action_name, _("Your role can read this incident but not change it.")
-        )
 
     def get_queryset(self):
         user = self.request.user

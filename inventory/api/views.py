@@ -26,20 +26,23 @@ class InventoryPermission(drf_permissions.BasePermission):
 
     message = _("You do not have permission to change the AI system inventory this way.")
 
+    def _answer(self, decision) -> bool:
+        """A rule's Decision: its refusal sentence becomes the answer's message."""
+        if not decision:
+            self.message = getattr(decision, "message", "") or self.message
+        return bool(decision)
+
     def has_permission(self, request, view):
-        if not permissions.can_view_inventory(request.user):
-            self.message = _(
-                "Your account has no role in AIMS Register; ask GRC staff to assign one."
-            )
+        if not self._answer(permissions.can_view_inventory(request.user)):
             return False
         if request.method in drf_permissions.SAFE_METHODS or view.action != "create":
             return True
-        return view.can_create(request)
+        return self._answer(view.can_create(request))
 
     def has_object_permission(self, request, view, obj):
         if request.method in drf_permissions.SAFE_METHODS:
             return True
-        return view.can_change(request.user, obj)
+        return self._answer(view.can_change(request.user, obj))
 
 
 class InventoryViewSet(viewsets.ModelViewSet):
@@ -59,14 +62,23 @@ class InventoryViewSet(viewsets.ModelViewSet):
             return None
         return selectors.systems_visible_to(request.user).filter(pk=pk).first()
 
+    # What the refusal says a system's owners do, per action (the services' own words).
+    record_what: dict = {}
+
     def can_create(self, request):
         system = self.system_from_body(request)
-        return system is None or permissions.can_record_for_system(request.user, system)
+        if system is None:
+            return True  # the serializer answers for a system that is missing or not visible
+        return permissions.can_record_for_system(
+            request.user, system, what=self.record_what.get("create")
+        )
 
     def can_change(self, user, obj):
         if self.action == "destroy":
             return permissions.can_manage_inventory(user)
-        return permissions.can_record_for_system(user, obj.system)
+        return permissions.can_record_for_system(
+            user, obj.system, what=self.record_what.get("update")
+        )
 
 
 class AISystemViewSet(InventoryViewSet):
@@ -179,9 +191,11 @@ class ModelVersionViewSet(InventoryViewSet):
         version = services.model_version_approve(actor=request.user, version=self.get_object())
         return Response(s.ModelVersionSerializer(version).data)
 
+    record_what = {"create": _("add model versions"), "update": _("edit model versions")}
+
     def can_change(self, user, obj):
         if self.action == "approve":
-            return permissions.can_manage_inventory(user)
+            return permissions.can_approve_model_version(user, obj)
         return super().can_change(user, obj)
 
 
@@ -192,6 +206,7 @@ class DeploymentViewSet(InventoryViewSet):
     update_serializer_class = s.DeploymentCorrectionSerializer
     filterset_class = DeploymentFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    record_what = {"create": _("record deployments")}
 
     def get_queryset(self):
         return selectors.deployments_visible_to(self.request.user)
@@ -219,6 +234,7 @@ class MonitoringRuleViewSet(InventoryViewSet):
     update_serializer_class = s.MonitoringRuleUpdateSerializer
     filterset_class = MonitoringRuleFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    record_what = {"create": _("add monitoring rules"), "update": _("change monitoring rules")}
 
     def get_queryset(self):
         return selectors.monitoring_rules_visible_to(self.request.user)

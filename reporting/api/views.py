@@ -37,6 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
+from aims.core.permissions import require
 from incidents.api.serializers import ErrorSerializer
 from incidents.filters import IncidentFilter
 from incidents.models import Incident
@@ -251,7 +252,7 @@ class CaseFileView(ReportRequestMixin, APIView):
 
 def _require_exporter(user) -> None:
     if not services.export_formats_for(user):
-        raise PermissionRefused(_("Your role cannot export the register."))
+        raise PermissionRefused(_("Your role cannot export the incident register."))
 
 
 class RegisterExportView(ReportRequestMixin, generics.GenericAPIView):
@@ -289,7 +290,7 @@ def _csv_stream_response(user, params: Mapping) -> StreamingHttpResponse:
     """The filtered register streamed as CSV while it is read; refused above ``STREAM_MAX_ROWS``
     (the worker would be held too long) with a pointer to the asynchronous export."""
     if not permissions.can_request(user, ReportKind.REGISTER_CSV):
-        raise PermissionRefused(_("Your role cannot export the register."))
+        raise PermissionRefused(_("Your role cannot export the incident register."))
     queryset = selectors.register_rows(user, params)
     count = queryset.count()
     if count > register_document.STREAM_MAX_ROWS:
@@ -417,13 +418,7 @@ PERIOD_PARAMETERS = [
 
 
 def _require_review_allowed(user) -> None:
-    if not permissions.can_request(user, ReportKind.REVIEW_PACK):
-        raise PermissionRefused(
-            _(
-                "Your role cannot read the management-review figures "
-                "(GRC, the AI risk officer, auditors, executives, CISO, DPO and legal can)."
-            )
-        )
+    require(permissions.can_see_review(user))
 
 
 class ReviewMetricsView(APIView):

@@ -70,9 +70,12 @@ def _build_world() -> World:
         protected_report_submit,
     )
     from inventory import services as inventory
-    from reporting.choices import ReportKind
-    from reporting.samples import audit_sample_request
-    from reporting.services import report_execute, report_request
+    from reporting.services import (
+        audit_sample_request,
+        case_file_request,
+        register_export_request,
+        report_execute,
+    )
 
     users = {}
     for role in ROLES:
@@ -150,15 +153,10 @@ def _build_world() -> World:
 
     runs = {}
     for role in EXPORTERS:
-        run = report_request(actor=users[role], kind=ReportKind.REGISTER_CSV, params={})
+        run = register_export_request(actor=users[role], fmt="csv", params={})
         runs[role] = report_execute(run.pk)
     # Engineers make no exports; their run is a case file of an incident they see.
-    run = report_request(
-        actor=engineer,
-        kind=ReportKind.CASE_FILE,
-        incident=incidents["own"],
-        params={"incident": incidents["own"].pk},
-    )
+    run = case_file_request(actor=engineer, incident=incidents["own"])
     runs["engineer"] = report_execute(run.pk)
     samples = {
         role: audit_sample_request(actor=users[role], data={"size": 1, "seed": 7})
