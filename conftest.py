@@ -100,10 +100,12 @@ SEED_MIGRATIONS = [
 @pytest.fixture(autouse=True)
 def _seed_data_after_flush(request):
     """Transactional tests flush the database when they end, wiping the data that migrations
-    seed (roles, clock policies, the audit-chain head). Django's serialized rollback restores it,
-    except after a live-server test has run; re-seeding here makes every test start equal."""
+    seed (roles, clock policies, the audit-chain head, the regimes table). Django's serialized
+    rollback restores it, except after a live-server test or a test that committed through
+    other connections; re-seeding here, for every database test, makes every test start equal.
+    """
     marker = request.node.get_closest_marker("django_db")
-    if not (marker and marker.kwargs.get("transaction")):
+    if marker is None and "db" not in request.fixturenames:
         return
     request.getfixturevalue("_django_db_helper")
     import importlib
@@ -112,11 +114,13 @@ def _seed_data_after_flush(request):
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
 
-    # A flush re-creates content types under new ids; the process-wide cache must not keep the
-    # old ones (clocks and history point at content types).
-    ContentType.objects.clear_cache()
+    if marker is not None and marker.kwargs.get("transaction"):
+        # A flush re-creates content types under new ids; the process-wide cache must not keep
+        # the old ones (clocks and history point at content types).
+        ContentType.objects.clear_cache()
     if Group.objects.exists():
         return
+    ContentType.objects.clear_cache()
     for module, function in SEED_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
 
