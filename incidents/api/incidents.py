@@ -371,6 +371,22 @@ class IncidentViewSet(
         )
         return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=s.NotificationRecordSerializer,
+        responses={201: s.TimelineEntrySerializer, **ERRORS},
+        summary="Record a notification made outside the product; the leadership notice meets "
+        "the P0/P1 leadership clock.",
+    )
+    @action(detail=True, methods=["post"])
+    def notifications(self, request, pk=None):
+        incident = self.get_object()
+        body = s.NotificationRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = services.notification_record(
+            actor=request.user, incident=incident, **body.validated_data
+        )
+        return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
     # --- evidence and containment ---------------------------------------------------------------
 
     @extend_schema(

@@ -991,3 +991,38 @@ def test_users_without_a_role_get_403_and_anonymous_401(api_client_for, users):
     ):
         assert response.status_code == 401
         assert response.json()["code"] == "not_authenticated"
+
+
+def test_recording_the_leadership_notice_through_the_api_meets_its_clock(
+    users, api_client_for, make_system
+):
+    from aims.clocks.services import clocks_of
+
+    incident = file_incident(
+        users["grc"], systems=[make_system()], severity=1, severity_reason="Wide"
+    )
+    leadership = clocks_of(incident).get(kind="leadership")
+    client = api_client_for(users["grc"])
+    plain = client.post(
+        detail(incident, "notifications/"),
+        {"recipients": "CISO", "channel": "phone"},
+        format="json",
+    )
+    assert plain.status_code == 201 and "Notified CISO by phone" in plain.json()["summary"]
+    leadership.refresh_from_db()
+    assert leadership.met_at is None
+    notice = client.post(
+        detail(incident, "notifications/"),
+        {"recipients": "Executive team", "channel": "meeting", "leadership": True},
+        format="json",
+    )
+    assert notice.status_code == 201
+    leadership.refresh_from_db()
+    assert leadership.met_at is not None
+    refused = api_client_for(users["auditor"]).post(
+        detail(incident, "notifications/"), {"recipients": "x", "channel": "y"}, format="json"
+    )
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        "Only GRC staff, the AI risk officer and the incident lead record notifications."
+    )

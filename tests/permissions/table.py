@@ -565,6 +565,15 @@ API = [
         body=lambda w, r, s: {"body": "Seen in production too."},
     ),
     Api(
+        "incident.notification",
+        "POST",
+        f"{V1}/incidents/{{id}}/notifications/",
+        201,
+        INC,
+        _i,
+        body=lambda w, r, s: {"recipients": "AI risk officer", "channel": "phone"},
+    ),
+    Api(
         "incident.participant",
         "POST",
         f"{V1}/incidents/{{id}}/participants/",

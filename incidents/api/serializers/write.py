@@ -137,6 +137,19 @@ class NoteSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=20000)
 
 
+class NotificationRecordSerializer(serializers.Serializer):
+    """A notification made outside the product (a call, a page, a chat message)."""
+
+    recipients = serializers.CharField(max_length=300)
+    channel = serializers.CharField(max_length=120)
+    summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    leadership = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="This was the leadership notice (board for P0, executives for P1).",
+    )
+
+
 class ContainmentSerializer(serializers.Serializer):
     option = serializers.ChoiceField(choices=ContainmentOption.choices)
     rationale = serializers.CharField(max_length=10000)
