@@ -108,16 +108,24 @@ def _seed_data_after_flush(request):
     if marker is None and "db" not in request.fixturenames:
         return
     request.getfixturevalue("_django_db_helper")
-    import importlib
 
-    from django.apps import apps
-    from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
 
     if marker is not None and marker.kwargs.get("transaction"):
         # A flush re-creates content types under new ids; the process-wide cache must not keep
         # the old ones (clocks and history point at content types).
         ContentType.objects.clear_cache()
+    ensure_seeded()
+
+
+def ensure_seeded() -> None:
+    """Put back what migrations seed when a flush removed it (no-op when the roles exist)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+
     if Group.objects.exists():
         return
     ContentType.objects.clear_cache()

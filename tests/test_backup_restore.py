@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from aims.audit.models import ChainHead
 from incidents import services
 from incidents.models import Evidence, Incident
-from reporting.choices import ReportKind, RunStatus
+from reporting.choices import RunStatus
 from reporting.models import ReportRun
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +113,7 @@ def counts(dbname: str) -> dict:
 def test_backup_and_restore_round_trip_keeps_history_chain_and_files(
     users, make_system, media, restore_database, tmp_path
 ):
-    from reporting.services import report_execute, report_request
+    from reporting.services import register_export_request, report_execute
 
     grc = users["grc"]
     incident = services.incident_create(
@@ -134,7 +134,7 @@ def test_backup_and_restore_round_trip_keeps_history_chain_and_files(
             kind="other",
         )
     services.note_add(actor=grc, incident=incident, body="Rolled back to the previous model.")
-    run = report_execute(report_request(actor=grc, kind=ReportKind.REGISTER_CSV, params={}).pk)
+    run = report_execute(register_export_request(actor=grc, fmt="csv", params={}).pk)
     assert run.status == RunStatus.DONE
     source = counts(settings.DATABASES["default"]["NAME"])
     assert source[Evidence._meta.db_table] == 2

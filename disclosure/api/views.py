@@ -146,7 +146,11 @@ class IncidentObligationsView(APIView):
     default_rule = staticmethod(permissions.can_read_regimes)
     rules_by_action = {}
 
-    @extend_schema(responses=s.StoredObligationSerializer(many=True))
+    @extend_schema(
+        responses=s.ObligationSerializer(many=True),
+        description="The what-if shape; once assessed, each row also carries id, proposed, "
+        "confirmed, confirmed_by, confirmed_at, status, submitted_at, incident and submissions.",
+    )
     def get(self, request, pk):
         incident = _visible_incident(request, pk)
         assessment = selectors.assessment_of(incident)

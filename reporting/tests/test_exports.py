@@ -585,7 +585,7 @@ def test_html_export_refused_for_other_roles(register, users, client, role):
     client.force_login(users[role])
     response = client.get(NEW_EXPORT)
     assert response.status_code == 403
-    assert "cannot export the register" in response.content.decode()
+    assert "cannot export the incident register" in response.content.decode()
     response = client.post(NEW_EXPORT, {"format": "csv"})
     assert response.status_code == 403
     assert not ReportRun.objects.exists()

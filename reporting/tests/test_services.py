@@ -341,4 +341,4 @@ def test_requests_take_a_fixed_number_of_queries(users, incidents):
         counts[label] = len(ctx.captured_queries)
     # The savepoint and audit-chain lock, the permission and visibility checks, the identical-run
     # lookup, the cap's count, the row and its chained history record; joining skips the writes.
-    assert counts == {"case file": 16, "joined": 5, "export": 14, "review": 14}
+    assert counts == {"case file": 13, "joined": 5, "export": 11, "review": 11}

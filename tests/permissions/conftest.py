@@ -62,6 +62,9 @@ class World:
 
 
 def _build_world() -> World:
+    from conftest import ensure_seeded
+
+    ensure_seeded()  # an earlier transactional test on this worker may have flushed the seeds
     from aims.accounts.services import user_token, user_upsert_with_role
     from incidents.services import (
         incident_assign_lead,
