@@ -38,6 +38,11 @@ class DisclosureConfig(AppConfig):
         from . import permissions, views
 
         register_closure_check(selectors.closure_check)
+        from incidents.hooks import register_change_listener
+
+        from .services import on_incident_facts_changed
+
+        register_change_listener(on_incident_facts_changed)
         from .models import (
             Communication,
             DisclosureAssessment,

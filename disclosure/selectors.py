@@ -259,3 +259,7 @@ def case_file_section(incident) -> dict:
         "communications": list(communications_of(incident)),
         "vendor_notices": list(vendor_notices_of(incident)),
     }
+
+
+def has_assessment(incident) -> bool:
+    return DisclosureAssessment.objects.filter(incident=incident).exists()

@@ -681,3 +681,14 @@ def vendor_notice_fix(
     model_save(notice, actor=actor)
     events.vendor_event(incident=notice.incident, actor=actor, notice=notice, what="fixed")
     return notice
+
+
+def on_incident_facts_changed(*, incident, actor, fields) -> None:
+    """The incident's own facts changed (severity, harm flags, kind, systems, …): an existing
+    assessment follows, and reopens with the reason when legal had signed it off."""
+    if selectors.has_assessment(incident):
+        assessment_refresh(
+            actor=actor,
+            incident=incident,
+            reason=_("incident facts changed: %s") % ", ".join(fields),
+        )

@@ -359,3 +359,22 @@ def make_user_with_role(role):
 
     user, _ = user_upsert_with_role(username=f"second-{role}", role=role)
     return user
+
+
+def test_an_incident_change_after_sign_off_reopens_the_assessment(breach, users):
+    from incidents import services as incidents
+
+    assessment = refresh(breach, users["dpo"])
+    confirm_all(assessment, users["dpo"])
+    services.assessment_sign_off(actor=users["legal"], assessment=assessment)
+    incidents.incident_update(actor=users["grc"], incident=breach, data={"title": "Same facts"})
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.SIGNED_OFF  # a title is no fact of disclosure
+    incidents.incident_set_severity(
+        actor=users["grc"], incident=breach, severity=0, reason="People harmed"
+    )
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.REOPENED
+    assert "severity" in assessment.reopened_reason
+    board = assessment.obligations.get(code="internal_board")
+    assert board.proposed == "yes"  # P0 now: the board is told

@@ -17,7 +17,7 @@ from aims.core.services import audited_write, history_reason, model_save
 from inventory.models import AISystem
 from inventory.selectors import deployment_in_production_at
 
-from .. import clocks, events, permissions, rules, workflow
+from .. import clocks, events, hooks, permissions, rules, workflow
 from ..choices import ParticipantPart, Severity, Status
 from ..models import AffectedSystem, IdempotencyRecord, Incident, Participant
 
@@ -230,6 +230,7 @@ def incident_update(
     events.incident_updated_event(incident=incident, actor=actor, fields=changed)
     if changed & clocks.CLOCK_FIELDS:
         clocks.sync_clocks(incident, actor=actor)
+    hooks.facts_changed(incident=incident, actor=actor, fields=changed)
     return incident
 
 
@@ -265,6 +266,7 @@ def _set_severity(incident: Incident, actor, severity, reason: str) -> None:
     model_save(incident, actor=actor, lookups=False)
     events.severity_changed_event(incident=incident, actor=actor, **change)
     clocks.sync_clocks(incident, actor=actor, severity_changed=True)
+    hooks.facts_changed(incident=incident, actor=actor, fields={"severity"})
 
 
 @audited_write
@@ -306,7 +308,9 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
 def incident_add_system(*, actor, incident: Incident, system: AISystem) -> AffectedSystem:
     incident = _lock(incident)
     require(permissions.can_add_system(actor, incident))
-    return _add_system(incident, system, actor)
+    affected = _add_system(incident, system, actor)
+    hooks.facts_changed(incident=incident, actor=actor, fields={"affected_systems"})
+    return affected
 
 
 @audited_write

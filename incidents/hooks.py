@@ -1,0 +1,27 @@
+"""What other modules do when an incident's facts change, without the incident services
+importing them: a module registers a listener in its AppConfig.ready() (disclosure re-proposes
+a signed-off assessment and reopens it when its facts changed). Listeners run inside the
+service's transaction, after its own writes, and receive the changed field names."""
+
+from collections.abc import Callable
+
+# Fields of the incident other modules read as facts (the disclosure rules).
+FACT_FIELDS = frozenset(
+    {"kind", "harm_flags", "jurisdictions", "detected_at", "severity", "affected_systems"}
+)
+
+_LISTENERS: list[Callable] = []
+
+
+def register_change_listener(listener: Callable) -> None:
+    """``listener(*, incident, actor, fields)`` — called when any of ``FACT_FIELDS`` changed."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def facts_changed(*, incident, actor, fields) -> None:
+    changed = set(fields) & FACT_FIELDS
+    if not changed:
+        return
+    for listener in _LISTENERS:
+        listener(incident=incident, actor=actor, fields=sorted(changed))
