@@ -18,22 +18,7 @@ class RegimeRuleAdmin(SimpleHistoryAdmin):
     list_filter = ("needs_legal_review", "clock_start")
     search_fields = ("code", "stage", "title", "source")
     readonly_fields = ("code", "stage", "position")
-    fields = (
-        "code",
-        "stage",
-        "position",
-        "title",
-        "trigger",
-        "clock_start",
-        "deadline_rule",
-        "deadline_note",
-        "recipient",
-        "required_content",
-        "source",
-        "needs_legal_review",
-        "applies_from",
-        "applies_from_by_class",
-    )
+    fields = ("code", "stage", "position", *services.REGIME_FIELDS)
 
     def has_add_permission(self, request):
         return False

@@ -39,20 +39,20 @@ from .models import (
     VendorNotice,
 )
 
-REGIME_FIELDS = frozenset(
-    {
-        "title",
-        "trigger",
-        "clock_start",
-        "deadline_rule",
-        "deadline_note",
-        "recipient",
-        "required_content",
-        "source",
-        "needs_legal_review",
-        "applies_from",
-        "applies_from_by_class",
-    }
+# What legal may change on a regime row, in the order the forms show it (code and stage are
+# stable: the API, exports and PDFs name obligations by them).
+REGIME_FIELDS = (
+    "title",
+    "trigger",
+    "clock_start",
+    "deadline_rule",
+    "deadline_note",
+    "recipient",
+    "required_content",
+    "source",
+    "needs_legal_review",
+    "applies_from",
+    "applies_from_by_class",
 )
 INCIDENT_FACT_FIELDS = frozenset(
     {
@@ -94,8 +94,8 @@ PROPOSAL_FIELDS = (
 )
 
 
-def _refuse_unknown(data: dict, allowed: frozenset) -> None:
-    unknown = set(data) - allowed
+def _refuse_unknown(data: dict, allowed) -> None:
+    unknown = set(data) - set(allowed)
     if unknown:
         raise ValidationFailed(
             _("These fields cannot be changed here: %s.") % ", ".join(sorted(unknown)),
@@ -121,17 +121,33 @@ def regime_update(*, actor, regime: RegimeRule, data: dict, expected_version=Non
 # --- facts ------------------------------------------------------------------------------------
 
 
+def _save_facts(model, owner: dict, data: dict, allowed, actor) -> tuple:
+    """Lock (or start) the facts row of ``owner``, apply what changed, save it audited.
+    Returns the row and the names of the fields that changed (none: nothing was written)."""
+    _refuse_unknown(data, allowed)
+    facts = model.objects.select_for_update().filter(**owner).first() or model(**owner)
+    changed = [name for name, value in data.items() if getattr(facts, name) != value]
+    if changed:
+        for name in changed:
+            setattr(facts, name, data[name])
+        model_save(facts, actor=actor)
+    return facts, changed
+
+
 @audited_write
 def incident_facts_update(*, actor, incident, data: dict) -> IncidentFacts:
     """Record the disclosure facts of an incident; the change is on the timeline and the
     assessment follows (and reopens if it was signed off)."""
     require(permissions.can_assess(actor, incident))
-    _refuse_unknown(data, INCIDENT_FACT_FIELDS)
-    facts = IncidentFacts.objects.select_for_update().filter(incident=incident).first()
-    facts = facts or IncidentFacts(incident=incident)
-    changed = [name for name, value in data.items() if getattr(facts, name) != value]
-    if not changed and facts.pk:
-        return facts
+    facts, changed = _save_facts(
+        IncidentFacts, {"incident": incident}, data, INCIDENT_FACT_FIELDS, actor
+    )
+    if changed:
+        events.facts_changed_event(incident=incident, actor=actor, fields=changed)
+        assessment_refresh(
+            actor=actor, incident=incident, reason=_("facts changed: %s") % ", ".join(changed)
+        )
+    return facts
     for name in changed:
         setattr(facts, name, data[name])
     model_save(facts, actor=actor)
@@ -147,15 +163,9 @@ def system_facts_update(*, actor, system, data: dict) -> SystemFacts:
     """Record the disclosure facts of an AI system (its owners and managers, as for the rest of
     the inventory record); every open incident on it is re-assessed."""
     require(inventory_permissions.can_change_system(actor, system))
-    _refuse_unknown(data, SYSTEM_FACT_FIELDS)
-    facts = SystemFacts.objects.select_for_update().filter(system=system).first()
-    facts = facts or SystemFacts(system=system)
-    changed = [name for name, value in data.items() if getattr(facts, name) != value]
-    if not changed and facts.pk:
+    facts, changed = _save_facts(SystemFacts, {"system": system}, data, SYSTEM_FACT_FIELDS, actor)
+    if not changed:
         return facts
-    for name in changed:
-        setattr(facts, name, data[name])
-    model_save(facts, actor=actor)
     from incidents.choices import OPEN_STATUSES
 
     for link in system.incident_links.filter(

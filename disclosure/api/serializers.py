@@ -13,6 +13,7 @@ from ..choices import (
     VendorNoticeBasis,
 )
 from ..models import RegimeRule
+from ..services import REGIME_FIELDS
 
 MIN_DATETIME_YEAR, MAX_DATETIME_YEAR = 1970, 2200
 
@@ -49,19 +50,7 @@ class RegimeRuleUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RegimeRule
-        fields = [
-            "title",
-            "trigger",
-            "clock_start",
-            "deadline_rule",
-            "deadline_note",
-            "recipient",
-            "required_content",
-            "source",
-            "needs_legal_review",
-            "applies_from",
-            "applies_from_by_class",
-        ]
+        fields = list(REGIME_FIELDS)
 
 
 class BoundedDateTimeField(serializers.DateTimeField):
