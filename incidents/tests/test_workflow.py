@@ -229,9 +229,12 @@ def test_close_of_p0_p1_needs_the_confirmed_count(severity, grc, system):
     assert "scope confirmation (the confirmed count of individuals affected)" in (
         refused.value.message
     )
+    # A severity change is a fact of the disclosure assessment: legal signs it off again.
+    assert "the reopened disclosure assessment signed off by legal again" in refused.value.message
     incident = services.incident_update(
         actor=grc, incident=incident, data={"individuals_affected_confirmed": 0}
     )
+    sign_off_disclosure(incident, grc)
     assert move(incident, grc, Status.CLOSED).status == Status.CLOSED
 
 
