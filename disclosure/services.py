@@ -147,6 +147,8 @@ def incident_facts_update(*, actor, incident, data: dict) -> IncidentFacts:
         assessment_refresh(
             actor=actor, incident=incident, reason=_("facts changed: %s") % ", ".join(changed)
         )
+    elif not selectors.has_assessment(incident):
+        assessment_refresh(actor=actor, incident=incident)  # nothing new: propose it as it is
     return facts
     for name in changed:
         setattr(facts, name, data[name])

@@ -233,3 +233,16 @@ def test_vendor_coordination_meets_the_deployers_article_26_5_duty(
         format="json",
     )
     assert no_supplier.status_code == 400 and "system" in no_supplier.json()["fields"]
+
+
+def test_an_empty_facts_patch_proposes_the_assessment_as_it_is(incident, users, api_client_for):
+    answer = api_client_for(users["dpo"]).patch(
+        url(incident, "disclosure/facts/"), {}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "open" and len(answer.json()["obligations"]) == 21
+    again = api_client_for(users["dpo"]).patch(
+        url(incident, "disclosure/facts/"), {}, format="json"
+    )
+    assert again.status_code == 200
+    assert incident.timeline.filter(summary__startswith="Disclosure facts changed").count() == 0
