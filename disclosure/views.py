@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from aims.core.exceptions import ApplicationError, PermissionRefused
 from incidents.selectors import incidents_visible_to
+from incidents.views.common import form_errors_text, refused
 
 from . import permissions, selectors, services
 from .choices import Applies, CommunicationStatus, ObligationStatus
@@ -31,10 +32,6 @@ from .rules import CODES
 PAGE_SIZE = 50
 
 
-def _refused(request, message):
-    return render(request, "incidents/refused.html", {"message": message}, status=403)
-
-
 def _visible_incident(request, pk):
     incident = incidents_visible_to(request.user).filter(pk=pk).first()
     if incident is None:
@@ -46,18 +43,11 @@ def _back(incident):
     return redirect(f"{incident.get_absolute_url()}#disclosure")
 
 
-def _form_errors(form) -> str:
-    return " ".join(
-        f"{form.fields[n].label if n in form.fields else ''}: {' '.join(e)}".strip(": ")
-        for n, e in form.errors.items()
-    )
-
-
 def _run(request, incident, perform, success):
     try:
         perform()
     except PermissionRefused as exc:
-        return _refused(request, exc.message)
+        return refused(request, exc.message)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return _back(incident)
@@ -152,10 +142,10 @@ def assessment_refresh(request, pk):
 def facts_update(request, pk):
     incident = _visible_incident(request, pk)
     if not (decision := permissions.can_assess(request.user, incident)):
-        return _refused(request, decision.message)
+        return refused(request, decision.message)
     form = FactsForm(request.POST, instance=IncidentFacts.objects.filter(incident=incident).first())
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return _back(incident)
     return _run(
         request,
@@ -186,7 +176,7 @@ def obligation_confirm(request, pk):
     incident = obligation.assessment.incident
     form = ConfirmForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return _back(incident)
     return _run(
         request,
@@ -205,7 +195,7 @@ def obligation_submit(request, pk):
     incident = obligation.assessment.incident
     form = SubmissionForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return _back(incident)
     return _run(
         request,
@@ -262,7 +252,7 @@ def assessment_reopen(request, pk):
 @require_GET
 def obligations(request):
     if not (decision := permissions.can_read_regimes(request.user)):
-        return _refused(request, decision.message)
+        return refused(request, decision.message)
     params = request.GET
     queryset = selectors.filter_obligations(selectors.open_obligations(request.user), params)
     page = Paginator(queryset, PAGE_SIZE).get_page(params.get("page"))
@@ -296,7 +286,7 @@ def communication_draft(request, pk):
     incident = _visible_incident(request, pk)
     form = CommunicationForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return _back(incident)
     return _run(
         request,

@@ -192,8 +192,7 @@ def test_submissions_meet_the_clock_and_later_stages_run_from_them(breach, users
     notification.refresh_from_db()
     assert notification.status == ObligationStatus.SUBMITTED
     assert submission.document.sha256 and submission.document.incident == breach
-    clock = notification.__class__.objects.get(pk=notification.pk)
-    assert active_clock(clock, "obligation") is None
+    assert active_clock(notification, "obligation") is None
     final.refresh_from_db()
     assert final.deadline == datetime(2026, 12, 17, 15, 0, tzinfo=UTC)  # 30 h + 1 month
     communication = breach.timeline.filter(kind=TimelineKind.COMMUNICATION).latest("at")
