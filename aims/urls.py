@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("aims.clocks.api.urls")),
     path("", include("aims.notify.api.urls")),
+    path("", include("capa.api.urls")),
     path("", include("disclosure.api.urls")),
     path("", include("reporting.api.urls")),
 ]
@@ -33,6 +34,7 @@ urlpatterns = [
         name="object-history",
     ),
     path("reports/", include("reporting.urls")),
+    path("capa/", include("capa.urls")),
     path("disclosure/", include("disclosure.urls")),
     path("my-work/", clock_views.my_work, name="my-work"),
     path("inbox/", notify_views.inbox, name="inbox"),

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "aims.notify",
     "inventory",
     "incidents",
+    "capa",
     "disclosure",
     "reporting",
 ]

@@ -1,0 +1,5 @@
+"""HTML pages of the learning loop."""
+
+app_name = "capa"
+
+urlpatterns = []
