@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("aims.notify.api.urls")),
     path("", include("capa.api.urls")),
     path("", include("disclosure.api.urls")),
+    path("", include("risk.api.urls")),
     path("", include("reporting.api.urls")),
 ]
 
@@ -36,6 +37,7 @@ urlpatterns = [
     path("reports/", include("reporting.urls")),
     path("capa/", include("capa.urls")),
     path("disclosure/", include("disclosure.urls")),
+    path("risks/", include("risk.urls")),
     path("my-work/", clock_views.my_work, name="my-work"),
     path("inbox/", notify_views.inbox, name="inbox"),
     path("inbox/read/", notify_views.mark_read, name="inbox-read"),

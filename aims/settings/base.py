@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "incidents",
     "capa",
     "disclosure",
+    "risk",
     "reporting",
 ]
 

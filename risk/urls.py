@@ -1,0 +1,5 @@
+"""HTML pages of the risk module."""
+
+app_name = "risk"
+
+urlpatterns = []
