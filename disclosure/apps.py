@@ -76,6 +76,20 @@ class DisclosureConfig(AppConfig):
                 context=views.incident_section,
             )
         )
+        from inventory.sections import SystemSection
+        from inventory.sections import register_section as register_system_section
+
+        from .models import SystemFacts
+
+        visibility.register(SystemFacts, selectors.system_facts_visible_to)
+        register_system_section(
+            SystemSection(
+                name="disclosure",
+                template="disclosure/_system_section.html",
+                order=10,
+                context=views.system_section,
+            )
+        )
         register_navigation(
             NavEntry(
                 label=_("Obligations"),
