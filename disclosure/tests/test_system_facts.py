@@ -65,7 +65,7 @@ def test_who_does_not_edit_the_system_is_refused_in_the_inventorys_words(
     refused = client.patch(api_url(system), {"medical_device": True}, format="json")
     assert refused.status_code == 403
     assert refused.json()["message"] == OWNERS_WORDS
-    assert OWNERS_WORDS == inventory_permissions.can_change_system(users[role], system).message
+    assert inventory_permissions.can_change_system(users[role], system).message == OWNERS_WORDS
     assert not SystemFacts.objects.filter(system=system).exists()
 
 
@@ -117,7 +117,9 @@ def test_the_system_page_shows_the_facts_and_offers_the_form_to_its_owner(client
     assert 'id="disclosure-facts"' in html and "Frontier developer (California SB 53)" in html
     assert form_url not in html
     refused = client.get(form_url)
-    assert refused.status_code == 403 and OWNERS_WORDS in html_lib.unescape(refused.content.decode())
+    assert refused.status_code == 403 and OWNERS_WORDS in html_lib.unescape(
+        refused.content.decode()
+    )
     client.force_login(users["engineer"])
     assert f'href="{form_url}"' in client.get(page).content.decode()
     form = client.get(form_url)
