@@ -228,6 +228,15 @@ def assessment_refresh(*, actor, incident, reason: str = "") -> DisclosureAssess
     return assessment
 
 
+@audited_write
+def assessment_propose(*, actor, incident) -> DisclosureAssessment:
+    """A person asks the rules to propose (or re-propose) the obligations from the incident's
+    facts — only who assesses disclosure. ``assessment_refresh`` itself is also the follow-up
+    of other writes (a severity change, a submission, a system's facts) made by their actors."""
+    require(permissions.can_assess(actor, incident))
+    return assessment_refresh(actor=actor, incident=incident)
+
+
 def _apply_proposal(assessment, obligation, proposal: rules.Obligation, position: int, actor):
     values = {
         "position": position,

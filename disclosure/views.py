@@ -159,7 +159,7 @@ def assessment_refresh(request, pk):
     return _run(
         request,
         incident,
-        lambda: services.assessment_refresh(actor=request.user, incident=incident),
+        lambda: services.assessment_propose(actor=request.user, incident=incident),
         _("The rules proposed the obligations from the incident's facts."),
     )
 

@@ -191,7 +191,7 @@ class IncidentDisclosureRefreshView(APIView):
     )
     def post(self, request, pk):
         incident = _visible_incident(request, pk)
-        assessment = services.assessment_refresh(actor=request.user, incident=incident)
+        assessment = services.assessment_propose(actor=request.user, incident=incident)
         return _assessment_response(assessment)
 
 
