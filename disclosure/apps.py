@@ -79,6 +79,7 @@ class DisclosureConfig(AppConfig):
         from inventory.sections import SystemSection
         from inventory.sections import register_section as register_system_section
 
+        from . import system_views
         from .models import SystemFacts
 
         visibility.register(SystemFacts, selectors.system_facts_visible_to)
@@ -87,7 +88,7 @@ class DisclosureConfig(AppConfig):
                 name="disclosure",
                 template="disclosure/_system_section.html",
                 order=10,
-                context=views.system_section,
+                context=system_views.system_section,
             )
         )
         register_navigation(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import system_views, views
 
 app_name = "disclosure"
 
@@ -35,5 +35,5 @@ urlpatterns = [
         name="vendor-notice-acknowledge",
     ),
     path("vendor-notices/<int:pk>/fix/", views.vendor_notice_fix, name="vendor-notice-fix"),
-    path("systems/<int:pk>/facts/", views.system_facts_edit, name="system-facts"),
+    path("systems/<int:pk>/facts/", system_views.system_facts_edit, name="system-facts"),
 ]
