@@ -76,6 +76,8 @@ class DisclosureConfig(AppConfig):
                 context=views.incident_section,
             )
         )
+        from aims.audit.registry import RelatedHistory, register_related_history
+        from inventory.models import AISystem
         from inventory.sections import SystemSection
         from inventory.sections import register_section as register_system_section
 
@@ -83,6 +85,11 @@ class DisclosureConfig(AppConfig):
         from .models import SystemFacts
 
         visibility.register(SystemFacts, selectors.system_facts_visible_to)
+        register_related_history(
+            RelatedHistory(
+                model=AISystem, related=SystemFacts, lookup="system_id", label=_("disclosure facts")
+            )
+        )
         register_system_section(
             SystemSection(
                 name="disclosure",

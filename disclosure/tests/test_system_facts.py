@@ -129,11 +129,41 @@ def test_the_system_page_shows_the_facts_and_offers_the_form_to_its_owner(client
     assert saved.status_code == 302 and saved["Location"].endswith("#disclosure-facts")
     facts = SystemFacts.objects.get(system=system)
     assert facts.frontier_developer
-    html = client.get(page).content.decode()
-    history_url = reverse("object-history", args=["disclosure", "systemfacts", facts.pk])
-    assert history_url in html
-    history = client.get(history_url).content.decode()
-    assert "engineer" in history and "frontier developer" in history.lower()
+    history_url = reverse("object-history", args=["inventory", "aisystem", system.pk])
+    assert history_url in client.get(page).content.decode()
+
+
+def test_a_change_is_in_the_systems_history(client, system, users):
+    history_url = reverse("object-history", args=["inventory", "aisystem", system.pk])
+    client.force_login(users["auditor"])
+    before = client.get(history_url).content.decode()
+    assert "Created" in before  # the system's own history (positive control)
+    assert "Disclosure facts" not in before
+    services.system_facts_update(
+        actor=users["engineer"], system=system, data={"frontier_developer": True}
+    )
+    services.system_facts_update(
+        actor=users["grc"], system=system, data={"frontier_developer": False}
+    )
+    entries = client.get(history_url).context["entries"]
+    changed, created = entries[0], entries[1]
+    assert (changed.subject, changed.action, changed.who) == (
+        "disclosure facts",
+        "changed",
+        users["grc"],
+    )
+    assert [(c.field, c.old, c.new) for c in changed.changes] == [
+        ("frontier_developer", True, False)
+    ]
+    assert (created.subject, created.action, created.who) == (
+        "disclosure facts",
+        "created",
+        users["engineer"],
+    )
+    assert ("frontier_developer", True) in [(c.field, c.new) for c in created.changes]
+    assert any(e.subject == "" for e in entries)  # the system's own entries are still there
+    html = client.get(history_url).content.decode()
+    assert "Disclosure facts" in html and "Frontier developer (California SB 53)" in html
 
 
 def test_a_stale_form_is_refused_with_the_reason_on_the_form(client, system, users):
