@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aims.core.concurrency import etag_of
+from incidents.api.incidents import IF_MATCH
 
 from .. import permissions, rules, selectors, services
 from ..models import Communication, Obligation, RegimeRule, VendorNotice
@@ -485,6 +486,7 @@ class SystemDisclosureFactsView(APIView):
     @extend_schema(
         request=s.RecordedSystemFactsSerializer,
         responses=s.RecordedSystemFactsSerializer,
+        parameters=[IF_MATCH],
         summary="Record an AI system's disclosure facts; its open incidents are re-assessed.",
     )
     def patch(self, request, pk):
