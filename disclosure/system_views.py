@@ -67,8 +67,8 @@ def system_facts_edit(request, pk):
                 messages.success(
                     request,
                     _(
-                        "The disclosure facts of %(system)s were saved; its open incidents were "
-                        "re-assessed."
+                        "The disclosure facts of %(system)s were saved; the assessments of its "
+                        "open incidents follow them."
                     )
                     % {"system": system.reference},
                 )
