@@ -76,6 +76,28 @@ class DisclosureConfig(AppConfig):
                 context=views.incident_section,
             )
         )
+        from aims.audit.registry import RelatedHistory, register_related_history
+        from inventory.models import AISystem
+        from inventory.sections import SystemSection
+        from inventory.sections import register_section as register_system_section
+
+        from . import system_views
+        from .models import SystemFacts
+
+        visibility.register(SystemFacts, selectors.system_facts_visible_to)
+        register_related_history(
+            RelatedHistory(
+                model=AISystem, related=SystemFacts, lookup="system_id", label=_("disclosure facts")
+            )
+        )
+        register_system_section(
+            SystemSection(
+                name="disclosure",
+                template="disclosure/_system_section.html",
+                order=10,
+                context=system_views.system_section,
+            )
+        )
         register_navigation(
             NavEntry(
                 label=_("Obligations"),

@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Applies, Audience, BreachRisk, SubmissionPhase
-from .models import IncidentFacts
+from .choices import Applies, Audience, BreachRisk, SubmissionPhase, VendorNoticeBasis
+from .models import IncidentFacts, SystemFacts
 
 TRI_STATE = [("", _("Not known yet")), ("true", _("Yes")), ("false", _("No"))]
 
@@ -151,3 +151,91 @@ class CommunicationForm(forms.Form):
     content = forms.CharField(
         label=_("Message"), max_length=50000, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+
+# --- an AI system's disclosure facts ------------------------------------------------------------
+
+
+class SystemFactsForm(forms.ModelForm):
+    """The facts only disclosure keeps about a system; the form carries the version of the row
+    it was opened from, so a concurrent edit is refused instead of overwritten."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = SystemFacts
+        fields = [
+            "gpai_systemic_risk",
+            "medical_device",
+            "cer_critical_entity",
+            "frontier_developer",
+            "china_cii_operator",
+        ]
+        help_texts = {
+            "gpai_systemic_risk": _("EU AI Act Art. 55(1)(c): serious incidents to the AI Office."),
+            "medical_device": _("EU AI Act Art. 73(10): only fundamental-rights incidents."),
+            "cer_critical_entity": _("CER Directive Art. 15: disruptions of essential services."),
+            "frontier_developer": _("California SB 53: critical safety incidents to Cal OES."),
+            "china_cii_operator": _("China's CAC incident measures: 1 hour instead of 4."),
+        }
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
+
+
+# --- supplier notices ---------------------------------------------------------------------------
+
+
+DATETIME_WIDGET = {"type": "datetime-local"}
+
+
+def _moment(label, help_text=""):
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=forms.DateTimeInput(attrs=DATETIME_WIDGET, format="%Y-%m-%dT%H:%M"),
+        help_text=help_text or _("Empty = now."),
+    )
+
+
+class VendorNoticeForm(forms.Form):
+    """The notice to the supplier of one of the incident's systems (the supplier is the one
+    the inventory names)."""
+
+    system = forms.ModelChoiceField(label=_("AI system"), queryset=None, empty_label=None)
+    basis = forms.ChoiceField(label=_("Basis"), choices=VendorNoticeBasis.choices)
+    channel = forms.CharField(
+        label=_("Channel"), max_length=120, help_text=_("e.g. e-mail, supplier portal, phone")
+    )
+    content = forms.CharField(
+        label=_("What was said"), max_length=50000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    notified_at = _moment(_("Notified at (UTC)"))
+
+    def __init__(self, *args, systems, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["system"].queryset = systems
+        self.fields["system"].label_from_instance = lambda s: (
+            f"{s.reference} {s.name} ({s.supplier})"
+        )
+
+    def service_data(self) -> dict:
+        data = {k: self.cleaned_data[k] for k in ("basis", "channel", "content")}
+        if self.cleaned_data.get("notified_at"):
+            data["notified_at"] = self.cleaned_data["notified_at"]
+        return data
+
+
+class VendorAcknowledgeForm(forms.Form):
+    acknowledged_at = _moment(_("Acknowledged at (UTC)"))
+    vendor_reference = forms.CharField(
+        label=_("Supplier's reference"), required=False, max_length=200
+    )
+
+
+class VendorFixForm(forms.Form):
+    fix_description = forms.CharField(
+        label=_("The supplier's fix"), max_length=20000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    fixed_version = forms.CharField(label=_("Fixed in version"), required=False, max_length=120)
+    fixed_at = _moment(_("Fixed at (UTC)"))

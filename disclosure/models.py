@@ -177,6 +177,9 @@ class SystemFacts(TimeStampedModel):
     def __str__(self):
         return f"Disclosure facts of system {self.system_id}"
 
+    def get_absolute_url(self) -> str:
+        return f"{self.system.get_absolute_url()}#disclosure-facts"
+
 
 class DisclosureAssessment(TimeStampedModel):
     """One per incident, kept even when nothing must be notified: the rules propose, a person

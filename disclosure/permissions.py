@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aims.accounts.choices import Role
 from aims.core.permissions import Decision, decide, has_any_role, has_role
+from inventory import permissions as inventory_permissions
 
 RULE_EDITORS = (Role.LEGAL, Role.GRC)
 # Who confirms obligations, records facts and submissions: the people who own the disclosure.
@@ -34,6 +35,13 @@ def can_assess(user, incident=None) -> Decision:
         has_role(user, *DISCLOSURE_ROLES),
         _("Only legal, the DPO, GRC staff and the AI risk officer assess disclosure."),
     )
+
+
+def can_edit_system_facts(user, system) -> Decision:
+    """A system's disclosure facts (GPAI with systemic risk, medical device, CER critical
+    entity, frontier developer, China CII operator) belong to its regulatory classification:
+    whoever edits the system's regulatory flags in the inventory edits them, in the same words."""
+    return inventory_permissions.can_change_system(user, system)
 
 
 def can_sign_off(user, assessment=None) -> Decision:

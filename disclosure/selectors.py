@@ -46,6 +46,12 @@ def system_facts(system, extra: SystemFacts | None) -> dict:
     }
 
 
+def system_facts_of(system) -> SystemFacts:
+    """The system's disclosure facts row, or an unsaved one with the defaults (nothing
+    recorded yet: every flag off)."""
+    return SystemFacts.objects.filter(system=system).first() or SystemFacts(system=system)
+
+
 def severity_confirmed_at(incident):
     """When the current severity was confirmed: at triage, or at a later severity change."""
     if incident.triaged_at is None:
@@ -231,6 +237,25 @@ def vendor_notices_of(incident) -> QuerySet:
     from .models import VendorNotice
 
     return VendorNotice.objects.filter(incident=incident).select_related("incident", "notified_by")
+
+
+def supplied_systems_of(incident) -> QuerySet:
+    """The incident's systems whose model comes from a supplier the inventory names: the ones
+    a notice can go to."""
+    from inventory.models import AISystem
+
+    return (
+        AISystem.objects.filter(incident_links__incident=incident)
+        .exclude(supplier="")
+        .order_by("reference")
+    )
+
+
+def system_facts_visible_to(user) -> QuerySet[SystemFacts]:
+    """A system's disclosure facts are visible with the system (the inventory's access rule)."""
+    from inventory.selectors import systems_visible_to
+
+    return SystemFacts.objects.filter(system__in=systems_visible_to(user))
 
 
 def vendor_notices_visible_to(user) -> QuerySet:

@@ -15,7 +15,6 @@ from aims.core.concurrency import check_version
 from aims.core.exceptions import Conflict, GuardFailed, ValidationFailed
 from aims.core.permissions import require
 from aims.core.services import audited_write, model_save
-from inventory import permissions as inventory_permissions
 
 from . import events, permissions, rules, selectors
 from .choices import (
@@ -121,11 +120,13 @@ def regime_update(*, actor, regime: RegimeRule, data: dict, expected_version=Non
 # --- facts ------------------------------------------------------------------------------------
 
 
-def _save_facts(model, owner: dict, data: dict, allowed, actor) -> tuple:
+def _save_facts(model, owner: dict, data: dict, allowed, actor, expected_version=None) -> tuple:
     """Lock (or start) the facts row of ``owner``, apply what changed, save it audited.
-    Returns the row and the names of the fields that changed (none: nothing was written)."""
+    Returns the row and the names of the fields that changed (none: nothing was written).
+    ``expected_version`` (an ETag or a form's version) refuses a stale edit."""
     _refuse_unknown(data, allowed)
     facts = model.objects.select_for_update().filter(**owner).first() or model(**owner)
+    check_version(facts, expected_version)
     changed = [name for name, value in data.items() if getattr(facts, name) != value]
     if changed:
         for name in changed:
@@ -150,36 +151,31 @@ def incident_facts_update(*, actor, incident, data: dict) -> IncidentFacts:
     elif not selectors.has_assessment(incident):
         assessment_refresh(actor=actor, incident=incident)  # nothing new: propose it as it is
     return facts
-    for name in changed:
-        setattr(facts, name, data[name])
-    model_save(facts, actor=actor)
-    events.facts_changed_event(incident=incident, actor=actor, fields=changed)
-    assessment_refresh(
-        actor=actor, incident=incident, reason=_("facts changed: %s") % ", ".join(changed)
-    )
-    return facts
 
 
 @audited_write
-def system_facts_update(*, actor, system, data: dict) -> SystemFacts:
+def system_facts_update(*, actor, system, data: dict, expected_version=None) -> SystemFacts:
     """Record the disclosure facts of an AI system (its owners and managers, as for the rest of
-    the inventory record); every open incident on it is re-assessed."""
-    require(inventory_permissions.can_change_system(actor, system))
-    facts, changed = _save_facts(SystemFacts, {"system": system}, data, SYSTEM_FACT_FIELDS, actor)
+    the inventory record; the row's history is the record of the change). Every open incident
+    on the system that was assessed is re-assessed, and a signed-off assessment reopens saying
+    which of the system's facts changed."""
+    require(permissions.can_edit_system_facts(actor, system))
+    facts, changed = _save_facts(
+        SystemFacts, {"system": system}, data, SYSTEM_FACT_FIELDS, actor, expected_version
+    )
     if not changed:
         return facts
     from incidents.choices import OPEN_STATUSES
 
-    for link in system.incident_links.filter(
-        incident__status__in=list(OPEN_STATUSES)
-    ).select_related("incident"):
-        if DisclosureAssessment.objects.filter(incident=link.incident).exists():
-            assessment_refresh(
-                actor=actor,
-                incident=link.incident,
-                reason=_("%(system)s's flags changed: %(fields)s")
-                % {"system": system.reference, "fields": ", ".join(changed)},
-            )
+    reason = _("%(system)s's flags changed: %(fields)s") % {
+        "system": system.reference,
+        "fields": ", ".join(changed),
+    }
+    assessed = system.incident_links.filter(
+        incident__status__in=list(OPEN_STATUSES), incident__disclosure_assessment__isnull=False
+    ).select_related("incident")
+    for link in assessed:
+        assessment_refresh(actor=actor, incident=link.incident, reason=reason)
     return facts
 
 
@@ -230,6 +226,15 @@ def assessment_refresh(*, actor, incident, reason: str = "") -> DisclosureAssess
             assessment, existing.get((proposal.code, proposal.stage)), proposal, position, actor
         )
     return assessment
+
+
+@audited_write
+def assessment_propose(*, actor, incident) -> DisclosureAssessment:
+    """A person asks the rules to propose (or re-propose) the obligations from the incident's
+    facts — only who assesses disclosure. ``assessment_refresh`` itself is also the follow-up
+    of other writes (a severity change, a submission, a system's facts) made by their actors."""
+    require(permissions.can_assess(actor, incident))
+    return assessment_refresh(actor=actor, incident=incident)
 
 
 def _apply_proposal(assessment, obligation, proposal: rules.Obligation, position: int, actor):

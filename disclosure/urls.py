@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import system_views, views
 
 app_name = "disclosure"
 
@@ -24,4 +24,16 @@ urlpatterns = [
         name="communication-approve",
     ),
     path("communications/<int:pk>/send/", views.communication_send, name="communication-send"),
+    path(
+        "incidents/<int:pk>/vendor-notices/",
+        views.vendor_notice_record,
+        name="vendor-notice-record",
+    ),
+    path(
+        "vendor-notices/<int:pk>/acknowledge/",
+        views.vendor_notice_acknowledge,
+        name="vendor-notice-acknowledge",
+    ),
+    path("vendor-notices/<int:pk>/fix/", views.vendor_notice_fix, name="vendor-notice-fix"),
+    path("systems/<int:pk>/facts/", system_views.system_facts_edit, name="system-facts"),
 ]

@@ -2,6 +2,8 @@
 section), its actions, and the Obligations page across incidents. Every write is one call to
 ``disclosure.services``; a refusal shows the rule's own words."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -25,11 +27,31 @@ from .forms import (
     ReopenForm,
     SignOffForm,
     SubmissionForm,
+    VendorAcknowledgeForm,
+    VendorFixForm,
+    VendorNoticeForm,
 )
 from .models import IncidentFacts
 from .rules import CODES
 
 PAGE_SIZE = 50
+
+
+def gated(rule):
+    """Ask the action's rule before any record is looked up, as the API's
+    ``DecisionPermission`` does: a role the rule refuses is told so (403) in the rule's words,
+    whichever incident or obligation it names, so the page and the API answer alike."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not (decision := rule(request.user)):
+                return refused(request, decision.message)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _visible_incident(request, pk):
@@ -103,6 +125,7 @@ def incident_section(request, incident) -> dict:
         for c in selectors.communications_of(incident)
     ]
     return {
+        **_vendor_section(user, incident),
         "rows": [r for r in rows if r["o"].effective != Applies.NO],
         "not_applicable": [r for r in rows if r["o"].effective == Applies.NO],
         "communications": communications,
@@ -127,22 +150,22 @@ def incident_section(request, incident) -> dict:
 
 @login_required
 @require_POST
+@gated(permissions.can_assess)
 def assessment_refresh(request, pk):
     incident = _visible_incident(request, pk)
     return _run(
         request,
         incident,
-        lambda: services.assessment_refresh(actor=request.user, incident=incident),
+        lambda: services.assessment_propose(actor=request.user, incident=incident),
         _("The rules proposed the obligations from the incident's facts."),
     )
 
 
 @login_required
 @require_POST
+@gated(permissions.can_assess)
 def facts_update(request, pk):
     incident = _visible_incident(request, pk)
-    if not (decision := permissions.can_assess(request.user, incident)):
-        return refused(request, decision.message)
     form = FactsForm(request.POST, instance=IncidentFacts.objects.filter(incident=incident).first())
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
@@ -171,6 +194,7 @@ def _visible_obligation(request, pk):
 
 @login_required
 @require_POST
+@gated(permissions.can_assess)
 def obligation_confirm(request, pk):
     obligation = _visible_obligation(request, pk)
     incident = obligation.assessment.incident
@@ -190,6 +214,7 @@ def obligation_confirm(request, pk):
 
 @login_required
 @require_POST
+@gated(permissions.can_submit)
 def obligation_submit(request, pk):
     obligation = _visible_obligation(request, pk)
     incident = obligation.assessment.incident
@@ -209,6 +234,7 @@ def obligation_submit(request, pk):
 
 @login_required
 @require_POST
+@gated(permissions.can_sign_off)
 def assessment_sign_off(request, pk):
     incident = _visible_incident(request, pk)
     assessment = selectors.assessment_of(incident)
@@ -228,6 +254,7 @@ def assessment_sign_off(request, pk):
 
 @login_required
 @require_POST
+@gated(permissions.can_sign_off)
 def assessment_reopen(request, pk):
     incident = _visible_incident(request, pk)
     assessment = selectors.assessment_of(incident)
@@ -282,6 +309,7 @@ def obligations(request):
 
 @login_required
 @require_POST
+@gated(permissions.can_communicate)
 def communication_draft(request, pk):
     incident = _visible_incident(request, pk)
     form = CommunicationForm(request.POST)
@@ -319,6 +347,7 @@ def communication_approve(request, pk):
 
 @login_required
 @require_POST
+@gated(permissions.can_communicate)
 def communication_send(request, pk):
     communication = _visible_communication(request, pk)
     return _run(
@@ -331,6 +360,7 @@ def communication_send(request, pk):
 
 @login_required
 @require_POST
+@gated(permissions.can_communicate)
 def obligation_draft(request, pk):
     obligation = _visible_obligation(request, pk)
     return _run(
@@ -340,4 +370,95 @@ def obligation_draft(request, pk):
         _(
             "A report draft was pre-filled from the record; complete the gaps, then have it approved."
         ),
+    )
+
+
+# --- supplier notices on the incident page ------------------------------------------------------
+
+
+def _vendor_section(user, incident) -> dict:
+    """The notices to the suppliers of the incident's systems, and the forms of who coordinates
+    with them (the communications rule: legal, the DPO, GRC staff, the AI risk officer)."""
+    may_coordinate = bool(permissions.can_communicate(user, incident))
+    notices = [
+        {
+            "n": notice,
+            "ack_form": VendorAcknowledgeForm(auto_id=f"ack-{notice.pk}-%s")
+            if may_coordinate and notice.acknowledged_at is None
+            else None,
+            "fix_form": VendorFixForm(auto_id=f"fix-{notice.pk}-%s")
+            if may_coordinate and notice.fixed_at is None
+            else None,
+        }
+        for notice in selectors.vendor_notices_of(incident)
+    ]
+    supplied = selectors.supplied_systems_of(incident)
+    offer = may_coordinate and supplied.exists()
+    return {
+        "vendor_notices": notices,
+        "vendor_form": VendorNoticeForm(systems=supplied, auto_id="vendor-%s") if offer else None,
+        "vendor_no_supplier": may_coordinate and not offer,
+    }
+
+
+@login_required
+@require_POST
+@gated(permissions.can_communicate)
+def vendor_notice_record(request, pk):
+    incident = _visible_incident(request, pk)
+    form = VendorNoticeForm(request.POST, systems=selectors.supplied_systems_of(incident))
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return _back(incident)
+    system = form.cleaned_data["system"]
+    return _run(
+        request,
+        incident,
+        lambda: services.vendor_notice_record(
+            actor=request.user, incident=incident, system=system, data=form.service_data()
+        ),
+        _("The notice to %(supplier)s was recorded.") % {"supplier": system.supplier},
+    )
+
+
+def _visible_notice(request, pk):
+    notice = selectors.vendor_notices_visible_to(request.user).filter(pk=pk).first()
+    if notice is None:
+        raise Http404(_("No such supplier notice, or you may not see it."))
+    return notice
+
+
+@login_required
+@require_POST
+@gated(permissions.can_communicate)
+def vendor_notice_acknowledge(request, pk):
+    notice = _visible_notice(request, pk)
+    form = VendorAcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return _back(notice.incident)
+    return _run(
+        request,
+        notice.incident,
+        lambda: services.vendor_notice_acknowledge(
+            actor=request.user, notice=notice, **form.cleaned_data
+        ),
+        _("%(supplier)s's acknowledgement was recorded.") % {"supplier": notice.supplier},
+    )
+
+
+@login_required
+@require_POST
+@gated(permissions.can_communicate)
+def vendor_notice_fix(request, pk):
+    notice = _visible_notice(request, pk)
+    form = VendorFixForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return _back(notice.incident)
+    return _run(
+        request,
+        notice.incident,
+        lambda: services.vendor_notice_fix(actor=request.user, notice=notice, **form.cleaned_data),
+        _("%(supplier)s's fix was recorded.") % {"supplier": notice.supplier},
     )

@@ -35,6 +35,7 @@ from .forms import (
     MonitoringRuleForm,
 )
 from .models import Deployment, ModelVersion, MonitoringRule
+from .sections import rendered_sections
 
 PAGE_SIZE = 25
 
@@ -236,6 +237,7 @@ def system_detail(request, pk):
             "can_change": permissions.can_change_system(user, system),
             "can_record": can_record,
             "can_approve": permissions.can_manage_inventory(user),
+            "sections": rendered_sections(request, system),
         },
     )
 

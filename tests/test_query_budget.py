@@ -670,3 +670,108 @@ def test_disclosure_writes(users, make_system):
             actor=users["dpo"], obligation=fresh(gdpr), applies="yes", reason="Risk to people."
         ),
     )
+
+
+# --- disclosure: a system's facts and the supplier notices -------------------------------------
+
+
+def test_system_facts_update_costs_one_reassessment_per_assessed_open_incident(users, make_system):
+    """Saving a system's facts writes the row; each open incident on the system that was
+    assessed then costs its own re-assessment and nothing more (unassessed ones cost nothing)."""
+    from disclosure import services as disclosure
+
+    counts = {}
+    for size in (1, 2, 4):
+        made = make_system(name=f"Frontier {size}")
+        file_incident(users["grc"], systems=[made], title="Never assessed")
+        for n in range(size):
+            incident = file_incident(users["grc"], systems=[made], title=f"Assessed {n}")
+            disclosure.assessment_refresh(actor=users["dpo"], incident=incident)
+        actor, target = fresh(users["grc"]), fresh(made)
+        counts[size], facts, ctx = measure(
+            lambda: disclosure.system_facts_update(
+                actor=actor,  # noqa: B023
+                system=target,  # noqa: B023
+                data={"frontier_developer": True},
+            )
+        )
+        assert facts.frontier_developer
+        if size == 1:
+            check("disclosure_system_facts_update", counts[1], ctx)
+    per_incident = counts[2] - counts[1]
+    assert counts[4] - counts[1] == 3 * per_incident, counts
+    check("disclosure_system_facts_update_per_incident", per_incident)
+
+
+def test_system_facts_reads(client, users, system, api_client_for):
+    grc = users["grc"]
+    client.force_login(grc)
+    api = api_client_for(grc)
+    form_url = f"/disclosure/systems/{system.pk}/facts/"
+    api_url = f"/api/v1/systems/{system.pk}/disclosure-facts/"
+    client.get(form_url)
+    page_count, _, ctx = measure(page(client, form_url))
+    api_count, _, api_ctx = measure(page(api, api_url))
+    check("page_system_disclosure_facts", page_count, ctx)
+    check("api_system_disclosure_facts", api_count, api_ctx)
+
+
+def _supplied_incident(users, make_system):
+    made = make_system(name="Vendor model", supplier="Acme Models Ltd")
+    return made, file_incident(users["grc"], systems=[made])
+
+
+def test_vendor_notice_writes(users, make_system):
+    from disclosure import services as disclosure
+
+    made, incident = _supplied_incident(users, make_system)
+    notice, _ = budget(
+        "disclosure_vendor_notice_record",
+        lambda: disclosure.vendor_notice_record(
+            actor=fresh(users["legal"]),
+            incident=fresh(incident),
+            system=fresh(made),
+            data={"basis": "contract", "channel": "e-mail", "content": "Please investigate."},
+        ),
+    )
+    budget(
+        "disclosure_vendor_notice_acknowledge",
+        lambda: disclosure.vendor_notice_acknowledge(
+            actor=fresh(users["legal"]), notice=fresh(notice), vendor_reference="ACME-1"
+        ),
+    )
+    budget(
+        "disclosure_vendor_notice_fix",
+        lambda: disclosure.vendor_notice_fix(
+            actor=fresh(users["legal"]),
+            notice=fresh(notice),
+            fix_description="Guardrail added",
+            fixed_version="2.1",
+        ),
+    )
+
+
+def test_the_incident_page_does_not_grow_with_supplier_notices(client, users, make_system):
+    from disclosure import services as disclosure
+
+    made, incident = _supplied_incident(users, make_system)
+    url = f"/incidents/{incident.pk}/"
+    client.force_login(users["legal"])
+
+    def notify(n):
+        for i in range(n):
+            disclosure.vendor_notice_record(
+                actor=users["legal"],
+                incident=incident,
+                system=made,
+                data={"basis": "courtesy", "channel": "e-mail", "content": f"Notice {i}"},
+            )
+
+    notify(1)
+    client.get(url)
+    small, _, ctx = measure(page(client, url))
+    notify(4)
+    large, response, _ = measure(page(client, url))
+    assert "Notice 3" in response.content.decode()
+    assert large == small, _listing(ctx)
+    check("page_incident_with_supplier_notices", small, ctx)

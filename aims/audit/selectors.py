@@ -1,6 +1,6 @@
 """Reads of the audit history: an object's changes, field by field."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import models
 
@@ -23,6 +23,7 @@ class HistoryEntry:
     seq: int | None
     record_hash: str
     changes: list[FieldChange] = field(default_factory=list)
+    subject: str = ""  # set on a related record's change: what it was a change of
 
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -115,3 +116,18 @@ def object_history(obj, *, limit: int = 500) -> list[HistoryEntry]:
         )
     entries.reverse()
     return entries
+
+
+def history_with_related(obj, *, limit: int = 500) -> list[HistoryEntry]:
+    """The object's history and that of the records registered as part of it
+    (``aims.audit.registry``), newest first, each related change marked with its label."""
+    from .registry import related_histories
+
+    entries = object_history(obj, limit=limit)
+    for entry in related_histories(type(obj)):
+        for related in entry.related._default_manager.filter(**{entry.lookup: obj.pk}):
+            entries += [
+                replace(e, subject=str(entry.label)) for e in object_history(related, limit=limit)
+            ]
+    entries.sort(key=lambda e: (e.when, e.seq or 0), reverse=True)
+    return entries[:limit]

@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from aims.core.visibility import visible_queryset
 
-from .selectors import object_history as history_of
+from .selectors import history_with_related as history_of
 
 
 @login_required

@@ -349,3 +349,41 @@ class FixSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=120, default=""
     )
     fixed_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+
+
+# --- an AI system's disclosure facts ------------------------------------------------------------
+
+
+class RecordedSystemFactsSerializer(serializers.Serializer):
+    """The disclosure facts kept on an AI system beyond what the inventory holds (its role, EU
+    AI Act class and Annex III / Annex I area, GDPR, HIPAA, NIS2 and DORA flags live there)."""
+
+    system = serializers.CharField(source="system.reference", read_only=True)
+    gpai_systemic_risk = serializers.BooleanField(
+        required=False, help_text=_("A general-purpose AI model with systemic risk (Art. 55).")
+    )
+    medical_device = serializers.BooleanField(
+        required=False, help_text=_("Medical-device AI: Art. 73(10) narrows what is reported.")
+    )
+    cer_critical_entity = serializers.BooleanField(
+        required=False, help_text=_("A critical entity under the CER Directive (Art. 15).")
+    )
+    frontier_developer = serializers.BooleanField(
+        required=False, help_text=_("A frontier developer under California SB 53.")
+    )
+    china_cii_operator = serializers.BooleanField(
+        required=False, help_text=_("A critical information infrastructure operator in China.")
+    )
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def validate(self, data):
+        raw = self.initial_data if isinstance(self.initial_data, dict) else {}
+        unknown = sorted(set(raw) - {name for name, f in self.fields.items() if not f.read_only})
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: [_("Not a disclosure fact of a system; the inventory form edits it.")]
+                    for name in unknown
+                }
+            )
+        return data

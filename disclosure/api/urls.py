@@ -52,5 +52,10 @@ urlpatterns = [
         views.IncidentVendorNoticesView.as_view(),
         name="incident-vendor-notices",
     ),
+    path(
+        "systems/<int:pk>/disclosure-facts/",
+        views.SystemDisclosureFactsView.as_view(),
+        name="system-disclosure-facts",
+    ),
     *router.urls,
 ]

@@ -6,12 +6,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aims.core.concurrency import etag_of
+from incidents.api.incidents import IF_MATCH
 
 from .. import permissions, rules, selectors, services
 from ..models import Communication, Obligation, RegimeRule, VendorNotice
@@ -191,7 +192,7 @@ class IncidentDisclosureRefreshView(APIView):
     )
     def post(self, request, pk):
         incident = _visible_incident(request, pk)
-        assessment = services.assessment_refresh(actor=request.user, incident=incident)
+        assessment = services.assessment_propose(actor=request.user, incident=incident)
         return _assessment_response(assessment)
 
 
@@ -448,3 +449,56 @@ class VendorNoticeViewSet(viewsets.GenericViewSet):
             actor=request.user, notice=self.get_object(), **serializer.validated_data
         )
         return Response(s.VendorNoticeSerializer(notice).data)
+
+
+# --- an AI system's disclosure facts ------------------------------------------------------------
+
+
+class SystemDisclosureFactsView(APIView):
+    """The disclosure facts of an AI system the inventory does not hold. ``GET`` answers them
+    with an ``ETag``; ``PATCH`` (the system's owners and managers) honours ``If-Match`` and
+    re-assesses the open incidents on the system — a signed-off assessment reopens."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_read_regimes)
+    rules_by_action = {}
+
+    def _system(self, request, pk):
+        from inventory.selectors import systems_visible_to
+
+        system = systems_visible_to(request.user).filter(pk=pk).first()
+        if system is None:
+            raise NotFound(_("No such AI system, or you may not see it."))
+        return system
+
+    def _answer(self, system):
+        facts = selectors.system_facts_of(system)
+        response = Response(s.RecordedSystemFactsSerializer(facts).data)
+        response["ETag"] = etag_of(facts)
+        return response
+
+    @extend_schema(
+        responses=s.RecordedSystemFactsSerializer, summary="An AI system's disclosure facts."
+    )
+    def get(self, request, pk):
+        return self._answer(self._system(request, pk))
+
+    @extend_schema(
+        request=s.RecordedSystemFactsSerializer,
+        responses=s.RecordedSystemFactsSerializer,
+        parameters=[IF_MATCH],
+        summary="Record an AI system's disclosure facts; its open incidents are re-assessed.",
+    )
+    def patch(self, request, pk):
+        system = self._system(request, pk)
+        if not (decision := permissions.can_edit_system_facts(request.user, system)):
+            raise PermissionDenied(decision.message)
+        serializer = s.RecordedSystemFactsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.system_facts_update(
+            actor=request.user,
+            system=system,
+            data=dict(serializer.validated_data),
+            expected_version=request.headers.get("If-Match"),
+        )
+        return self._answer(system)

@@ -13,9 +13,9 @@ from aims.clocks.services import active_clock, clocks_tick
 from aims.core.exceptions import Conflict, GuardFailed, PermissionRefused, ValidationFailed
 from aims.notify.models import Delivery
 from aims.notify.services import deliver_due
-from disclosure import services
+from disclosure import permissions, services
 from disclosure.choices import AssessmentStatus, ObligationStatus
-from disclosure.models import Obligation
+from disclosure.models import DisclosureAssessment, Obligation
 from incidents.choices import TimelineKind
 from incidents.tests.factories import file_incident
 
@@ -104,6 +104,17 @@ def test_only_the_disclosure_roles_confirm(role, breach, users):
         services.obligation_confirm(actor=users[role], obligation=gdpr, applies="undetermined")
     gdpr.refresh_from_db()
     assert gdpr.applies == ""
+
+
+@pytest.mark.parametrize("role", ["engineer", "ciso", "auditor", "executive", "ethics"])
+def test_only_the_disclosure_roles_ask_for_a_proposal(role, breach, users):
+    """The service refuses by itself (the pages and the API ask the same rule first)."""
+    with pytest.raises(PermissionRefused) as refused:
+        services.assessment_propose(actor=users[role], incident=breach)
+    assert refused.value.message == permissions.can_assess(users[role], breach).message
+    assert not DisclosureAssessment.objects.filter(incident=breach).exists()
+    proposed = services.assessment_propose(actor=users["dpo"], incident=breach)  # control
+    assert proposed.obligations.exists()
 
 
 def confirm_all(assessment, actor):

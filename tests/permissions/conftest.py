@@ -11,7 +11,15 @@ Scopes (``table.INCIDENT_SCOPES`` and friends):
 - ``restricted``: a restricted incident on the engineer's system; the DPO takes part in it;
 - ``led``: an incident on the other system whose lead is the engineer;
 - ``protected``: an incident GRC opened from a protected-channel report;
+- ``signed``: an incident on the engineer's system whose disclosure assessment legal signed off
+  (the one scope where it can be reopened);
 - systems ``own``/``other``; report runs ``own`` (the caller's) and ``other`` (someone else's).
+
+Disclosure: both systems name a supplier and are frontier developers (SB 53), so every incident
+above has an assessment (``sb53_critical_safety_incident`` set: ``ca_sb53`` applies, with a
+draft template and a clock), every proposal confirmed by legal but not signed off (except
+``signed``), a communication to regulators drafted by GRC (legal approves it), another already
+approved, and an unacknowledged notice to the supplier.
 """
 
 from dataclasses import dataclass, field
@@ -45,6 +53,11 @@ class World:
     runs: dict  # role -> that role's own finished report run
     samples: dict  # role -> that role's audit sample run
     report: object  # a protected-channel report, not yet converted
+    obligations: dict = field(default_factory=dict)  # incident scope -> its ca_sb53 obligation
+    communications: dict = field(default_factory=dict)  # scope -> {"draft": …, "approved": …}
+    notices: dict = field(default_factory=dict)  # incident scope -> supplier notice
+    system_facts: dict = field(default_factory=dict)  # system scope -> SystemFacts
+    regime: object = None  # the ca_sb53 row of the rules table
     api: dict = field(default_factory=dict)  # role -> APIClient with the role's token
     html: dict = field(default_factory=dict)  # role -> logged-in django Client
 
@@ -90,19 +103,20 @@ def _build_world() -> World:
     )
     grc, engineer = users["grc"], users["engineer"]
 
-    def system(name, owner):
+    def system(name, owner, **extra):
         return inventory.system_create(
             actor=grc,
             data={
                 "name": name,
                 "intended_purpose": "Answer customer questions",
                 "business_owner": owner,
+                **extra,
             },
         )
 
     systems = {
-        "own": system("Support assistant", engineer),
-        "other": system("Credit scoring", grc),
+        "own": system("Support assistant", engineer, supplier="Acme Models Ltd"),
+        "other": system("Credit scoring", grc, supplier="Acme Models Ltd"),
         "free_own": system("Retired chatbot", engineer),
         "free_other": system("Retired ranker", grc),
     }
@@ -152,7 +166,11 @@ def _build_world() -> World:
     incidents["protected"] = protected_report_convert(
         actor=grc, report=converted, system_ids=[systems["other"].pk], title="Hiring screener bias"
     )
+    incidents["signed"] = file_incident(
+        grc, systems=[systems["own"]], severity=2, severity_reason="Subset"
+    )
     evidence = {scope: add_evidence(incident, grc) for scope, incident in incidents.items()}
+    disclosure = _disclose(users, systems, incidents)
 
     runs = {}
     for role in EXPORTERS:
@@ -178,6 +196,7 @@ def _build_world() -> World:
         runs=runs,
         samples=samples,
         report=report,
+        **disclosure,
     )
     for role in ROLES:
         api = APIClient()
@@ -189,6 +208,65 @@ def _build_world() -> World:
     world.api[ANONYMOUS] = APIClient()
     world.html[ANONYMOUS] = Client()
     return world
+
+
+def _disclose(users, systems, incidents) -> dict:
+    """The disclosure state of the world (see the module's docstring), through the services."""
+    from disclosure import services as disclosure
+    from disclosure.models import RegimeRule
+
+    grc, legal = users["grc"], users["legal"]
+    system_facts = {
+        scope: disclosure.system_facts_update(
+            actor=grc, system=systems[scope], data={"frontier_developer": True}
+        )
+        for scope in ("own", "other")
+    }
+    obligations, communications, notices = {}, {}, {}
+    for scope, incident in incidents.items():
+        disclosure.incident_facts_update(
+            actor=grc, incident=incident, data={"sb53_critical_safety_incident": True}
+        )
+        assessment = incident.disclosure_assessment
+        for row in assessment.obligations.exclude(proposed="no"):
+            applies = "no" if row.proposed == "undetermined" else row.proposed
+            disclosure.obligation_confirm(
+                actor=legal, obligation=row, applies=applies, reason="Assessed for the matrix."
+            )
+        obligations[scope] = assessment.obligations.get(code="ca_sb53")
+        if scope == "signed":
+            disclosure.assessment_sign_off(actor=legal, assessment=assessment)
+            continue
+
+        def draft(subject, incident=incident):
+            return disclosure.communication_draft(
+                actor=grc,
+                incident=incident,
+                data={
+                    "audience": "regulator",
+                    "channel": "portal",
+                    "subject": subject,
+                    "content": "A critical safety incident.",
+                },
+            )
+
+        approved = disclosure.communication_approve(
+            actor=legal, communication=draft("Approved report")
+        )
+        communications[scope] = {"draft": draft("Report to approve"), "approved": approved}
+        notices[scope] = disclosure.vendor_notice_record(
+            actor=grc,
+            incident=incident,
+            system=incident.affected_systems.get().system,
+            data={"basis": "contract", "channel": "e-mail", "content": "Please investigate."},
+        )
+    return {
+        "obligations": obligations,
+        "communications": communications,
+        "notices": notices,
+        "system_facts": system_facts,
+        "regime": RegimeRule.objects.get(code="ca_sb53"),
+    }
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,16 @@ audited table (``updated_at``), so an edit in place is seen as well as a new row
 from django.db import connection
 
 from aims.notify.models import Notification
+from disclosure.models import (
+    Communication,
+    DisclosureAssessment,
+    IncidentFacts,
+    Obligation,
+    RegimeRule,
+    Submission,
+    SystemFacts,
+    VendorNotice,
+)
 from incidents.models import (
     AffectedSystem,
     AlertLink,
@@ -32,6 +42,14 @@ STAMPED = (
     ModelVersion,
     Deployment,
     MonitoringRule,
+    RegimeRule,
+    IncidentFacts,
+    SystemFacts,
+    DisclosureAssessment,
+    Obligation,
+    Submission,
+    Communication,
+    VendorNotice,
 )
 COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification)
 
