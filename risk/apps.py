@@ -37,21 +37,25 @@ class RiskConfig(AppConfig):
         visibility.register(Risk, selectors.risks_visible_to)
         visibility.register(
             RiskMethodology,
-            lambda user: RiskMethodology.objects.all()
-            if permissions.can_read_methodology(user)
-            else RiskMethodology.objects.none(),
+            lambda user: (
+                RiskMethodology.objects.all()
+                if permissions.can_read_methodology(user)
+                else RiskMethodology.objects.none()
+            ),
         )
         visibility.register(
             ApplicabilityStatement,
-            lambda user: ApplicabilityStatement.objects.all()
-            if permissions.can_read_soa(user)
-            else ApplicabilityStatement.objects.none(),
+            lambda user: (
+                ApplicabilityStatement.objects.all()
+                if permissions.can_read_soa(user)
+                else ApplicabilityStatement.objects.none()
+            ),
         )
         visibility.register(
             Control,
-            lambda user: Control.objects.all()
-            if permissions.can_read_soa(user)
-            else Control.objects.none(),
+            lambda user: (
+                Control.objects.all() if permissions.can_read_soa(user) else Control.objects.none()
+            ),
         )
         evidence.register_kind(
             evidence.EvidenceKind(

@@ -53,7 +53,9 @@ def heat_map_svg(
         for c, cell in enumerate(row):
             x = LEFT + c * CELL
             fill, ink = BAND_COLOURS.get(cell.band, DEFAULT_COLOURS)
-            label = f"L{cell.likelihood} I{cell.impact} score {cell.score} {cell.band}: {cell.count}"
+            label = (
+                f"L{cell.likelihood} I{cell.impact} score {cell.score} {cell.band}: {cell.count}"
+            )
             stroke = ' stroke="#000" stroke-width="3"' if cell.marked else ' stroke="#fff"'
             parts.append(
                 f'<g><title>{escape(label)}</title><rect x="{x}" y="{y}" width="{CELL}" '

@@ -21,12 +21,20 @@ def _entry(risk, kind, summary, *, actor=None, data=None) -> RiskEntry:
 
 
 def risk_created_event(*, risk, actor):
-    return _entry(risk, RiskEntryKind.CREATED, f"{risk.reference} raised: {risk.title}", actor=actor)
+    return _entry(
+        risk, RiskEntryKind.CREATED, f"{risk.reference} raised: {risk.title}", actor=actor
+    )
 
 
 def risk_updated_event(*, risk, actor, fields):
     names = ", ".join(sorted(fields))
-    return _entry(risk, RiskEntryKind.UPDATED, f"Changed: {names}", actor=actor, data={"fields": sorted(fields)})
+    return _entry(
+        risk,
+        RiskEntryKind.UPDATED,
+        f"Changed: {names}",
+        actor=actor,
+        data={"fields": sorted(fields)},
+    )
 
 
 def risk_rated_event(*, risk, actor, which, old, new, methodology, reason="", incident=None):

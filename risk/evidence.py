@@ -34,7 +34,9 @@ def kind(key: str) -> EvidenceKind | None:
 
 
 def kind_for_model(model) -> EvidenceKind | None:
-    return next((k for k in _KINDS.values() if k.model._meta.label_lower == model._meta.label_lower), None)
+    return next(
+        (k for k in _KINDS.values() if k.model._meta.label_lower == model._meta.label_lower), None
+    )
 
 
 def keys() -> list[str]:

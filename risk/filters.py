@@ -47,14 +47,19 @@ class RiskFilter(django_filters.FilterSet):
     tag = django_filters.ModelChoiceFilter(
         queryset=RiskTag.objects.order_by("scheme", "label"),
         to_field_name="code",
+        field_name="tags",
         method="filter_tag",
         label=_("Tag"),
     )
     system = django_filters.ModelChoiceFilter(
-        queryset=AISystem.objects.order_by("reference"), method="filter_system", label=_("AI system")
+        queryset=AISystem.objects.order_by("reference"),
+        field_name="risk_systems__system",
+        method="filter_system",
+        label=_("AI system"),
     )
     control = django_filters.ModelChoiceFilter(
         queryset=Control.objects.order_by("position"),
+        field_name="risk_controls__control",
         method="filter_control",
         label=_("Annex A control"),
     )
@@ -105,15 +110,13 @@ class RiskFilter(django_filters.FilterSet):
             return queryset.filter(status=RiskStatus.CLOSED)
         return queryset
 
-    def filter_tag(self, queryset, name, value):
+    def filter_tag(self, queryset, name, value: str):
         return queryset.filter(tags__contains=[value.code]) if value else queryset
 
     def filter_system(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(
-            Exists(RiskSystem.objects.filter(risk=OuterRef("pk"), system=value))
-        )
+        return queryset.filter(Exists(RiskSystem.objects.filter(risk=OuterRef("pk"), system=value)))
 
     def filter_control(self, queryset, name, value):
         if not value:

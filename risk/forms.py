@@ -34,9 +34,7 @@ class RiskForm(forms.Form):
         label=_("Tags (NIST AI 600-1, AI RMF)"), required=False, widget=forms.CheckboxSelectMultiple
     )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)
-    systems = forms.ModelMultipleChoiceField(
-        label=_("AI systems"), queryset=None, required=False
-    )
+    systems = forms.ModelMultipleChoiceField(label=_("AI systems"), queryset=None, required=False)
     inherent_likelihood = LevelField(label=_("Inherent likelihood"))
     inherent_impact = LevelField(label=_("Inherent impact"))
     treatment = forms.ChoiceField(
@@ -56,7 +54,10 @@ class RiskForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = (
-            get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
+            get_user_model()
+            .objects.filter(is_active=True, groups__isnull=False)
+            .distinct()
+            .order_by("username")
         )
         self.fields["systems"].queryset = AISystem.objects.order_by("reference")
         self.fields["controls"].queryset = Control.objects.order_by("position")
@@ -128,7 +129,10 @@ class StatementForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = (
-            get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
+            get_user_model()
+            .objects.filter(is_active=True, groups__isnull=False)
+            .distinct()
+            .order_by("username")
         )
 
 

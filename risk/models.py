@@ -311,7 +311,9 @@ class RiskEntry(TimeStampedModel):
     risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=12, choices=RiskEntryKind.choices)
     summary = models.TextField()
-    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField()
     data = models.JSONField(default=dict, blank=True)
 

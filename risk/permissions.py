@@ -84,7 +84,9 @@ def can_accept(user, risk) -> Decision:
 
     method = methodology_in_force().method
     if risk.residual_score is None:
-        return decide(has_role(user, Role.RISK_OFFICER), _("Only the AI risk officer accepts risk."))
+        return decide(
+            has_role(user, Role.RISK_OFFICER), _("Only the AI risk officer accepts risk.")
+        )
     roles = rules.acceptance_roles(risk.residual_score, method)
     band = rules.band_for(risk.residual_score, method.bands)
     allowed = bool(roles) and has_role(user, *roles)

@@ -107,7 +107,9 @@ def validate(method: Method) -> list[str]:
             errors.append(f"The {name} scale needs exactly the levels 1 to 5, each once.")
         for level in scale:
             if not level.name.strip() or not level.definition.strip():
-                errors.append(f"Level {level.level} of the {name} scale needs a name and a definition.")
+                errors.append(
+                    f"Level {level.level} of the {name} scale needs a name and a definition."
+                )
     codes = [b.code for b in method.bands]
     if len(set(codes)) != len(codes):
         errors.append("Each band needs its own code.")
@@ -117,7 +119,9 @@ def validate(method: Method) -> list[str]:
             errors.append(f"Band {band.label}: its lowest score is above its highest.")
         covered.extend(range(band.min_score, band.max_score + 1))
     if sorted(covered) != list(range(MIN_SCORE, MAX_SCORE + 1)):
-        errors.append("The bands must cover every score from 1 to 25 exactly once, without gaps or overlaps.")
+        errors.append(
+            "The bands must cover every score from 1 to 25 exactly once, without gaps or overlaps."
+        )
     if not MIN_SCORE <= method.acceptance_threshold <= MAX_SCORE:
         errors.append("The acceptance threshold is a score from 1 to 25.")
     for band in method.bands:

@@ -179,7 +179,9 @@ def evidence_map(*, today=None) -> list[dict]:
             {
                 "label": f"{risk.reference} {risk.title}",
                 "kind": "risk",
-                "date": timezone.localdate(risk.last_reviewed_at or risk.assessed_at or risk.updated_at),
+                "date": timezone.localdate(
+                    risk.last_reviewed_at or risk.assessed_at or risk.updated_at
+                ),
                 "target_type": "risk",
                 "target_id": risk.pk,
                 "note": risk.get_status_display(),

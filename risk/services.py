@@ -202,7 +202,9 @@ def _sync_review_clock(risk, actor, *, clocks=None, restart=False, reason="") ->
     running = clocks.active(RiskClockKind.REVIEW)
     if risk.status == RiskStatus.CLOSED or risk.next_review_date is None:
         if running is not None:
-            clocks.cancel(kind=RiskClockKind.REVIEW, reason=reason or "no review planned", actor=actor)
+            clocks.cancel(
+                kind=RiskClockKind.REVIEW, reason=reason or "no review planned", actor=actor
+            )
         return
     due_at = _review_due_at(risk.next_review_date)
     if running is not None and running.due_at == due_at and not restart:
@@ -281,7 +283,11 @@ def risk_create(*, actor, data: dict) -> Risk:
                 methodology=risk.methodology,
             )
     _set_links(
-        risk, actor, systems=data.get("systems") or [], controls=data.get("controls") or [], created=True
+        risk,
+        actor,
+        systems=data.get("systems") or [],
+        controls=data.get("controls") or [],
+        created=True,
     )
     _sync_review_clock(risk, actor, clocks=record_clocks(risk, known_empty=True))
     return risk
@@ -450,7 +456,9 @@ SOA_FIELDS = ("applicability", "justification", "implementation_status", "owner"
 
 
 @audited_write
-def statement_update(*, actor, control, data: dict, expected_version=None) -> ApplicabilityStatement:
+def statement_update(
+    *, actor, control, data: dict, expected_version=None
+) -> ApplicabilityStatement:
     """Declare a control applicable or excluded (with its justification), its implementation
     status and owner (ISO/IEC 42001 clause 6.1.3 d)."""
     require(permissions.can_edit_soa(actor))
@@ -487,8 +495,10 @@ def evidence_link(*, actor, control, kind: str, target_id: int, note: str = "") 
         )
     visible = visibility.visible_queryset(actor, registered.model)
     record = (
-        visible if visible is not None else registered.model._default_manager.none()
-    ).filter(pk=target_id).first()
+        (visible if visible is not None else registered.model._default_manager.none())
+        .filter(pk=target_id)
+        .first()
+    )
     if record is None:
         raise ValidationFailed(
             _("No %(kind)s with id %(id)s that you can see.") % {"kind": kind, "id": target_id},

@@ -207,7 +207,14 @@ def risk_detail(request, pk):
     moves = []
     for move in LIFECYCLE.moves_from(risk.status):
         if LIFECYCLE.may(move, user, risk):
-            moves.append({"move": move, "form": TransitionForm(initial={"to": move.target}, auto_id=f"move-{move.target}-%s")})
+            moves.append(
+                {
+                    "move": move,
+                    "form": TransitionForm(
+                        initial={"to": move.target}, auto_id=f"move-{move.target}-%s"
+                    ),
+                }
+            )
     may_edit = bool(permissions.can_edit_register(user, risk))
     context = {
         "risk": risk,
@@ -215,8 +222,12 @@ def risk_detail(request, pk):
         "needs_reassessment": scored_under.pk != in_force.pk,
         "above_threshold": risk.residual_score is not None
         and risk.residual_score > method.acceptance_threshold,
-        "inherent_map": charts.heat_map_svg(method, title=_("Inherent risk"), marked=marked("inherent")),
-        "residual_map": charts.heat_map_svg(method, title=_("Residual risk"), marked=marked("residual")),
+        "inherent_map": charts.heat_map_svg(
+            method, title=_("Inherent risk"), marked=marked("inherent")
+        ),
+        "residual_map": charts.heat_map_svg(
+            method, title=_("Residual risk"), marked=marked("residual")
+        ),
         "entries": selectors.entries_of(risk),
         "acceptances": selectors.acceptances_of(risk),
         "clocks": [describe_clock(c) for c in clocks_of(risk)],
@@ -248,7 +259,10 @@ def risk_transition(request, pk):
     return _run(
         request,
         lambda: services.risk_transition(
-            actor=request.user, risk=risk, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"]
+            actor=request.user,
+            risk=risk,
+            to=form.cleaned_data["to"],
+            reason=form.cleaned_data["reason"],
         ),
         _("%(ref)s is now %(to)s.") % {"ref": risk.reference, "to": form.cleaned_data["to"]},
         risk.get_absolute_url(),
@@ -325,9 +339,7 @@ def methodology_draft(request):
     if not decision:
         return refused(request, decision.message)
     current = selectors.methodology_in_force()
-    initial = {
-        name: getattr(current, name) for name in services.METHODOLOGY_FIELDS
-    }
+    initial = {name: getattr(current, name) for name in services.METHODOLOGY_FIELDS}
     form = MethodologyDraftForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -383,7 +395,9 @@ def _evidence_rows(user, control):
     rows = []
     for link in selectors.evidence_of(control):
         registered = evidence.kind_for_model(link.target_type.model_class())
-        rows.append({"link": link, "kind": registered.key if registered else link.target_type.model})
+        rows.append(
+            {"link": link, "kind": registered.key if registered else link.target_type.model}
+        )
     return rows
 
 

@@ -8,569 +8,1634 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('inventory', '0002_deployment_correction_reason'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("inventory", "0002_deployment_correction_reason"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Control',
+            name="Control",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(max_length=12, unique=True, verbose_name='code')),
-                ('objective_code', models.CharField(max_length=8, verbose_name='objective')),
-                ('objective_title', models.CharField(max_length=120, verbose_name='objective title')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('source', models.CharField(max_length=200, verbose_name='source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.CharField(max_length=12, unique=True, verbose_name="code")),
+                ("objective_code", models.CharField(max_length=8, verbose_name="objective")),
+                (
+                    "objective_title",
+                    models.CharField(max_length=120, verbose_name="objective title"),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("source", models.CharField(max_length=200, verbose_name="source")),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='RiskTag',
+            name="RiskTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('scheme', models.CharField(choices=[('nist_ai_600_1', 'NIST AI 600-1 generative AI risk'), ('nist_ai_rmf', 'NIST AI RMF function')], max_length=20, verbose_name='scheme')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('label', models.CharField(max_length=120, verbose_name='label')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('source', models.CharField(max_length=200, verbose_name='source')),
-                ('verified', models.BooleanField(default=False, verbose_name='checked against the primary text')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "scheme",
+                    models.CharField(
+                        choices=[
+                            ("nist_ai_600_1", "NIST AI 600-1 generative AI risk"),
+                            ("nist_ai_rmf", "NIST AI RMF function"),
+                        ],
+                        max_length=20,
+                        verbose_name="scheme",
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("label", models.CharField(max_length=120, verbose_name="label")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("source", models.CharField(max_length=200, verbose_name="source")),
+                (
+                    "verified",
+                    models.BooleanField(
+                        default=False, verbose_name="checked against the primary text"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scheme', 'label'],
+                "ordering": ["scheme", "label"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalApplicabilityStatement',
+            name="HistoricalApplicabilityStatement",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('applicability', models.CharField(choices=[('undecided', 'Not yet decided'), ('applicable', 'Applicable'), ('excluded', 'Excluded')], default='undecided', max_length=12, verbose_name='applicability')),
-                ('justification', models.TextField(blank=True, verbose_name='justification')),
-                ('implementation_status', models.CharField(choices=[('not_started', 'Not started'), ('planned', 'Planned'), ('partial', 'Partially implemented'), ('implemented', 'Implemented')], default='not_started', max_length=12, verbose_name='implementation status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('control', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.control')),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "applicability",
+                    models.CharField(
+                        choices=[
+                            ("undecided", "Not yet decided"),
+                            ("applicable", "Applicable"),
+                            ("excluded", "Excluded"),
+                        ],
+                        default="undecided",
+                        max_length=12,
+                        verbose_name="applicability",
+                    ),
+                ),
+                ("justification", models.TextField(blank=True, verbose_name="justification")),
+                (
+                    "implementation_status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("planned", "Planned"),
+                            ("partial", "Partially implemented"),
+                            ("implemented", "Implemented"),
+                        ],
+                        default="not_started",
+                        max_length=12,
+                        verbose_name="implementation status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "control",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.control",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical applicability statement',
-                'verbose_name_plural': 'historical applicability statements',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalControl',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('code', models.CharField(db_index=True, max_length=12, verbose_name='code')),
-                ('objective_code', models.CharField(max_length=8, verbose_name='objective')),
-                ('objective_title', models.CharField(max_length=120, verbose_name='objective title')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('source', models.CharField(max_length=200, verbose_name='source')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical control',
-                'verbose_name_plural': 'historical controls',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalEvidenceLink',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('target_id', models.PositiveBigIntegerField()),
-                ('target_label', models.CharField(max_length=300)),
-                ('record_date', models.DateField(verbose_name='date of the record')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('control', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.control')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('linked_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('target_type', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contenttypes.contenttype')),
-            ],
-            options={
-                'verbose_name': 'historical evidence link',
-                'verbose_name_plural': 'historical evidence links',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalRiskMethodology',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('version', models.PositiveIntegerField(db_index=True, editable=False, verbose_name='version')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_force', 'In force'), ('superseded', 'Superseded')], default='draft', editable=False, max_length=12, verbose_name='status')),
-                ('likelihood_scale', models.JSONField(verbose_name='likelihood scale')),
-                ('impact_scale', models.JSONField(verbose_name='impact scale')),
-                ('bands', models.JSONField(verbose_name='bands')),
-                ('acceptance_threshold', models.PositiveSmallIntegerField(verbose_name='acceptance threshold')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='approved at')),
-                ('superseded_at', models.DateTimeField(blank=True, null=True, verbose_name='superseded at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('approved_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('drafted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical risk methodology version',
-                'verbose_name_plural': 'historical risk methodology versions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalRiskTag',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('scheme', models.CharField(choices=[('nist_ai_600_1', 'NIST AI 600-1 generative AI risk'), ('nist_ai_rmf', 'NIST AI RMF function')], max_length=20, verbose_name='scheme')),
-                ('code', models.CharField(db_index=True, max_length=40, verbose_name='code')),
-                ('label', models.CharField(max_length=120, verbose_name='label')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('source', models.CharField(max_length=200, verbose_name='source')),
-                ('verified', models.BooleanField(default=False, verbose_name='checked against the primary text')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical risk tag',
-                'verbose_name_plural': 'historical risk tags',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical applicability statement",
+                "verbose_name_plural": "historical applicability statements",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Risk',
+            name="HistoricalControl",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True, verbose_name='reference')),
-                ('title', models.CharField(max_length=250, verbose_name='title')),
-                ('description', models.TextField(verbose_name='description')),
-                ('cause', models.TextField(blank=True, verbose_name='cause')),
-                ('consequence', models.TextField(blank=True, verbose_name='consequence')),
-                ('category', models.CharField(choices=[('fairness', 'Fairness and bias'), ('safety', 'Safety'), ('security', 'Security'), ('privacy', 'Privacy and data protection'), ('performance', 'Performance and robustness'), ('transparency', 'Transparency and explainability'), ('accountability', 'Accountability and human oversight'), ('third_party', 'Third party and supply chain'), ('compliance', 'Legal and regulatory compliance'), ('other', 'Other')], max_length=20, verbose_name='category')),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, default=list, size=None)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('assessed', 'Assessed'), ('treated', 'Treated'), ('accepted', 'Accepted'), ('closed', 'Closed')], db_index=True, default='draft', editable=False, max_length=10, verbose_name='status')),
-                ('inherent_likelihood', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('inherent_impact', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('inherent_score', models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
-                ('inherent_band', models.CharField(blank=True, editable=False, max_length=20)),
-                ('treatment', models.CharField(blank=True, choices=[('mitigate', 'Mitigate'), ('transfer', 'Transfer'), ('avoid', 'Avoid'), ('accept', 'Accept')], max_length=10, verbose_name='treatment')),
-                ('treatment_plan', models.TextField(blank=True, verbose_name='treatment plan')),
-                ('residual_likelihood', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_impact', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_score', models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
-                ('residual_band', models.CharField(blank=True, editable=False, max_length=20)),
-                ('next_review_date', models.DateField(blank=True, null=True, verbose_name='next review')),
-                ('last_reviewed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('assessed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('closed_reason', models.TextField(blank=True, editable=False)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_risks', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("code", models.CharField(db_index=True, max_length=12, verbose_name="code")),
+                ("objective_code", models.CharField(max_length=8, verbose_name="objective")),
+                (
+                    "objective_title",
+                    models.CharField(max_length=120, verbose_name="objective title"),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("source", models.CharField(max_length=200, verbose_name="source")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalRiskSystem',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('system', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='inventory.aisystem')),
-                ('risk', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.risk')),
-            ],
-            options={
-                'verbose_name': 'historical risk system',
-                'verbose_name_plural': 'historical risk systems',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical control",
+                "verbose_name_plural": "historical controls",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalRiskEntry',
+            name="HistoricalEvidenceLink",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('status', 'Status changed'), ('rated', 'Rating changed'), ('accepted', 'Residual risk accepted'), ('reviewed', 'Reviewed'), ('controls', 'Controls changed'), ('reminder', 'Review reminder')], max_length=12)),
-                ('summary', models.TextField()),
-                ('at', models.DateTimeField()),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('risk', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.risk')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("target_id", models.PositiveBigIntegerField()),
+                ("target_label", models.CharField(max_length=300)),
+                ("record_date", models.DateField(verbose_name="date of the record")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "control",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.control",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "target_type",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical risk entry',
-                'verbose_name_plural': 'historical risk entries',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical evidence link",
+                "verbose_name_plural": "historical evidence links",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalRiskControl',
+            name="HistoricalRiskMethodology",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('control', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.control')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('risk', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.risk')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        db_index=True, editable=False, verbose_name="version"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_force", "In force"),
+                            ("superseded", "Superseded"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("likelihood_scale", models.JSONField(verbose_name="likelihood scale")),
+                ("impact_scale", models.JSONField(verbose_name="impact scale")),
+                ("bands", models.JSONField(verbose_name="bands")),
+                (
+                    "acceptance_threshold",
+                    models.PositiveSmallIntegerField(verbose_name="acceptance threshold"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="approved at"),
+                ),
+                (
+                    "superseded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="superseded at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "drafted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical risk control',
-                'verbose_name_plural': 'historical risk controls',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical risk methodology version",
+                "verbose_name_plural": "historical risk methodology versions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='RiskControl',
+            name="HistoricalRiskTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('control', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_controls', to='risk.control')),
-                ('risk', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_controls', to='risk.risk')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "scheme",
+                    models.CharField(
+                        choices=[
+                            ("nist_ai_600_1", "NIST AI 600-1 generative AI risk"),
+                            ("nist_ai_rmf", "NIST AI RMF function"),
+                        ],
+                        max_length=20,
+                        verbose_name="scheme",
+                    ),
+                ),
+                ("code", models.CharField(db_index=True, max_length=40, verbose_name="code")),
+                ("label", models.CharField(max_length=120, verbose_name="label")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("source", models.CharField(max_length=200, verbose_name="source")),
+                (
+                    "verified",
+                    models.BooleanField(
+                        default=False, verbose_name="checked against the primary text"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical risk tag",
+                "verbose_name_plural": "historical risk tags",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Risk",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reference",
+                    models.CharField(
+                        editable=False, max_length=20, unique=True, verbose_name="reference"
+                    ),
+                ),
+                ("title", models.CharField(max_length=250, verbose_name="title")),
+                ("description", models.TextField(verbose_name="description")),
+                ("cause", models.TextField(blank=True, verbose_name="cause")),
+                ("consequence", models.TextField(blank=True, verbose_name="consequence")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("fairness", "Fairness and bias"),
+                            ("safety", "Safety"),
+                            ("security", "Security"),
+                            ("privacy", "Privacy and data protection"),
+                            ("performance", "Performance and robustness"),
+                            ("transparency", "Transparency and explainability"),
+                            ("accountability", "Accountability and human oversight"),
+                            ("third_party", "Third party and supply chain"),
+                            ("compliance", "Legal and regulatory compliance"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=40),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("assessed", "Assessed"),
+                            ("treated", "Treated"),
+                            ("accepted", "Accepted"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("inherent_likelihood", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("inherent_impact", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "inherent_score",
+                    models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
+                ),
+                ("inherent_band", models.CharField(blank=True, editable=False, max_length=20)),
+                (
+                    "treatment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("mitigate", "Mitigate"),
+                            ("transfer", "Transfer"),
+                            ("avoid", "Avoid"),
+                            ("accept", "Accept"),
+                        ],
+                        max_length=10,
+                        verbose_name="treatment",
+                    ),
+                ),
+                ("treatment_plan", models.TextField(blank=True, verbose_name="treatment plan")),
+                ("residual_likelihood", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("residual_impact", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "residual_score",
+                    models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
+                ),
+                ("residual_band", models.CharField(blank=True, editable=False, max_length=20)),
+                (
+                    "next_review_date",
+                    models.DateField(blank=True, null=True, verbose_name="next review"),
+                ),
+                ("last_reviewed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("assessed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("closed_reason", models.TextField(blank=True, editable=False)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_risks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalRiskSystem",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "system",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="inventory.aisystem",
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.risk",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical risk system",
+                "verbose_name_plural": "historical risk systems",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalRiskEntry",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("updated", "Updated"),
+                            ("status", "Status changed"),
+                            ("rated", "Rating changed"),
+                            ("accepted", "Residual risk accepted"),
+                            ("reviewed", "Reviewed"),
+                            ("controls", "Controls changed"),
+                            ("reminder", "Review reminder"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("at", models.DateTimeField()),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.risk",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical risk entry",
+                "verbose_name_plural": "historical risk entries",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalRiskControl",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "control",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.control",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.risk",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical risk control",
+                "verbose_name_plural": "historical risk controls",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="RiskControl",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "control",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_controls",
+                        to="risk.control",
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_controls",
+                        to="risk.risk",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='risk',
-            name='controls',
-            field=models.ManyToManyField(related_name='risks', through='risk.RiskControl', to='risk.control'),
+            model_name="risk",
+            name="controls",
+            field=models.ManyToManyField(
+                related_name="risks", through="risk.RiskControl", to="risk.control"
+            ),
         ),
         migrations.CreateModel(
-            name='RiskEntry',
+            name="RiskEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('status', 'Status changed'), ('rated', 'Rating changed'), ('accepted', 'Residual risk accepted'), ('reviewed', 'Reviewed'), ('controls', 'Controls changed'), ('reminder', 'Review reminder')], max_length=12)),
-                ('summary', models.TextField()),
-                ('at', models.DateTimeField()),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('risk', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='risk.risk')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("updated", "Updated"),
+                            ("status", "Status changed"),
+                            ("rated", "Rating changed"),
+                            ("accepted", "Residual risk accepted"),
+                            ("reviewed", "Reviewed"),
+                            ("controls", "Controls changed"),
+                            ("reminder", "Review reminder"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("at", models.DateTimeField()),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="risk.risk",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'risk entries',
-                'ordering': ['at', 'id'],
+                "verbose_name_plural": "risk entries",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RiskMethodology',
+            name="RiskMethodology",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(editable=False, unique=True, verbose_name='version')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_force', 'In force'), ('superseded', 'Superseded')], default='draft', editable=False, max_length=12, verbose_name='status')),
-                ('likelihood_scale', models.JSONField(verbose_name='likelihood scale')),
-                ('impact_scale', models.JSONField(verbose_name='impact scale')),
-                ('bands', models.JSONField(verbose_name='bands')),
-                ('acceptance_threshold', models.PositiveSmallIntegerField(verbose_name='acceptance threshold')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='approved at')),
-                ('superseded_at', models.DateTimeField(blank=True, null=True, verbose_name='superseded at')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('drafted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        editable=False, unique=True, verbose_name="version"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_force", "In force"),
+                            ("superseded", "Superseded"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("likelihood_scale", models.JSONField(verbose_name="likelihood scale")),
+                ("impact_scale", models.JSONField(verbose_name="impact scale")),
+                ("bands", models.JSONField(verbose_name="bands")),
+                (
+                    "acceptance_threshold",
+                    models.PositiveSmallIntegerField(verbose_name="acceptance threshold"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="approved at"),
+                ),
+                (
+                    "superseded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="superseded at"),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "drafted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'risk methodology version',
-                'ordering': ['-version'],
+                "verbose_name": "risk methodology version",
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='RiskAcceptance',
+            name="RiskAcceptance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('residual_likelihood', models.PositiveSmallIntegerField()),
-                ('residual_impact', models.PositiveSmallIntegerField()),
-                ('residual_score', models.PositiveSmallIntegerField()),
-                ('band', models.CharField(max_length=20)),
-                ('accepted_at', models.DateTimeField()),
-                ('rationale', models.TextField(verbose_name='rationale')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('risk', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acceptances', to='risk.risk')),
-                ('methodology', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='risk.riskmethodology')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("residual_likelihood", models.PositiveSmallIntegerField()),
+                ("residual_impact", models.PositiveSmallIntegerField()),
+                ("residual_score", models.PositiveSmallIntegerField()),
+                ("band", models.CharField(max_length=20)),
+                ("accepted_at", models.DateTimeField()),
+                ("rationale", models.TextField(verbose_name="rationale")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="acceptances",
+                        to="risk.risk",
+                    ),
+                ),
+                (
+                    "methodology",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="risk.riskmethodology",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-accepted_at', '-id'],
+                "ordering": ["-accepted_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='risk',
-            name='methodology',
-            field=models.ForeignKey(editable=False, help_text='The methodology version the scores were given under', on_delete=django.db.models.deletion.PROTECT, related_name='risks', to='risk.riskmethodology'),
+            model_name="risk",
+            name="methodology",
+            field=models.ForeignKey(
+                editable=False,
+                help_text="The methodology version the scores were given under",
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="risks",
+                to="risk.riskmethodology",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalRiskAcceptance',
+            name="HistoricalRiskAcceptance",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('residual_likelihood', models.PositiveSmallIntegerField()),
-                ('residual_impact', models.PositiveSmallIntegerField()),
-                ('residual_score', models.PositiveSmallIntegerField()),
-                ('band', models.CharField(max_length=20)),
-                ('accepted_at', models.DateTimeField()),
-                ('rationale', models.TextField(verbose_name='rationale')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('accepted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('risk', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.risk')),
-                ('methodology', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.riskmethodology')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("residual_likelihood", models.PositiveSmallIntegerField()),
+                ("residual_impact", models.PositiveSmallIntegerField()),
+                ("residual_score", models.PositiveSmallIntegerField()),
+                ("band", models.CharField(max_length=20)),
+                ("accepted_at", models.DateTimeField()),
+                ("rationale", models.TextField(verbose_name="rationale")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.risk",
+                    ),
+                ),
+                (
+                    "methodology",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.riskmethodology",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical risk acceptance',
-                'verbose_name_plural': 'historical risk acceptances',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical risk acceptance",
+                "verbose_name_plural": "historical risk acceptances",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalRisk',
+            name="HistoricalRisk",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('reference', models.CharField(db_index=True, editable=False, max_length=20, verbose_name='reference')),
-                ('title', models.CharField(max_length=250, verbose_name='title')),
-                ('description', models.TextField(verbose_name='description')),
-                ('cause', models.TextField(blank=True, verbose_name='cause')),
-                ('consequence', models.TextField(blank=True, verbose_name='consequence')),
-                ('category', models.CharField(choices=[('fairness', 'Fairness and bias'), ('safety', 'Safety'), ('security', 'Security'), ('privacy', 'Privacy and data protection'), ('performance', 'Performance and robustness'), ('transparency', 'Transparency and explainability'), ('accountability', 'Accountability and human oversight'), ('third_party', 'Third party and supply chain'), ('compliance', 'Legal and regulatory compliance'), ('other', 'Other')], max_length=20, verbose_name='category')),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, default=list, size=None)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('assessed', 'Assessed'), ('treated', 'Treated'), ('accepted', 'Accepted'), ('closed', 'Closed')], db_index=True, default='draft', editable=False, max_length=10, verbose_name='status')),
-                ('inherent_likelihood', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('inherent_impact', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('inherent_score', models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
-                ('inherent_band', models.CharField(blank=True, editable=False, max_length=20)),
-                ('treatment', models.CharField(blank=True, choices=[('mitigate', 'Mitigate'), ('transfer', 'Transfer'), ('avoid', 'Avoid'), ('accept', 'Accept')], max_length=10, verbose_name='treatment')),
-                ('treatment_plan', models.TextField(blank=True, verbose_name='treatment plan')),
-                ('residual_likelihood', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_impact', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_score', models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
-                ('residual_band', models.CharField(blank=True, editable=False, max_length=20)),
-                ('next_review_date', models.DateField(blank=True, null=True, verbose_name='next review')),
-                ('last_reviewed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('assessed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('closed_reason', models.TextField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('methodology', models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='The methodology version the scores were given under', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.riskmethodology')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "reference",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=20, verbose_name="reference"
+                    ),
+                ),
+                ("title", models.CharField(max_length=250, verbose_name="title")),
+                ("description", models.TextField(verbose_name="description")),
+                ("cause", models.TextField(blank=True, verbose_name="cause")),
+                ("consequence", models.TextField(blank=True, verbose_name="consequence")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("fairness", "Fairness and bias"),
+                            ("safety", "Safety"),
+                            ("security", "Security"),
+                            ("privacy", "Privacy and data protection"),
+                            ("performance", "Performance and robustness"),
+                            ("transparency", "Transparency and explainability"),
+                            ("accountability", "Accountability and human oversight"),
+                            ("third_party", "Third party and supply chain"),
+                            ("compliance", "Legal and regulatory compliance"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=40),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("assessed", "Assessed"),
+                            ("treated", "Treated"),
+                            ("accepted", "Accepted"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("inherent_likelihood", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("inherent_impact", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "inherent_score",
+                    models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
+                ),
+                ("inherent_band", models.CharField(blank=True, editable=False, max_length=20)),
+                (
+                    "treatment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("mitigate", "Mitigate"),
+                            ("transfer", "Transfer"),
+                            ("avoid", "Avoid"),
+                            ("accept", "Accept"),
+                        ],
+                        max_length=10,
+                        verbose_name="treatment",
+                    ),
+                ),
+                ("treatment_plan", models.TextField(blank=True, verbose_name="treatment plan")),
+                ("residual_likelihood", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("residual_impact", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "residual_score",
+                    models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
+                ),
+                ("residual_band", models.CharField(blank=True, editable=False, max_length=20)),
+                (
+                    "next_review_date",
+                    models.DateField(blank=True, null=True, verbose_name="next review"),
+                ),
+                ("last_reviewed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("assessed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("closed_reason", models.TextField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "methodology",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        help_text="The methodology version the scores were given under",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="risk.riskmethodology",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical risk',
-                'verbose_name_plural': 'historical risks',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical risk",
+                "verbose_name_plural": "historical risks",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='RiskSystem',
+            name="RiskSystem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('risk', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_systems', to='risk.risk')),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.aisystem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_systems",
+                        to="risk.risk",
+                    ),
+                ),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.aisystem",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='risk',
-            name='systems',
-            field=models.ManyToManyField(related_name='+', through='risk.RiskSystem', to='inventory.aisystem'),
+            model_name="risk",
+            name="systems",
+            field=models.ManyToManyField(
+                related_name="+", through="risk.RiskSystem", to="inventory.aisystem"
+            ),
         ),
         migrations.CreateModel(
-            name='ApplicabilityStatement',
+            name="ApplicabilityStatement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('applicability', models.CharField(choices=[('undecided', 'Not yet decided'), ('applicable', 'Applicable'), ('excluded', 'Excluded')], default='undecided', max_length=12, verbose_name='applicability')),
-                ('justification', models.TextField(blank=True, verbose_name='justification')),
-                ('implementation_status', models.CharField(choices=[('not_started', 'Not started'), ('planned', 'Planned'), ('partial', 'Partially implemented'), ('implemented', 'Implemented')], default='not_started', max_length=12, verbose_name='implementation status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('control', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='statement', to='risk.control')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "applicability",
+                    models.CharField(
+                        choices=[
+                            ("undecided", "Not yet decided"),
+                            ("applicable", "Applicable"),
+                            ("excluded", "Excluded"),
+                        ],
+                        default="undecided",
+                        max_length=12,
+                        verbose_name="applicability",
+                    ),
+                ),
+                ("justification", models.TextField(blank=True, verbose_name="justification")),
+                (
+                    "implementation_status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("planned", "Planned"),
+                            ("partial", "Partially implemented"),
+                            ("implemented", "Implemented"),
+                        ],
+                        default="not_started",
+                        max_length=12,
+                        verbose_name="implementation status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "control",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statement",
+                        to="risk.control",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['control__position'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('applicability', 'excluded'), _negated=True), models.Q(('justification', ''), _negated=True), _connector='OR'), name='soa_exclusion_justified')],
+                "ordering": ["control__position"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("applicability", "excluded"), _negated=True),
+                            models.Q(("justification", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="soa_exclusion_justified",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EvidenceLink',
+            name="EvidenceLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('target_id', models.PositiveBigIntegerField()),
-                ('target_label', models.CharField(max_length=300)),
-                ('record_date', models.DateField(verbose_name='date of the record')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('control', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence_links', to='risk.control')),
-                ('linked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('target_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("target_id", models.PositiveBigIntegerField()),
+                ("target_label", models.CharField(max_length=300)),
+                ("record_date", models.DateField(verbose_name="date of the record")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "control",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evidence_links",
+                        to="risk.control",
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "target_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-record_date', '-id'],
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='risk_eviden_target__a046a6_idx')],
-                'constraints': [models.UniqueConstraint(fields=('control', 'target_type', 'target_id'), name='evidence_link_once')],
+                "ordering": ["-record_date", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["target_type", "target_id"], name="risk_eviden_target__a046a6_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("control", "target_type", "target_id"), name="evidence_link_once"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='riskcontrol',
-            constraint=models.UniqueConstraint(fields=('risk', 'control'), name='risk_control_once'),
+            model_name="riskcontrol",
+            constraint=models.UniqueConstraint(
+                fields=("risk", "control"), name="risk_control_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='riskmethodology',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'in_force')), fields=('status',), name='one_methodology_in_force'),
+            model_name="riskmethodology",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "in_force")),
+                fields=("status",),
+                name="one_methodology_in_force",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risksystem',
-            constraint=models.UniqueConstraint(fields=('risk', 'system'), name='risk_system_once'),
+            model_name="risksystem",
+            constraint=models.UniqueConstraint(fields=("risk", "system"), name="risk_system_once"),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.CheckConstraint(condition=models.Q(('inherent_likelihood__isnull', True), models.Q(('inherent_likelihood__gte', 1), ('inherent_likelihood__lte', 5)), _connector='OR'), name='risk_inherent_likelihood_1_5'),
+            model_name="risk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("inherent_likelihood__isnull", True),
+                    models.Q(("inherent_likelihood__gte", 1), ("inherent_likelihood__lte", 5)),
+                    _connector="OR",
+                ),
+                name="risk_inherent_likelihood_1_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.CheckConstraint(condition=models.Q(('inherent_impact__isnull', True), models.Q(('inherent_impact__gte', 1), ('inherent_impact__lte', 5)), _connector='OR'), name='risk_inherent_impact_1_5'),
+            model_name="risk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("inherent_impact__isnull", True),
+                    models.Q(("inherent_impact__gte", 1), ("inherent_impact__lte", 5)),
+                    _connector="OR",
+                ),
+                name="risk_inherent_impact_1_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.CheckConstraint(condition=models.Q(('residual_likelihood__isnull', True), models.Q(('residual_likelihood__gte', 1), ('residual_likelihood__lte', 5)), _connector='OR'), name='risk_residual_likelihood_1_5'),
+            model_name="risk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("residual_likelihood__isnull", True),
+                    models.Q(("residual_likelihood__gte", 1), ("residual_likelihood__lte", 5)),
+                    _connector="OR",
+                ),
+                name="risk_residual_likelihood_1_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.CheckConstraint(condition=models.Q(('residual_impact__isnull', True), models.Q(('residual_impact__gte', 1), ('residual_impact__lte', 5)), _connector='OR'), name='risk_residual_impact_1_5'),
+            model_name="risk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("residual_impact__isnull", True),
+                    models.Q(("residual_impact__gte", 1), ("residual_impact__lte", 5)),
+                    _connector="OR",
+                ),
+                name="risk_residual_impact_1_5",
+            ),
         ),
     ]

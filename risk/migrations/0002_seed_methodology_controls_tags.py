@@ -107,7 +107,11 @@ LIKELIHOOD = [
     (5, "Almost certain", "Expected to occur several times a year (over 90%), or occurring now."),
 ]
 IMPACT = [
-    (1, "Negligible", "No harm to people; no regulatory or contractual consequence; no cost worth recording."),
+    (
+        1,
+        "Negligible",
+        "No harm to people; no regulatory or contractual consequence; no cost worth recording.",
+    ),
     (
         2,
         "Minor",
@@ -134,10 +138,34 @@ IMPACT = [
     ),
 ]
 BANDS = [
-    {"code": "low", "label": "Low", "min_score": 1, "max_score": 4, "accept_roles": ["grc", "risk_officer"]},
-    {"code": "medium", "label": "Medium", "min_score": 5, "max_score": 9, "accept_roles": ["risk_officer"]},
-    {"code": "high", "label": "High", "min_score": 10, "max_score": 16, "accept_roles": ["risk_officer"]},
-    {"code": "critical", "label": "Critical", "min_score": 17, "max_score": 25, "accept_roles": ["executive"]},
+    {
+        "code": "low",
+        "label": "Low",
+        "min_score": 1,
+        "max_score": 4,
+        "accept_roles": ["grc", "risk_officer"],
+    },
+    {
+        "code": "medium",
+        "label": "Medium",
+        "min_score": 5,
+        "max_score": 9,
+        "accept_roles": ["risk_officer"],
+    },
+    {
+        "code": "high",
+        "label": "High",
+        "min_score": 10,
+        "max_score": 16,
+        "accept_roles": ["risk_officer"],
+    },
+    {
+        "code": "critical",
+        "label": "Critical",
+        "min_score": 17,
+        "max_score": 25,
+        "accept_roles": ["executive"],
+    },
 ]
 
 

@@ -16,8 +16,16 @@ METHOD = rules.Method(likelihood=LEVELS, impact=LEVELS, bands=BANDS, acceptance_
 
 @pytest.mark.parametrize(
     ("likelihood", "impact", "score", "band"),
-    [(1, 1, 1, "low"), (2, 2, 4, "low"), (1, 5, 5, "medium"), (3, 3, 9, "medium"),
-     (2, 5, 10, "high"), (4, 4, 16, "high"), (4, 5, 20, "critical"), (5, 5, 25, "critical")],
+    [
+        (1, 1, 1, "low"),
+        (2, 2, 4, "low"),
+        (1, 5, 5, "medium"),
+        (3, 3, 9, "medium"),
+        (2, 5, 10, "high"),
+        (4, 4, 16, "high"),
+        (4, 5, 20, "critical"),
+        (5, 5, 25, "critical"),
+    ],
 )
 def test_score_and_band(likelihood, impact, score, band):
     assert rules.rate(likelihood, impact, METHOD) == rules.Rating(likelihood, impact, score, band)

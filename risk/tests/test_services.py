@@ -85,7 +85,9 @@ def test_assessing_needs_the_inherent_rating(users):
     services.risk_update(
         actor=users["grc"], risk=risk, data={"inherent_likelihood": 3, "inherent_impact": 3}
     )
-    assert services.risk_transition(actor=users["grc"], risk=risk, to="assessed").status == "assessed"
+    assert (
+        services.risk_transition(actor=users["grc"], risk=risk, to="assessed").status == "assessed"
+    )
 
 
 def test_a_mitigated_risk_names_a_control(users, control):
@@ -168,9 +170,27 @@ def test_accepted_ratings_stay_until_reassessed(users, control):
 def _stricter_bands():
     return [
         {"code": "low", "label": "Low", "min_score": 1, "max_score": 3, "accept_roles": ["grc"]},
-        {"code": "medium", "label": "Medium", "min_score": 4, "max_score": 7, "accept_roles": ["risk_officer"]},
-        {"code": "high", "label": "High", "min_score": 8, "max_score": 11, "accept_roles": ["risk_officer"]},
-        {"code": "critical", "label": "Critical", "min_score": 12, "max_score": 25, "accept_roles": ["executive"]},
+        {
+            "code": "medium",
+            "label": "Medium",
+            "min_score": 4,
+            "max_score": 7,
+            "accept_roles": ["risk_officer"],
+        },
+        {
+            "code": "high",
+            "label": "High",
+            "min_score": 8,
+            "max_score": 11,
+            "accept_roles": ["risk_officer"],
+        },
+        {
+            "code": "critical",
+            "label": "Critical",
+            "min_score": 12,
+            "max_score": 25,
+            "accept_roles": ["executive"],
+        },
     ]
 
 
@@ -187,7 +207,17 @@ def test_an_unusable_draft_is_refused_with_what_is_wrong(users):
     with pytest.raises(ValidationFailed, match="cover every score from 1 to 25"):
         services.methodology_draft(
             actor=users["risk_officer"],
-            data={"bands": [{"code": "low", "label": "Low", "min_score": 1, "max_score": 9, "accept_roles": []}]},
+            data={
+                "bands": [
+                    {
+                        "code": "low",
+                        "label": "Low",
+                        "min_score": 1,
+                        "max_score": 9,
+                        "accept_roles": [],
+                    }
+                ]
+            },
         )
 
 
@@ -209,7 +239,11 @@ def test_a_new_version_does_not_rescore_accepted_risks_and_flags_them(users, con
     # Re-assessed under v2: now critical, and the acceptance of v1 no longer stands.
     services.risk_transition(actor=grc, risk=risk, to="assessed", reason="Methodology v2")
     risk.refresh_from_db()
-    assert (risk.residual_score, risk.residual_band, risk.methodology.version) == (12, "critical", 2)
+    assert (risk.residual_score, risk.residual_band, risk.methodology.version) == (
+        12,
+        "critical",
+        2,
+    )
     services.risk_transition(actor=grc, risk=risk, to="treated")
     with pytest.raises(PermissionRefused, match="Critical band"):
         services.risk_accept(actor=officer, risk=risk, rationale="again")
@@ -227,7 +261,9 @@ def test_a_treated_risk_scored_under_an_old_version_cannot_be_accepted(users, co
 def test_an_approved_version_stays_as_approved(users):
     current = selectors.methodology_in_force()
     with pytest.raises(Conflict, match="draft a new version"):
-        services.methodology_update(actor=users["risk_officer"], methodology=current, data={"title": "x"})
+        services.methodology_update(
+            actor=users["risk_officer"], methodology=current, data={"title": "x"}
+        )
     with pytest.raises(Conflict, match="Only a draft can be approved"):
         services.methodology_approve(actor=users["risk_officer"], methodology=current)
 
@@ -331,10 +367,13 @@ def test_the_evidence_map_flags_applicable_controls_without_recent_records(users
     assert {"A.6.2.6", "A.8.4"} <= _gap_codes()
     assert "A.2.2" not in _gap_codes()  # undecided controls are not flagged
     incident = file_incident(grc, systems=[make_system()])
-    link = services.evidence_link(actor=grc, control=reporting, kind="incident", target_id=incident.pk)
-    assert services.evidence_link(
+    link = services.evidence_link(
         actor=grc, control=reporting, kind="incident", target_id=incident.pk
-    ) == link  # a retry links nothing twice
+    )
+    assert (
+        services.evidence_link(actor=grc, control=reporting, kind="incident", target_id=incident.pk)
+        == link
+    )  # a retry links nothing twice
     treated_risk(grc, controls=[monitoring])
     gaps = _gap_codes()
     assert "A.8.4" not in gaps and "A.6.2.6" not in gaps
