@@ -17,7 +17,7 @@ from aims.core.permissions import require
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, model_save
 
-from . import evidence, events, permissions, rules, selectors
+from . import events, evidence, permissions, rules, selectors
 from .choices import Applicability, MethodologyStatus, RiskClockKind, RiskStatus
 from .models import (
     ApplicabilityStatement,

@@ -10,6 +10,7 @@ import time_machine
 
 from aims.clocks.models import BusinessCalendar
 from aims.clocks.services import active_clock, clocks_tick
+from aims.core.concurrency import etag_of
 from aims.core.exceptions import (
     Conflict,
     GuardFailed,
@@ -17,12 +18,11 @@ from aims.core.exceptions import (
     StaleVersion,
     ValidationFailed,
 )
-from aims.core.concurrency import etag_of
 from aims.notify.models import Delivery
 from incidents.tests.factories import file_incident
 from risk import selectors, services
-from risk.filters import RiskFilter
 from risk.choices import Applicability, MethodologyStatus, RiskStatus
+from risk.filters import RiskFilter
 from risk.models import ApplicabilityStatement, Control, RiskAcceptance, RiskEntry, RiskMethodology
 from risk.tests.factories import raise_risk, treated_risk
 
