@@ -76,6 +76,23 @@ def _filter_controls(filterset, params) -> list[dict]:
     return controls
 
 
+def _gate(rule):
+    """Refuse, before any record is looked up, whoever the rule refuses (as the API does)."""
+
+    def wrap(view):
+        def checked(request, *args, **kwargs):
+            decision = rule(request.user)
+            if not decision:
+                return refused(request, decision.message)
+            return view(request, *args, **kwargs)
+
+        checked.__name__ = view.__name__
+        checked.__doc__ = view.__doc__
+        return checked
+
+    return wrap
+
+
 def _visible_risk(request, pk):
     risk = selectors.risk_detail(request.user, pk)
     if risk is None:
@@ -164,11 +181,9 @@ def risk_create(request):
 
 @login_required
 @form_methods
+@_gate(permissions.can_edit_register)
 def risk_edit(request, pk):
     risk = _visible_risk(request, pk)
-    decision = permissions.can_edit_register(request.user, risk)
-    if not decision:
-        return refused(request, decision.message)
     form = RiskForm(
         request.POST or None, initial={**RiskForm.initial_for(risk), "version": version_of(risk)}
     )
@@ -192,6 +207,7 @@ def risk_edit(request, pk):
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
+@_gate(permissions.can_read_register)
 def risk_detail(request, pk):
     risk = _visible_risk(request, pk)
     user = request.user
@@ -250,6 +266,7 @@ def _tag_labels(codes) -> list[str]:
 
 @login_required
 @require_POST
+@_gate(permissions.can_read_register)
 def risk_transition(request, pk):
     risk = _visible_risk(request, pk)
     form = TransitionForm(request.POST)
@@ -271,6 +288,7 @@ def risk_transition(request, pk):
 
 @login_required
 @require_POST
+@_gate(permissions.can_edit_register)
 def risk_review(request, pk):
     risk = _visible_risk(request, pk)
     form = ReviewForm(request.POST)
@@ -356,6 +374,7 @@ def methodology_draft(request):
 
 @login_required
 @require_POST
+@_gate(permissions.can_approve_methodology)
 def methodology_approve(request, pk):
     methodology = RiskMethodology.objects.filter(pk=pk).first()
     if methodology is None:
@@ -436,6 +455,7 @@ def control_detail(request, pk):
 
 @login_required
 @require_POST
+@_gate(permissions.can_edit_soa)
 def control_update(request, pk):
     control = _control(pk)
     form = StatementForm(request.POST)
@@ -456,6 +476,7 @@ def control_update(request, pk):
 
 @login_required
 @require_POST
+@_gate(permissions.can_link_evidence)
 def evidence_add(request, pk):
     control = _control(pk)
     form = EvidenceLinkForm(request.POST, kinds=evidence.keys())
@@ -483,6 +504,7 @@ def evidence_add(request, pk):
 
 @login_required
 @require_POST
+@_gate(permissions.can_link_evidence)
 def evidence_remove(request, pk, link_pk):
     control = _control(pk)
     link = EvidenceLink.objects.filter(pk=link_pk, control=control).first()

@@ -18,6 +18,14 @@ from incidents.models import (
 )
 from inventory.models import AISystem, Deployment, ModelVersion, MonitoringRule
 from reporting.models import ReportRun
+from risk.models import (
+    ApplicabilityStatement,
+    EvidenceLink,
+    Risk,
+    RiskAcceptance,
+    RiskEntry,
+    RiskMethodology,
+)
 
 STAMPED = (
     Incident,
@@ -32,8 +40,13 @@ STAMPED = (
     ModelVersion,
     Deployment,
     MonitoringRule,
+    Risk,
+    RiskMethodology,
+    ApplicabilityStatement,
+    EvidenceLink,
+    RiskAcceptance,
 )
-COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification)
+COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification, RiskEntry)
 
 
 def _sql() -> str:
