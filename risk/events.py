@@ -20,9 +20,20 @@ def _entry(risk, kind, summary, *, actor=None, data=None) -> RiskEntry:
     return model_save(entry, actor=actor, lookups=False)
 
 
-def risk_created_event(*, risk, actor):
+def risk_created_event(*, risk, actor, ratings, controls):
+    """One entry for a new risk: its ratings under the methodology in force and its controls."""
+    parts = [f"{which} {_fmt(rating)}" for which, rating in ratings.items() if rating.get("score")]
+    if controls:
+        parts.append("controls " + ", ".join(controls))
+    summary = f"{risk.reference} raised under methodology v{risk.methodology.version}"
+    if parts:
+        summary += ": " + "; ".join(parts)
     return _entry(
-        risk, RiskEntryKind.CREATED, f"{risk.reference} raised: {risk.title}", actor=actor
+        risk,
+        RiskEntryKind.CREATED,
+        summary,
+        actor=actor,
+        data={"ratings": ratings, "controls": controls, "methodology": risk.methodology.version},
     )
 
 

@@ -250,7 +250,7 @@ def _set_links(risk, actor, *, systems=None, controls=None, created=False):
                 removed_controls.append(row.control.code)
                 row._history_user = actor
                 row.delete()
-    if added_controls or removed_controls:
+    if (added_controls or removed_controls) and not created:  # a new risk's entry names them
         events.risk_controls_event(
             risk=risk, actor=actor, added=added_controls, removed=removed_controls
         )
@@ -271,17 +271,13 @@ def risk_create(*, actor, data: dict) -> Risk:
     _score(risk, selectors.methodology_in_force())
     risk.reference = allocate_reference("RISK")
     model_save(risk, actor=actor, lookups=False)
-    events.risk_created_event(risk=risk, actor=actor)
-    for which in ("inherent", "residual"):
-        if getattr(risk, f"{which}_score") is not None:
-            events.risk_rated_event(
-                risk=risk,
-                actor=actor,
-                which=which,
-                old=None,
-                new=_rating(risk, which),
-                methodology=risk.methodology,
-            )
+    controls = data.get("controls") or []
+    events.risk_created_event(
+        risk=risk,
+        actor=actor,
+        ratings={which: _rating(risk, which) for which in ("inherent", "residual")},
+        controls=[c.code for c in controls],
+    )
     _set_links(
         risk,
         actor,

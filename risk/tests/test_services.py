@@ -53,7 +53,8 @@ def test_references_are_gap_free_and_scores_come_from_the_methodology_in_force(u
     assert (second.inherent_score, second.inherent_band) == (4, "low")
     assert first.methodology == selectors.methodology_in_force()
     assert first.status == RiskStatus.DRAFT
-    assert RiskEntry.objects.filter(risk=first, kind="rated").count() == 1
+    created = RiskEntry.objects.get(risk=first, kind="created")
+    assert created.summary == "RISK-0001 raised under methodology v1: inherent L4 x I5 = 20"
 
 
 @pytest.mark.parametrize("role", ["auditor", "engineer", "executive", "dpo"])
