@@ -55,6 +55,18 @@ def can_move_risk(user, risk=None) -> Decision:
     return can_edit_register(user, risk)
 
 
+def can_export_register(user) -> Decision:
+    """The register as CSV or XLSX: the oversight roles and auditors (each file holds only the
+    risks its requester may see)."""
+    return decide(
+        has_role(user, *READERS),
+        _(
+            "Exports of the risk register are for GRC staff, the AI risk officer, the oversight "
+            "roles and auditors."
+        ),
+    )
+
+
 def can_read_methodology(user) -> Decision:
     """The methodology in force is documented information everyone with a role may read."""
     return decide(has_role(user, *READERS, Role.ENGINEER), NO_ACCESS)

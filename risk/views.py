@@ -153,6 +153,14 @@ def register(request):
             method, selectors.heat_counts(risks, "residual"), title=_("Residual risk")
         ),
         "can_edit": permissions.can_edit_register(user),
+        "can_export": permissions.can_export_register(user),
+        "export_params": [
+            (name, value)
+            for name, values in params.lists()
+            if name not in ("page", "ordering")
+            for value in values
+            if value
+        ],
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "risk/register.html#results", context)
@@ -400,7 +408,11 @@ def soa(request):
     decision = permissions.can_read_soa(request.user)
     if not decision:
         return refused(request, decision.message)
-    return render(request, "risk/soa.html", {"controls": selectors.controls()})
+    return render(
+        request,
+        "risk/soa.html",
+        {"controls": selectors.controls(), "can_download": True},
+    )
 
 
 def _control(pk) -> Control:

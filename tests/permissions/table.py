@@ -224,6 +224,8 @@ _RISK_ACTIONS = [
         write=True,
     ),
     Action("evidence_map", "none", _everyone, gate=READ_ALL),
+    Action("risk.export", "none", _everyone, gate=READ_ALL, write=True),
+    Action("soa.pdf", "none", _everyone, gate=READ_ALL, write=True),
 ]
 
 _A = [
@@ -1309,6 +1311,14 @@ _RISK_HTML = [
         body=lambda w, r, s: {},
     ),
     Html("evidence_map", "risk:evidence-map"),
+    Html(
+        "risk.export",
+        "reporting:risk-export",
+        "POST",
+        302,
+        body=lambda w, r, s: {"format": "csv", "residual_band": "high"},
+    ),
+    Html("soa.pdf", "reporting:soa-pdf", "POST", 302, body=lambda w, r, s: {}),
 ]
 
 
