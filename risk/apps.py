@@ -77,6 +77,18 @@ class RiskConfig(AppConfig):
                 url=lambda r: r.get_absolute_url(),
             )
         )
+        from incidents.sections import IncidentSection, register_section
+
+        from . import views
+
+        register_section(
+            IncidentSection(
+                name="risk",
+                template="risk/_incident_section.html",
+                order=30,
+                context=views.incident_section,
+            )
+        )
         register_navigation(
             NavEntry(
                 label=_("Risks"),

@@ -75,6 +75,13 @@ class RiskEntryKind(models.TextChoices):
     REVIEWED = "reviewed", _("Reviewed")
     CONTROLS = "controls", _("Controls changed")
     REMINDER = "reminder", _("Review reminder")
+    INCIDENT = "incident", _("Incident")
+
+
+class IncidentLinkKind(models.TextChoices):
+    MATERIALISED = "materialised", _("Risk materialised")
+    RERATED = "rerated", _("Risk re-rated")
+    RAISED = "raised", _("Risk raised from the incident")
 
 
 class RiskClockKind(models.TextChoices):

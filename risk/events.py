@@ -113,3 +113,43 @@ def risk_controls_event(*, risk, actor, added, removed):
         actor=actor,
         data={"added": added, "removed": removed},
     )
+
+
+def incident_link_event(*, risk, actor, link):
+    """On the risk's timeline: which incident changed it, how and why."""
+    incident = link.incident
+    summary = f"{link.get_kind_display()} — incident {incident.reference}"
+    if link.kind == "rerated":
+        summary += f": {_fmt(link.old_rating)} -> {_fmt(link.new_rating)}"
+    if link.reason:
+        summary += f" ({link.reason})"
+    return _entry(
+        risk,
+        RiskEntryKind.INCIDENT,
+        summary,
+        actor=actor,
+        data={"incident": incident.pk, "reference": incident.reference, "link": link.pk},
+    )
+
+
+def incident_timeline_event(*, link, actor):
+    """On the incident's timeline, through the incidents module's own event writer."""
+    from incidents.choices import TimelineKind
+    from incidents.events import module_event
+
+    risk = link.risk
+    words = {
+        "materialised": f"Risk {risk.reference} ({risk.title}) marked as materialised",
+        "rerated": (
+            f"Risk {risk.reference} re-rated: {_fmt(link.old_rating)} -> {_fmt(link.new_rating)}"
+        ),
+        "raised": f"Risk {risk.reference} ({risk.title}) raised from this incident",
+    }
+    summary = words[link.kind] + (f": {link.reason}" if link.reason else "")
+    return module_event(
+        incident=link.incident,
+        actor=actor,
+        kind=TimelineKind.DECISION,
+        summary=summary,
+        data={"module": "risk", "risk": risk.pk, "reference": risk.reference, "link": link.kind},
+    )

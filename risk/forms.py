@@ -157,3 +157,30 @@ class MethodologyDraftForm(forms.Form):
     impact_scale = forms.JSONField(label=_("Impact scale"), widget=_textarea(8))
     bands = forms.JSONField(label=_("Bands"), widget=_textarea(8))
     notes = forms.CharField(label=_("Notes"), required=False, widget=_textarea(3))
+
+
+class IncidentRiskLinkForm(forms.Form):
+    risk = forms.CharField(label=_("Risk reference"), max_length=20, help_text=_("e.g. RISK-0003"))
+    reason = forms.CharField(
+        label=_("How the incident is this risk"), required=False, widget=_textarea(2)
+    )
+
+
+class IncidentRiskRerateForm(forms.Form):
+    risk = forms.CharField(label=_("Risk reference"), max_length=20)
+    which = forms.ChoiceField(
+        label=_("Rating"), choices=[("residual", _("Residual")), ("inherent", _("Inherent"))]
+    )
+    likelihood = forms.TypedChoiceField(
+        label=_("Likelihood"), choices=LEVEL_CHOICES[1:], coerce=int
+    )
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=LEVEL_CHOICES[1:], coerce=int)
+    reason = forms.CharField(label=_("Reason"), widget=_textarea(2))
+
+
+class IncidentRiskRaiseForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=250)
+    description = forms.CharField(label=_("Description"), widget=_textarea(2))
+    category = forms.ChoiceField(label=_("Category"), choices=RiskCategory.choices)
+    inherent_likelihood = LevelField(label=_("Inherent likelihood"))
+    inherent_impact = LevelField(label=_("Inherent impact"))

@@ -18,6 +18,7 @@ from . import rules
 from .choices import (
     Applicability,
     ImplementationStatus,
+    IncidentLinkKind,
     MethodologyStatus,
     RiskCategory,
     RiskEntryKind,
@@ -349,3 +350,26 @@ class EvidenceLink(TimeStampedModel):
 
     def __str__(self):
         return f"{self.control.code} <- {self.target_label}"
+
+
+class RiskIncidentLink(TimeStampedModel):
+    """An incident that changed the register: the risk materialised, was re-rated (old and new
+    ratings kept) or was raised from it (NIST AI RMF MANAGE 4.3; ISO/IEC 42001 clause 10.2)."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="incident_links")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=14, choices=IncidentLinkKind.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    old_rating = models.JSONField(default=dict, blank=True)
+    new_rating = models.JSONField(default=dict, blank=True)
+    linked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField()
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        indexes = [models.Index(fields=["incident", "linked_at"])]
+
+    def __str__(self):
+        return f"{self.risk.reference} <- incident {self.incident_id} ({self.kind})"

@@ -51,6 +51,14 @@ def can_edit_register(user, risk=None) -> Decision:
     )
 
 
+def can_link_incident(user, incident=None) -> Decision:
+    """Link a risk to an incident, re-rate it or raise one from it: the register's editors."""
+    return decide(
+        has_role(user, *REGISTER_EDITORS),
+        _("Only GRC staff and the AI risk officer change the risk register from an incident."),
+    )
+
+
 def can_move_risk(user, risk=None) -> Decision:
     return can_edit_register(user, risk)
 

@@ -204,3 +204,30 @@ def evidence_map(*, today=None) -> list[dict]:
             }
         )
     return rows
+
+
+def incident_links_of(incident, user) -> QuerySet:
+    """The risks an incident changed, as far as ``user`` may see the risks."""
+    from .models import RiskIncidentLink
+
+    visible = risks_visible_to(user).values("pk")
+    return (
+        RiskIncidentLink.objects.filter(incident=incident, risk__in=visible)
+        .select_related("risk", "linked_by")
+        .order_by("linked_at", "id")
+    )
+
+
+def risk_incident_links(risk, user) -> QuerySet:
+    """The incidents that changed a risk, as far as ``user`` may see the incidents."""
+    from incidents.selectors import incidents_visible_to
+
+    from .models import RiskIncidentLink
+
+    return (
+        RiskIncidentLink.objects.filter(
+            risk=risk, incident__in=incidents_visible_to(user).values("pk")
+        )
+        .select_related("incident", "linked_by")
+        .order_by("linked_at", "id")
+    )

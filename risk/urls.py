@@ -27,4 +27,7 @@ urlpatterns = [
         name="evidence-remove",
     ),
     path("evidence-map/", views.evidence_map, name="evidence-map"),
+    path("incidents/<int:pk>/link/", views.incident_risk_link, name="incident-link"),
+    path("incidents/<int:pk>/rerate/", views.incident_risk_rerate, name="incident-rerate"),
+    path("incidents/<int:pk>/raise/", views.incident_risk_raise, name="incident-raise"),
 ]

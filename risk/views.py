@@ -14,16 +14,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from aims.clocks.selectors import describe as describe_clock
 from aims.clocks.services import clocks_of
 from aims.core.concurrency import version_of
-from aims.core.exceptions import ApplicationError, PermissionRefused
+from aims.core.exceptions import ApplicationError, PermissionRefused, ValidationFailed
 from aims.core.listing import sort_columns
 from aims.core.pagination import DeferredJoinPaginator
 from incidents.views.common import form_errors_text, refused
 
-from . import charts, evidence, permissions, selectors, services
+from . import charts, evidence, incident_links, permissions, selectors, services
 from .choices import RiskStatus
 from .filters import RiskFilter
 from .forms import (
     EvidenceLinkForm,
+    IncidentRiskLinkForm,
+    IncidentRiskRaiseForm,
+    IncidentRiskRerateForm,
     MethodologyDraftForm,
     ReviewForm,
     RiskForm,
@@ -254,6 +257,7 @@ def risk_detail(request, pk):
         ),
         "entries": selectors.entries_of(risk),
         "acceptances": selectors.acceptances_of(risk),
+        "incident_links": selectors.risk_incident_links(risk, user),
         "clocks": [describe_clock(c) for c in clocks_of(risk)],
         "tags": _tag_labels(risk.tags),
         "moves": moves,
@@ -545,4 +549,105 @@ def evidence_map(request):
             "gaps": [r for r in rows if r["gap"]],
             "since": timezone.localdate() - selectors.EVIDENCE_WINDOW,
         },
+    )
+
+
+# --- the incident page's section: incidents change risks --------------------------------------
+
+
+def incident_section(request, incident) -> dict | None:
+    """The risks this incident changed, and the forms to link, re-rate or raise one."""
+    user = request.user
+    if not permissions.can_read_register(user):
+        return None
+    may = bool(permissions.can_link_incident(user, incident))
+    return {
+        "links": selectors.incident_links_of(incident, user),
+        "link_form": IncidentRiskLinkForm(auto_id="risk-link-%s") if may else None,
+        "rerate_form": IncidentRiskRerateForm(auto_id="risk-rerate-%s") if may else None,
+        "raise_form": IncidentRiskRaiseForm(auto_id="risk-raise-%s") if may else None,
+    }
+
+
+def _incident_or_404(request, pk):
+    from incidents.selectors import incidents_visible_to
+
+    incident = incidents_visible_to(request.user).filter(pk=pk).first()
+    if incident is None:
+        raise Http404(_("No such incident, or you may not see it."))
+    return incident
+
+
+def _risk_by_reference(user, reference):
+    return selectors.risks_visible_to(user).filter(reference__iexact=reference.strip()).first()
+
+
+def _incident_action(request, pk, form_class, perform, success):
+    incident = _incident_or_404(request, pk)
+    back = f"{incident.get_absolute_url()}#risks"
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect(back)
+    return _run(request, lambda: perform(incident, form.cleaned_data), success, back)
+
+
+def _need_risk(user, reference):
+    risk = _risk_by_reference(user, reference)
+    if risk is None:
+        raise ValidationFailed(_("No risk %(ref)s that you can see.") % {"ref": reference})
+    return risk
+
+
+@login_required
+@require_POST
+@_gate(permissions.can_link_incident)
+def incident_risk_link(request, pk):
+    return _incident_action(
+        request,
+        pk,
+        IncidentRiskLinkForm,
+        lambda incident, data: incident_links.incident_risk_materialised(
+            actor=request.user,
+            incident=incident,
+            risk=_need_risk(request.user, data["risk"]),
+            reason=data["reason"],
+        ),
+        _("The risk is linked to the incident as materialised."),
+    )
+
+
+@login_required
+@require_POST
+@_gate(permissions.can_link_incident)
+def incident_risk_rerate(request, pk):
+    return _incident_action(
+        request,
+        pk,
+        IncidentRiskRerateForm,
+        lambda incident, data: incident_links.incident_risk_rerate(
+            actor=request.user,
+            incident=incident,
+            risk=_need_risk(request.user, data["risk"]),
+            which=data["which"],
+            likelihood=data["likelihood"],
+            impact=data["impact"],
+            reason=data["reason"],
+        ),
+        _("The risk is re-rated; both records show why."),
+    )
+
+
+@login_required
+@require_POST
+@_gate(permissions.can_link_incident)
+def incident_risk_raise(request, pk):
+    return _incident_action(
+        request,
+        pk,
+        IncidentRiskRaiseForm,
+        lambda incident, data: incident_links.incident_risk_raise(
+            actor=request.user, incident=incident, data=data
+        ),
+        _("A new risk is in the register, linked to the incident."),
     )

@@ -813,3 +813,40 @@ def test_risk_writes(users, make_system):
             actor=grc, control=fresh(control), kind="incident", target_id=incident.pk
         ),
     )
+
+
+def test_incident_risk_writes(users, make_system):
+    from risk import incident_links
+    from risk.models import Control
+    from risk.tests.factories import treated_risk
+
+    grc = users["grc"]
+    system = make_system(name="Claims")
+    incident = file_incident(grc, systems=[system])
+    risk = treated_risk(grc, controls=[Control.objects.get(code="A.6.2.6")], systems=[system])
+    budget(
+        "incident_risk_materialised",
+        lambda: incident_links.incident_risk_materialised(
+            actor=grc, incident=fresh(incident), risk=fresh(risk), reason="Same failure"
+        ),
+    )
+    budget(
+        "incident_risk_rerate",
+        lambda: incident_links.incident_risk_rerate(
+            actor=grc,
+            incident=fresh(incident),
+            risk=fresh(risk),
+            which="residual",
+            likelihood=4,
+            impact=4,
+            reason="Twice in a week",
+        ),
+    )
+    budget(
+        "incident_risk_raise",
+        lambda: incident_links.incident_risk_raise(
+            actor=grc,
+            incident=fresh(incident),
+            data={"title": "Stale index", "description": "Not refreshed.", "category": "other"},
+        ),
+    )

@@ -15,6 +15,7 @@ from ..models import (
     Risk,
     RiskAcceptance,
     RiskEntry,
+    RiskIncidentLink,
     RiskMethodology,
     RiskTag,
 )
@@ -265,3 +266,47 @@ class EvidenceMapRowSerializer(serializers.Serializer):
     latest = serializers.DateField(allow_null=True)
     gap = serializers.BooleanField()
     records = EvidenceRecordSerializer(many=True)
+
+
+class IncidentRiskLinkSerializer(serializers.ModelSerializer):
+    risk = serializers.CharField(source="risk.reference", read_only=True)
+    risk_id = serializers.IntegerField(source="risk.pk", read_only=True)
+    incident = serializers.CharField(source="incident.reference", read_only=True)
+    linked_by = serializers.CharField(source="linked_by.get_username", read_only=True)
+
+    class Meta:
+        model = RiskIncidentLink
+        fields = [
+            "id",
+            "risk",
+            "risk_id",
+            "incident",
+            "kind",
+            "reason",
+            "old_rating",
+            "new_rating",
+            "linked_by",
+            "linked_at",
+        ]
+        read_only_fields = fields
+
+
+class IncidentRiskMaterialisedSerializer(serializers.Serializer):
+    risk = serializers.PrimaryKeyRelatedField(queryset=Risk.objects.all())
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class IncidentRiskRerateSerializer(serializers.Serializer):
+    risk = serializers.PrimaryKeyRelatedField(queryset=Risk.objects.all())
+    which = serializers.ChoiceField(choices=[("inherent", "inherent"), ("residual", "residual")])
+    likelihood = serializers.IntegerField(min_value=1, max_value=5)
+    impact = serializers.IntegerField(min_value=1, max_value=5)
+    reason = serializers.CharField(max_length=5000)
+
+
+class IncidentRiskRaiseSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=250)
+    description = serializers.CharField()
+    category = serializers.ChoiceField(choices=RiskCategory.choices)
+    inherent_likelihood = _level()
+    inherent_impact = _level()

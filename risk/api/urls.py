@@ -14,5 +14,21 @@ router.register("controls", views.ControlViewSet, basename="control")
 
 urlpatterns = [
     path("evidence-map/", views.EvidenceMapView.as_view(), name="evidence-map"),
+    path("incidents/<int:pk>/risks/", views.IncidentRisksView.as_view(), name="incident-risks"),
+    path(
+        "incidents/<int:pk>/risks/materialised/",
+        views.IncidentRiskMaterialisedView.as_view(),
+        name="incident-risk-materialised",
+    ),
+    path(
+        "incidents/<int:pk>/risks/rerate/",
+        views.IncidentRiskRerateView.as_view(),
+        name="incident-risk-rerate",
+    ),
+    path(
+        "incidents/<int:pk>/risks/raise/",
+        views.IncidentRiskRaiseView.as_view(),
+        name="incident-risk-raise",
+    ),
     *router.urls,
 ]

@@ -2,10 +2,12 @@
 reviews), the methodology versions, the Annex A controls with their SoA entries and evidence,
 and the evidence map. Each rule is asked before the body is read; the service asks again."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,7 +15,7 @@ from aims.core.api.pagination import RegisterPagination
 from aims.core.concurrency import etag_of
 from incidents.api.serializers.errors import ErrorSerializer
 
-from .. import permissions, selectors, services
+from .. import incident_links, permissions, selectors, services
 from ..filters import RiskFilter
 from ..models import Control, Risk, RiskMethodology
 from . import serializers as s
@@ -316,3 +318,90 @@ class EvidenceMapView(APIView):
     @extend_schema(responses=s.EvidenceMapRowSerializer(many=True))
     def get(self, request):
         return Response(s.EvidenceMapRowSerializer(selectors.evidence_map(), many=True).data)
+
+
+# --- incidents change risks -------------------------------------------------------------------
+
+
+class _IncidentRiskView(APIView):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_link_incident)
+    rules_by_action = {}
+
+    def incident(self, pk):
+        from aims.core.api.fields import as_id
+        from incidents.selectors import incidents_visible_to
+
+        found = as_id(pk)
+        incident = (
+            incidents_visible_to(self.request.user).filter(pk=found).first() if found else None
+        )
+        if incident is None:
+            raise NotFound(_("No such incident, or you may not see it."))
+        return incident
+
+    def answer(self, link):
+        return Response(s.IncidentRiskLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentRisksView(_IncidentRiskView):
+    """The risks this incident changed (materialised, re-rated, raised)."""
+
+    default_rule = staticmethod(permissions.can_read_register)
+
+    @extend_schema(responses=s.IncidentRiskLinkSerializer(many=True))
+    def get(self, request, pk):
+        incident = self.incident(pk)
+        links = selectors.incident_links_of(incident, request.user)
+        return Response(s.IncidentRiskLinkSerializer(links, many=True).data)
+
+
+class IncidentRiskMaterialisedView(_IncidentRiskView):
+    @extend_schema(
+        request=s.IncidentRiskMaterialisedSerializer,
+        responses={201: s.IncidentRiskLinkSerializer, **ERRORS},
+    )
+    def post(self, request, pk):
+        """The incident is this risk happening."""
+        incident = self.incident(pk)
+        body = s.IncidentRiskMaterialisedSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self.answer(
+            incident_links.incident_risk_materialised(
+                actor=request.user, incident=incident, **body.validated_data
+            )
+        )
+
+
+class IncidentRiskRerateView(_IncidentRiskView):
+    @extend_schema(
+        request=s.IncidentRiskRerateSerializer,
+        responses={201: s.IncidentRiskLinkSerializer, **ERRORS},
+    )
+    def post(self, request, pk):
+        """Re-rate a risk because of the incident (reason required; old and new kept)."""
+        incident = self.incident(pk)
+        body = s.IncidentRiskRerateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self.answer(
+            incident_links.incident_risk_rerate(
+                actor=request.user, incident=incident, **body.validated_data
+            )
+        )
+
+
+class IncidentRiskRaiseView(_IncidentRiskView):
+    @extend_schema(
+        request=s.IncidentRiskRaiseSerializer,
+        responses={201: s.IncidentRiskLinkSerializer, **ERRORS},
+    )
+    def post(self, request, pk):
+        """Raise a new risk from the incident (on its affected systems)."""
+        incident = self.incident(pk)
+        body = s.IncidentRiskRaiseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self.answer(
+            incident_links.incident_risk_raise(
+                actor=request.user, incident=incident, data=dict(body.validated_data)
+            )
+        )

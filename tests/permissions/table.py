@@ -225,6 +225,16 @@ _RISK_ACTIONS = [
     ),
     Action("evidence_map", "none", _everyone, gate=READ_ALL),
     Action("risk.export", "none", _everyone, gate=READ_ALL, write=True),
+    # From an incident (the incident's scopes): who sees it, and the register's editors.
+    Action("incident.risks", "incident", _everyone, gate=RISK_READERS),
+    Action(
+        "incident.risk_change",
+        "incident",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_link_incident(u),
+        write=True,
+    ),
     Action("soa.pdf", "none", _everyone, gate=READ_ALL, write=True),
 ]
 
@@ -728,6 +738,44 @@ _RISK_API = [
         body=lambda w, r, s: {"kind": "incident", "target_id": w.incidents["other"].pk},
     ),
     Api("evidence_map", "GET", f"{V1}/evidence-map/", 200),
+    Api("incident.risks", "GET", f"{V1}/incidents/{{id}}/risks/", 200, INCIDENT_SCOPES, _i),
+    Api(
+        "incident.risk_change",
+        "POST",
+        f"{V1}/incidents/{{id}}/risks/materialised/",
+        201,
+        INCIDENT_SCOPES,
+        _i,
+        body=lambda w, r, s: {"risk": w.risks["other"].pk, "reason": "Same failure"},
+    ),
+    Api(
+        "incident.risk_change",
+        "POST",
+        f"{V1}/incidents/{{id}}/risks/rerate/",
+        201,
+        INCIDENT_SCOPES,
+        _i,
+        body=lambda w, r, s: {
+            "risk": w.risks["other"].pk,
+            "which": "residual",
+            "likelihood": 4,
+            "impact": 4,
+            "reason": "Happened twice",
+        },
+    ),
+    Api(
+        "incident.risk_change",
+        "POST",
+        f"{V1}/incidents/{{id}}/risks/raise/",
+        201,
+        INCIDENT_SCOPES,
+        _i,
+        body=lambda w, r, s: {
+            "title": "Stale policy index",
+            "description": "Retrieval index not refreshed.",
+            "category": "performance",
+        },
+    ),
 ]
 
 
@@ -1319,6 +1367,46 @@ _RISK_HTML = [
         body=lambda w, r, s: {"format": "csv", "residual_band": "high"},
     ),
     Html("soa.pdf", "reporting:soa-pdf", "POST", 302, body=lambda w, r, s: {}),
+    Html(
+        "incident.risk_change",
+        "risk:incident-link",
+        "POST",
+        302,
+        INCIDENT_SCOPES,
+        _ik,
+        body=lambda w, r, s: {"risk": w.risks["other"].reference, "reason": "Same failure"},
+        api=f"POST {V1}/incidents/{{id}}/risks/materialised/",
+    ),
+    Html(
+        "incident.risk_change",
+        "risk:incident-rerate",
+        "POST",
+        302,
+        INCIDENT_SCOPES,
+        _ik,
+        body=lambda w, r, s: {
+            "risk": w.risks["other"].reference,
+            "which": "residual",
+            "likelihood": "4",
+            "impact": "4",
+            "reason": "Happened twice",
+        },
+        api=f"POST {V1}/incidents/{{id}}/risks/rerate/",
+    ),
+    Html(
+        "incident.risk_change",
+        "risk:incident-raise",
+        "POST",
+        302,
+        INCIDENT_SCOPES,
+        _ik,
+        body=lambda w, r, s: {
+            "title": "Stale policy index",
+            "description": "Retrieval index not refreshed.",
+            "category": "performance",
+        },
+        api=f"POST {V1}/incidents/{{id}}/risks/raise/",
+    ),
 ]
 
 
