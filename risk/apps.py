@@ -77,7 +77,21 @@ class RiskConfig(AppConfig):
                 url=lambda r: r.get_absolute_url(),
             )
         )
+        from aims.core.registry import ReportSection, register_report_section
         from incidents.sections import IncidentSection, register_section
+
+        from .models import RiskIncidentLink
+
+        register_report_section(
+            ReportSection(
+                name="risk",
+                title=_("Risk register"),
+                order=30,
+                template="risk/_case_file.html",
+                context=selectors.case_file_section,
+                history=((RiskIncidentLink, "incident_id", _("risk link")),),
+            )
+        )
 
         from . import views
 

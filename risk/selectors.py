@@ -231,3 +231,17 @@ def risk_incident_links(risk, user) -> QuerySet:
         .select_related("incident", "linked_by")
         .order_by("linked_at", "id")
     )
+
+
+def case_file_section(incident) -> dict:
+    """What the case file shows of the register: every risk the incident changed, how and why.
+    A case file is read by auditors (who see every risk), so no per-user filter applies."""
+    from .models import RiskIncidentLink
+
+    return {
+        "links": list(
+            RiskIncidentLink.objects.filter(incident=incident)
+            .select_related("risk", "linked_by")
+            .order_by("linked_at", "id")
+        )
+    }

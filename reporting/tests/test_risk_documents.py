@@ -93,3 +93,23 @@ def test_the_soa_pdf_lists_every_control_with_its_decision_and_evidence(users, r
     assert "Residual risk" in flat and "Inherent risk" in flat
     with pytest.raises(PermissionRefused):
         services.soa_request(actor=users["engineer"])
+
+
+def test_the_case_file_shows_the_risks_the_incident_changed(users, register, make_system):
+    from incidents.tests.factories import file_incident
+    from reporting.builders.casefile import case_file_html
+    from risk import incident_links
+
+    incident = file_incident(users["grc"], systems=[make_system()])
+    incident_links.incident_risk_rerate(
+        actor=users["grc"],
+        incident=incident,
+        risk=register["high"],
+        which="residual",
+        likelihood=4,
+        impact=4,
+        reason="Recurred twice",
+    )
+    html = case_file_html(incident=incident, actor=users["auditor"])
+    assert register["high"].reference in html and "Recurred twice" in html
+    assert "12 → 16" in html
