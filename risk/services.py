@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aims.clocks.services import record_clocks
+from aims.clocks.services import clocks_reassign, record_clocks
 from aims.core import visibility
 from aims.core.concurrency import check_version
 from aims.core.exceptions import Conflict, ValidationFailed
@@ -221,19 +221,23 @@ def _sync_review_clock(risk, actor, *, clocks=None, restart=False, reason="") ->
     )
 
 
-def _set_links(risk, actor, *, systems=None, controls=None, created=False):
-    """Add and remove the risk's systems and controls, each row with its history."""
+def _set_links(risk, actor, *, systems=None, controls=None, created=False) -> bool:
+    """Add and remove the risk's systems and controls, each row with its history; True when
+    anything changed."""
     added_controls, removed_controls = [], []
+    systems_changed = False
     if systems is not None:
         wanted = {s.pk: s for s in systems}
         existing = {} if created else {rs.system_id: rs for rs in risk.risk_systems.all()}
         for pk, system in wanted.items():
             if pk not in existing:
                 model_save(RiskSystem(risk=risk, system=system), actor=actor, lookups=False)
+                systems_changed = True
         for pk, row in existing.items():
             if pk not in wanted:
                 row._history_user = actor
                 row.delete()
+                systems_changed = True
     if controls is not None:
         wanted = {c.pk: c for c in controls}
         existing = (
@@ -254,6 +258,7 @@ def _set_links(risk, actor, *, systems=None, controls=None, created=False):
         events.risk_controls_event(
             risk=risk, actor=actor, added=added_controls, removed=removed_controls
         )
+    return systems_changed or bool(added_controls or removed_controls)
 
 
 @audited_write
@@ -342,9 +347,15 @@ def risk_update(
                 reason=reason,
                 incident=incident,
             )
-    _set_links(risk, actor, systems=data.get("systems"), controls=data.get("controls"))
-    if risk.next_review_date != old_date or "owner" in changed:
+    links_changed = _set_links(
+        risk, actor, systems=data.get("systems"), controls=data.get("controls")
+    )
+    if links_changed and not changed:
+        model_save(risk, actor=actor, lookups=False)  # a new version: the ETag moves
+    if risk.next_review_date != old_date:
         _sync_review_clock(risk, actor)
+    elif "owner" in changed:
+        clocks_reassign(target=risk, kinds=[RiskClockKind.REVIEW], owner=risk.owner, actor=actor)
     return risk
 
 

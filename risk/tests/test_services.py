@@ -393,3 +393,15 @@ def test_evidence_links_need_a_visible_record_and_an_editor(users, make_system):
         services.evidence_link(actor=users["grc"], control=control, kind="capa", target_id=1)
     with pytest.raises(ValidationFailed, match="No incident with id 0"):
         services.evidence_link(actor=users["grc"], control=control, kind="incident", target_id=0)
+
+
+def test_a_new_owner_takes_the_review_clock_and_a_control_change_moves_the_etag(users, control):
+    risk = raise_risk(users["grc"], next_review_date=date.today() + timedelta(days=30))
+    services.risk_update(actor=users["grc"], risk=risk, data={"owner": users["risk_officer"]})
+    assert active_clock(risk, "risk_review").owner == users["risk_officer"]
+    risk.refresh_from_db()
+    before = etag_of(risk)
+    services.risk_update(actor=users["grc"], risk=risk, data={"controls": [control]})
+    risk.refresh_from_db()
+    assert etag_of(risk) != before
+    assert risk.entries.filter(kind="controls").get().summary == "Controls: applied A.6.2.6"
