@@ -9,7 +9,7 @@ they own. Ethics (protected channel) has no part in the register.
 from django.utils.translation import gettext_lazy as _
 
 from aims.accounts.choices import READ_ALL, Role
-from aims.core.permissions import Decision, decide, has_role, is_signed_in
+from aims.core.permissions import Decision, decide, has_role
 
 from . import rules
 
@@ -22,25 +22,9 @@ NO_ACCESS = _(
 
 
 def can_read_register(user) -> Decision:
-    """The register page and list (engineers see only the risks of their systems there)."""
+    """The register page and list. Which risks each person sees is one rule, in
+    ``selectors.risks_visible_to`` (engineers: the risks of their systems and their own)."""
     return decide(has_role(user, *READERS, Role.ENGINEER), NO_ACCESS)
-
-
-def _owns_a_system(user, risk) -> bool:
-    uid = getattr(user, "pk", None)
-    return any(
-        rs.system.business_owner_id == uid or rs.system.technical_owner_id == uid
-        for rs in risk.risk_systems.all()
-    )
-
-
-def can_see_risk(user, risk) -> Decision:
-    if has_role(user, *READERS):
-        return decide(True, "")
-    allowed = is_signed_in(user) and (
-        risk.owner_id == user.pk or (has_role(user, Role.ENGINEER) and _owns_a_system(user, risk))
-    )
-    return decide(allowed, _("This risk does not exist or you cannot see it."))
 
 
 def can_edit_register(user, risk=None) -> Decision:
