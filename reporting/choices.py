@@ -9,6 +9,9 @@ class ReportKind(models.TextChoices):
     REGISTER_PDF = "register_pdf", _("Register export (PDF)")
     AUDIT_SAMPLE = "audit_sample", _("Audit sample bundle (ZIP)")
     REVIEW_PACK = "review_pack", _("Management-review pack (PDF)")
+    RISK_REGISTER_CSV = "risk_register_csv", _("Risk register export (CSV)")
+    RISK_REGISTER_XLSX = "risk_register_xlsx", _("Risk register export (XLSX)")
+    SOA_PDF = "soa_pdf", _("Statement of Applicability (PDF)")
 
 
 class RunStatus(models.TextChoices):

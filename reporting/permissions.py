@@ -2,6 +2,7 @@
 
 from aims.accounts.choices import MANAGERS, Role
 from incidents.permissions import can_export_register
+from risk import permissions as risk_permissions
 
 from .choices import ReportKind
 
@@ -17,6 +18,10 @@ def can_request(user, kind: str) -> bool:
         return can_export_register(user)
     if kind == ReportKind.AUDIT_SAMPLE:
         return user.has_role(Role.AUDITOR, *MANAGERS)
+    if kind in (ReportKind.RISK_REGISTER_CSV, ReportKind.RISK_REGISTER_XLSX):
+        return bool(risk_permissions.can_export_register(user))
+    if kind == ReportKind.SOA_PDF:
+        return bool(risk_permissions.can_read_soa(user))
     if kind == ReportKind.REVIEW_PACK:
         return user.has_role(
             *MANAGERS, Role.AUDITOR, Role.EXECUTIVE, Role.CISO, Role.DPO, Role.LEGAL

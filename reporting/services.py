@@ -214,6 +214,39 @@ def review_pack_request(*, actor, start=None, end=None) -> ReportRun:
     return _record(actor=actor, kind=ReportKind.REVIEW_PACK, params=period.as_params())
 
 
+RISK_EXPORT_FORMATS = {"csv": ReportKind.RISK_REGISTER_CSV, "xlsx": ReportKind.RISK_REGISTER_XLSX}
+
+
+@audited_write
+def risk_register_export_request(*, actor, fmt: str, params: dict) -> ReportRun:
+    """The filtered risk register in ``fmt`` (csv, xlsx); ``params`` are the register's filters
+    (query parameter -> values), validated now as the register page would."""
+    from risk.permissions import can_export_register
+
+    from .builders import risk as risk_document
+
+    kind = RISK_EXPORT_FORMATS.get(fmt)
+    if kind is None:
+        raise ValidationFailed(
+            _("Choose the format: csv or xlsx."), fields={"format": [_("Unknown format.")]}
+        )
+    decision = can_export_register(actor)
+    if not decision:
+        raise PermissionRefused(decision.message)
+    return _record(actor=actor, kind=kind, params=risk_document.validate_params(params))
+
+
+@audited_write
+def soa_request(*, actor) -> ReportRun:
+    """The Statement of Applicability with its evidence and the heat maps, as a PDF."""
+    from risk.permissions import can_read_soa
+
+    decision = can_read_soa(actor)
+    if not decision:
+        raise PermissionRefused(decision.message)
+    return _record(actor=actor, kind=ReportKind.SOA_PDF, params={})
+
+
 def report_queue(run: ReportRun) -> None:
     """Hand a run to a worker after commit. When the broker is down the run stays queued and the
     sweep (``reporting.tasks.sweep_queued``) picks it up."""

@@ -181,6 +181,42 @@ def review_new(request):
     return _to_run_page(request, run)
 
 
+# --- the risk module's documents ------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def risk_export(request):
+    """The risk register as the person filtered it (the form carries the filters)."""
+    params = {
+        key: [v for v in request.POST.getlist(key) if v]
+        for key in request.POST
+        if key not in ("csrfmiddlewaretoken", "format")
+    }
+    try:
+        run = services.risk_register_export_request(
+            actor=request.user,
+            fmt=request.POST.get("format", ""),
+            params={k: v for k, v in params.items() if v},
+        )
+    except PermissionRefused as exc:
+        return render(request, "incidents/refused.html", {"message": exc.message}, status=403)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("risk:register")
+    return _to_run_page(request, run)
+
+
+@login_required
+@require_POST
+def soa_pdf(request):
+    try:
+        run = services.soa_request(actor=request.user)
+    except PermissionRefused as exc:
+        return render(request, "incidents/refused.html", {"message": exc.message}, status=403)
+    return _to_run_page(request, run)
+
+
 # --- audit samples ------------------------------------------------------------------------------
 
 

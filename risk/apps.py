@@ -13,4 +13,107 @@ class RiskConfig(AppConfig):
     verbose_name = "AI risk register, impact assessments and Annex A controls"
 
     def ready(self):
-        pass
+        from django.utils import timezone
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.clocks.registry import ClockTarget, register_kinds, register_target
+        from aims.core import visibility
+        from aims.core.registry import NavEntry, register_navigation
+        from incidents.models import Incident
+
+        from . import clocks, evidence, permissions, selectors
+        from .choices import RiskClockKind
+        from .models import ApplicabilityStatement, Control, Risk, RiskMethodology
+
+        register_kinds(RiskClockKind)
+        register_target(
+            Risk,
+            ClockTarget(
+                resolve_role=clocks.resolve_role,
+                describe=clocks.describe,
+                pseudo_roles=("risk_owner",),
+            ),
+        )
+        visibility.register(Risk, selectors.risks_visible_to)
+        visibility.register(
+            RiskMethodology,
+            lambda user: (
+                RiskMethodology.objects.all()
+                if permissions.can_read_methodology(user)
+                else RiskMethodology.objects.none()
+            ),
+        )
+        visibility.register(
+            ApplicabilityStatement,
+            lambda user: (
+                ApplicabilityStatement.objects.all()
+                if permissions.can_read_soa(user)
+                else ApplicabilityStatement.objects.none()
+            ),
+        )
+        visibility.register(
+            Control,
+            lambda user: (
+                Control.objects.all() if permissions.can_read_soa(user) else Control.objects.none()
+            ),
+        )
+        evidence.register_kind(
+            evidence.EvidenceKind(
+                key="incident",
+                model=Incident,
+                label=lambda i: f"{i.reference} {i.title}",
+                record_date=lambda i: timezone.localdate(i.detected_at),
+                url=lambda i: i.get_absolute_url(),
+            )
+        )
+        evidence.register_kind(
+            evidence.EvidenceKind(
+                key="risk",
+                model=Risk,
+                label=lambda r: f"{r.reference} {r.title}",
+                record_date=lambda r: timezone.localdate(
+                    r.last_reviewed_at or r.assessed_at or r.created_at
+                ),
+                url=lambda r: r.get_absolute_url(),
+            )
+        )
+        from aims.core.registry import ReportSection, register_report_section
+        from incidents.sections import IncidentSection, register_section
+
+        from .models import RiskIncidentLink
+
+        register_report_section(
+            ReportSection(
+                name="risk",
+                title=_("Risk register"),
+                order=30,
+                template="risk/_case_file.html",
+                context=selectors.case_file_section,
+                history=((RiskIncidentLink, "incident_id", _("risk link")),),
+            )
+        )
+
+        from . import views
+
+        register_section(
+            IncidentSection(
+                name="risk",
+                template="risk/_incident_section.html",
+                order=30,
+                context=views.incident_section,
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("Risks"),
+                url_name="risk:register",
+                order=45,
+                visible=permissions.can_read_register,
+            ),
+            NavEntry(
+                label=_("Annex A and SoA"),
+                url_name="risk:soa",
+                order=47,
+                visible=permissions.can_read_soa,
+            ),
+        )

@@ -1,5 +1,33 @@
 """HTML pages of the risk module."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "risk"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.register, name="register"),
+    path("new/", views.risk_create, name="risk-create"),
+    path("<int:pk>/", views.risk_detail, name="risk-detail"),
+    path("<int:pk>/edit/", views.risk_edit, name="risk-edit"),
+    path("<int:pk>/transition/", views.risk_transition, name="risk-transition"),
+    path("<int:pk>/review/", views.risk_review, name="risk-review"),
+    path("methodology/", views.methodology_list, name="methodology"),
+    path("methodology/new/", views.methodology_draft, name="methodology-draft"),
+    path("methodology/<int:pk>/", views.methodology_detail, name="methodology-detail"),
+    path("methodology/<int:pk>/approve/", views.methodology_approve, name="methodology-approve"),
+    path("controls/", views.soa, name="soa"),
+    path("controls/<int:pk>/", views.control_detail, name="control-detail"),
+    path("controls/<int:pk>/statement/", views.control_update, name="control-update"),
+    path("controls/<int:pk>/evidence/", views.evidence_add, name="evidence-add"),
+    path(
+        "controls/<int:pk>/evidence/<int:link_pk>/remove/",
+        views.evidence_remove,
+        name="evidence-remove",
+    ),
+    path("evidence-map/", views.evidence_map, name="evidence-map"),
+    path("incidents/<int:pk>/link/", views.incident_risk_link, name="incident-link"),
+    path("incidents/<int:pk>/rerate/", views.incident_risk_rerate, name="incident-rerate"),
+    path("incidents/<int:pk>/raise/", views.incident_risk_raise, name="incident-raise"),
+]

@@ -106,6 +106,13 @@ def owned(users, make_system):
     )
     incident = file_incident(engineer, systems=[system], severity=2, severity_reason="Refunds")
     evidence = add_evidence(incident, engineer)
+    from risk import services as risk_services
+    from risk.models import Control
+    from risk.tests.factories import treated_risk
+
+    control = Control.objects.get(code="A.6.2.6")
+    risk = treated_risk(grc, controls=[control], systems=[system])
+    draft = risk_services.methodology_draft(actor=users["risk_officer"], data={"title": "Draft"})
     OWNED.clear()
     OWNED.update(
         {
@@ -115,6 +122,9 @@ def owned(users, make_system):
             "monitoring-rules": [rule.pk],
             "incidents": [incident.pk],
             "evidence": [evidence.pk],
+            "risks": [risk.pk],
+            "risk-methodologies": [draft.pk],
+            "controls": [control.pk],
         }
     )
     yield OWNED

@@ -775,3 +775,183 @@ def test_the_incident_page_does_not_grow_with_supplier_notices(client, users, ma
     assert "Notice 3" in response.content.decode()
     assert large == small, _listing(ctx)
     check("page_incident_with_supplier_notices", small, ctx)
+
+
+# --- risk ---------------------------------------------------------------------------------------
+
+
+def _risks(users, make_system, count):
+    from risk.models import Control
+    from risk.tests.factories import treated_risk
+
+    monitoring = Control.objects.get(code="A.6.2.6")
+    logs = Control.objects.get(code="A.6.2.8")
+    for n in range(count):
+        made = make_system(name=f"Risky {n}")
+        treated_risk(
+            users["grc"],
+            controls=[monitoring, logs],
+            systems=[made],
+            title=f"Risk {n}",
+            tags=["gai_confabulation"],
+            next_review_date=(timezone.now() + timedelta(days=90)).date(),
+        )
+
+
+def test_risk_register_page_and_api_do_not_grow_with_rows(
+    client, users, make_system, api_client_for
+):
+    client.force_login(users["auditor"])
+    api = api_client_for(users["auditor"])
+    _risks(users, make_system, 10)
+    client.get("/risks/")
+    small_page, _, ctx = measure(page(client, "/risks/"))
+    small_api, _, api_ctx = measure(page(api, "/api/v1/risks/"))
+    _risks(users, make_system, 15)  # 25 rows: a full page
+    large_page, _, _ = measure(page(client, "/risks/"))
+    large_api, _, _ = measure(page(api, "/api/v1/risks/"))
+    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    check("page_risk_register", small_page, ctx)
+    check("api_risk_list", small_api, api_ctx)
+
+
+def test_risk_page_soa_and_evidence_map_do_not_grow(client, users, make_system):
+    from risk import services as risk_services
+    from risk.models import Control, Risk
+
+    client.force_login(users["auditor"])
+    _risks(users, make_system, 1)
+    risk = Risk.objects.get()
+    control = Control.objects.get(code="A.6.2.6")
+    urls = {
+        "page_risk": f"/risks/{risk.pk}/",
+        "page_soa": "/risks/controls/",
+        "page_evidence_map": "/risks/evidence-map/",
+        "page_control": f"/risks/controls/{control.pk}/",
+    }
+    for url in urls.values():
+        client.get(url)
+    small = {name: measure(page(client, url)) for name, url in urls.items()}
+    for n in range(4):
+        risk_services.risk_update(actor=users["grc"], risk=risk, data={"title": f"Renamed {n}"})
+        incident = file_incident(users["grc"], systems=[make_system(name=f"Linked {n}")])
+        risk_services.evidence_link(
+            actor=users["grc"], control=control, kind="incident", target_id=incident.pk
+        )
+    _risks(users, make_system, 3)
+    for name, url in urls.items():
+        large, _, _ = measure(page(client, url))
+        assert large == small[name][0], (name, _listing(small[name][2]))
+        check(name, small[name][0], small[name][2])
+
+
+def test_risk_writes(users, make_system):
+    from risk import services as risk_services
+    from risk.models import Control
+    from risk.tests.factories import risk_data
+
+    grc, officer = users["grc"], users["risk_officer"]
+    control = Control.objects.get(code="A.6.2.6")
+    system = make_system(name="Claims")
+    risk, _ = budget(
+        "risk_create",
+        lambda: risk_services.risk_create(
+            actor=grc,
+            data=risk_data(
+                grc,
+                systems=[system],
+                controls=[control],
+                inherent_likelihood=4,
+                inherent_impact=5,
+                treatment="mitigate",
+                residual_likelihood=3,
+                residual_impact=4,
+                tags=["gai_confabulation"],
+                next_review_date=(timezone.now() + timedelta(days=90)).date(),
+            ),
+        ),
+    )
+    budget(
+        "risk_update_rating",
+        lambda: risk_services.risk_update(
+            actor=grc, risk=fresh(risk), data={"inherent_impact": 4, "title": "Renamed"}
+        ),
+    )
+    budget(
+        "risk_transition_assess",
+        lambda: risk_services.risk_transition(actor=grc, risk=fresh(risk), to="assessed"),
+    )
+    budget(
+        "risk_transition_treat",
+        lambda: risk_services.risk_transition(actor=grc, risk=fresh(risk), to="treated"),
+    )
+    budget(
+        "risk_accept",
+        lambda: risk_services.risk_accept(actor=fresh(officer), risk=fresh(risk), rationale="ok"),
+    )
+    budget(
+        "risk_review",
+        lambda: risk_services.risk_review(
+            actor=grc,
+            risk=fresh(risk),
+            next_review_date=(timezone.now() + timedelta(days=200)).date(),
+        ),
+    )
+    draft, _ = budget(
+        "risk_methodology_draft",
+        lambda: risk_services.methodology_draft(actor=fresh(officer), data={"title": "v2"}),
+    )
+    budget(
+        "risk_methodology_approve",
+        lambda: risk_services.methodology_approve(actor=fresh(officer), methodology=fresh(draft)),
+    )
+    budget(
+        "soa_statement_update",
+        lambda: risk_services.statement_update(
+            actor=grc, control=fresh(control), data={"applicability": "applicable"}
+        ),
+    )
+    incident = file_incident(grc, systems=[system])
+    budget(
+        "soa_evidence_link",
+        lambda: risk_services.evidence_link(
+            actor=grc, control=fresh(control), kind="incident", target_id=incident.pk
+        ),
+    )
+
+
+def test_incident_risk_writes(users, make_system):
+    from risk import incident_links
+    from risk.models import Control
+    from risk.tests.factories import treated_risk
+
+    grc = users["grc"]
+    system = make_system(name="Claims")
+    incident = file_incident(grc, systems=[system])
+    risk = treated_risk(grc, controls=[Control.objects.get(code="A.6.2.6")], systems=[system])
+    budget(
+        "incident_risk_materialised",
+        lambda: incident_links.incident_risk_materialised(
+            actor=grc, incident=fresh(incident), risk=fresh(risk), reason="Same failure"
+        ),
+    )
+    budget(
+        "incident_risk_rerate",
+        lambda: incident_links.incident_risk_rerate(
+            actor=grc,
+            incident=fresh(incident),
+            risk=fresh(risk),
+            which="residual",
+            likelihood=4,
+            impact=4,
+            reason="Twice in a week",
+        ),
+    )
+    budget(
+        "incident_risk_raise",
+        lambda: incident_links.incident_risk_raise(
+            actor=grc,
+            incident=fresh(incident),
+            data={"title": "Stale index", "description": "Not refreshed.", "category": "other"},
+        ),
+    )

@@ -261,6 +261,8 @@ SPECTACULAR_SETTINGS = {
         "ValidationStatusEnum": "inventory.choices.ValidationStatus",
         "DisclosureAppliesEnum": "disclosure.choices.Applies",
         "BreachRiskEnum": "disclosure.choices.BreachRisk",
+        "RiskStatusEnum": "risk.choices.RiskStatus",
+        "RiskMethodologyStatusEnum": "risk.choices.MethodologyStatus",
     },
 }
 

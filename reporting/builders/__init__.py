@@ -3,7 +3,8 @@
 - ``casefile``: one incident's case file (PDF);
 - ``register``: the filtered register as CSV, XLSX or PDF;
 - ``sample``: an audit sample's ZIP bundle (case files, evidence, manifest);
-- ``review_pack``: the management-review pack (PDF).
+- ``review_pack``: the management-review pack (PDF);
+- ``risk``: the risk register (CSV, XLSX) and the Statement of Applicability (PDF).
 """
 
-from . import casefile, register, review_pack, sample  # noqa: F401 - registers the builders
+from . import casefile, register, review_pack, risk, sample  # noqa: F401 - registers the builders

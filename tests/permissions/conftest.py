@@ -58,6 +58,13 @@ class World:
     notices: dict = field(default_factory=dict)  # incident scope -> supplier notice
     system_facts: dict = field(default_factory=dict)  # system scope -> SystemFacts
     regime: object = None  # the ca_sb53 row of the rules table
+    # The risk module: risks on the engineer's system (``own``) and on the other (``other``),
+    # each treated with residual score 12 (high: only the AI risk officer accepts it); a draft
+    # methodology version; an Annex A control with one evidence link.
+    risks: dict = field(default_factory=dict)
+    risk_draft: object = None
+    control: object = None
+    evidence_link: object = None
     api: dict = field(default_factory=dict)  # role -> APIClient with the role's token
     html: dict = field(default_factory=dict)  # role -> logged-in django Client
 
@@ -184,7 +191,12 @@ def _build_world() -> World:
         for role in ("grc", "risk_officer", "auditor")
     }
 
+    risks, risk_draft, control, link = _build_risks(users, systems)
     world = World(
+        risks=risks,
+        risk_draft=risk_draft,
+        control=control,
+        evidence_link=link,
         users=users,
         helper=helper,
         systems=systems,
@@ -267,6 +279,39 @@ def _disclose(users, systems, incidents) -> dict:
         "system_facts": system_facts,
         "regime": RegimeRule.objects.get(code="ca_sb53"),
     }
+
+
+def _build_risks(users, systems):
+    from risk import services as risk_services
+    from risk.models import Control
+
+    grc = users["grc"]
+    control = Control.objects.get(code="A.6.2.6")
+    risks = {}
+    for scope in ("own", "other"):
+        risk = risk_services.risk_create(
+            actor=grc,
+            data={
+                "title": f"Refund confabulation ({scope})",
+                "description": "The assistant states refunds the policy does not allow.",
+                "category": "performance",
+                "owner": grc,
+                "systems": [systems[scope]],
+                "controls": [control],
+                "inherent_likelihood": 4,
+                "inherent_impact": 5,
+                "treatment": "mitigate",
+                "residual_likelihood": 3,
+                "residual_impact": 4,
+            },
+        )
+        risk = risk_services.risk_transition(actor=grc, risk=risk, to="assessed")
+        risks[scope] = risk_services.risk_transition(actor=grc, risk=risk, to="treated")
+    draft = risk_services.methodology_draft(actor=users["risk_officer"], data={"title": "Draft"})
+    link = risk_services.evidence_link(
+        actor=grc, control=control, kind="risk", target_id=risks["other"].pk
+    )
+    return risks, draft, control, link
 
 
 @pytest.fixture(scope="module")

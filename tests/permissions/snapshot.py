@@ -28,6 +28,14 @@ from incidents.models import (
 )
 from inventory.models import AISystem, Deployment, ModelVersion, MonitoringRule
 from reporting.models import ReportRun
+from risk.models import (
+    ApplicabilityStatement,
+    EvidenceLink,
+    Risk,
+    RiskAcceptance,
+    RiskEntry,
+    RiskMethodology,
+)
 
 STAMPED = (
     Incident,
@@ -50,8 +58,13 @@ STAMPED = (
     Submission,
     Communication,
     VendorNotice,
+    Risk,
+    RiskMethodology,
+    ApplicabilityStatement,
+    EvidenceLink,
+    RiskAcceptance,
 )
-COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification)
+COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification, RiskEntry)
 
 
 def _sql() -> str:

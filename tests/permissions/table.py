@@ -30,6 +30,7 @@ from incidents import permissions as ip
 from incidents.forms import IncidentCreateForm
 from inventory import permissions as vp
 from inventory.forms import AISystemForm
+from risk import permissions as rp
 
 ROLES = tuple(Role.values)
 ANONYMOUS = "anonymous"
@@ -115,6 +116,133 @@ def _record(what):
     """A system owner's recording rule, in the words of what is recorded."""
     return lambda user, w, scope: vp.can_record_for_system(user, w.systems[scope], what=what)
 
+
+# --- risk module: actions ---------------------------------------------------------------------
+# Risks ``own`` (on the engineer's system) and ``other``; each treated with residual score 12,
+# which only the AI risk officer may accept. Readers of the register are the oversight roles and
+# engineers (their systems' risks); the SoA and the evidence map are for the oversight roles.
+
+RISK_READERS = READ_ALL | {"engineer"}
+RISK_SCOPES = ("own", "other")
+RISK_VIEWERS = {"own": RISK_READERS, "other": READ_ALL}
+OFFICER = frozenset({"risk_officer"})
+
+
+def _risk_rule(rule):
+    """The gate's words for a role the register refuses, else the action's own rule."""
+
+    def words(user, w, scope):
+        gate = rp.can_read_register(user)
+        return gate if not gate else rule(user, w.risks[scope])
+
+    return words
+
+
+_RISK_ACTIONS = [
+    Action("risk.list", "none", _everyone, gate=RISK_READERS),
+    Action("risk.retrieve", "risk", _everyone, gate=RISK_READERS),
+    Action(
+        "risk.create",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_edit_register(u),
+        write=True,
+    ),
+    Action(
+        "risk.update",
+        "risk",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_edit_register(u),
+        write=True,
+    ),
+    Action(
+        "risk.transition",
+        "risk",
+        _roles(OFFICER),
+        gate=RISK_READERS,
+        rule=_risk_rule(rp.can_accept),
+        write=True,
+    ),
+    Action(
+        "risk.review",
+        "risk",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_edit_register(u),
+        write=True,
+    ),
+    Action("risk.timeline", "risk", _everyone, gate=RISK_READERS),
+    Action("risk.acceptances", "risk", _everyone, gate=RISK_READERS),
+    Action("risk_tag.list", "none", _everyone, gate=RISK_READERS),
+    Action("risk_methodology.list", "none", _everyone, gate=RISK_READERS),
+    Action("risk_methodology.retrieve", "none", _everyone, gate=RISK_READERS),
+    Action(
+        "risk_methodology.create",
+        "none",
+        _roles(OFFICER),
+        gate=OFFICER,
+        rule=lambda u, w, s: rp.can_draft_methodology(u),
+        write=True,
+    ),
+    Action(
+        "risk_methodology.update",
+        "none",
+        _roles(OFFICER),
+        gate=OFFICER,
+        rule=lambda u, w, s: rp.can_draft_methodology(u),
+        write=True,
+    ),
+    Action(
+        "risk_methodology.approve",
+        "none",
+        _roles(OFFICER),
+        gate=OFFICER,
+        rule=lambda u, w, s: rp.can_approve_methodology(u),
+        write=True,
+    ),
+    Action("control.list", "none", _everyone, gate=READ_ALL),
+    Action("control.retrieve", "none", _everyone, gate=READ_ALL),
+    Action(
+        "control.statement",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_edit_soa(u),
+        write=True,
+    ),
+    Action("control.evidence", "none", _everyone, gate=READ_ALL),
+    Action(
+        "control.evidence_link",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_link_evidence(u),
+        write=True,
+    ),
+    Action(
+        "control.evidence_unlink",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_link_evidence(u),
+        write=True,
+    ),
+    Action("evidence_map", "none", _everyone, gate=READ_ALL),
+    Action("risk.export", "none", _everyone, gate=READ_ALL, write=True),
+    # From an incident (the incident's scopes): who sees it, and the register's editors.
+    Action("incident.risks", "incident", _everyone, gate=RISK_READERS),
+    Action(
+        "incident.risk_change",
+        "incident",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_link_incident(u),
+        write=True,
+    ),
+    Action("soa.pdf", "none", _everyone, gate=READ_ALL, write=True),
+]
 
 _A = [
     # incidents
@@ -484,6 +612,8 @@ _A = [
     Action("session.login", "anonymous_only", lambda r, s: r == ANONYMOUS),
     Action("session.logout", "public", _everyone, write=True),
     Action("health", "public", _everyone),
+    # --- risk module (risk/permissions.py) ------------------------------------------------------
+    *_RISK_ACTIONS,
 ]
 ACTIONS = {a.name: a for a in _A}
 
@@ -496,6 +626,8 @@ def visible(action: Action, world, role, scope) -> bool:
         return scope == "own" or role == "grc"
     if action.kind == "sample":
         return scope == "own" or role == "grc"
+    if action.kind == "risk":
+        return role in RISK_VIEWERS[scope]
     return True
 
 
@@ -671,6 +803,158 @@ def vendor_notice_body(w, scope):
         "channel": "e-mail",
         "content": "Your model produced the failing answers.",
     }
+
+
+# --- risk module: the API -----------------------------------------------------------------------
+
+
+def _rid(w, role, scope):
+    return w.risks[scope].pk
+
+
+def _draft(w, role, scope):
+    return w.risk_draft.pk
+
+
+def _ctl(w, role, scope):
+    return w.control.pk
+
+
+def risk_body(w, role, scope):
+    return {
+        "title": "Screener disadvantages older applicants",
+        "description": "Age proxies in the CV features.",
+        "category": "fairness",
+        "owner": w.users["grc"].pk,
+        "inherent_likelihood": 3,
+        "inherent_impact": 4,
+    }
+
+
+RS = RISK_SCOPES
+_RISK_API = [
+    Api("risk.list", "GET", f"{V1}/risks/", 200),
+    Api("risk.create", "POST", f"{V1}/risks/", 201, body=risk_body),
+    Api("risk.retrieve", "GET", f"{V1}/risks/{{id}}/", 200, RS, _rid),
+    Api(
+        "risk.update",
+        "PATCH",
+        f"{V1}/risks/{{id}}/",
+        200,
+        RS,
+        _rid,
+        body=lambda w, r, s: {"title": "Renamed"},
+    ),
+    Api(
+        "risk.transition",
+        "POST",
+        f"{V1}/risks/{{id}}/transition/",
+        200,
+        RS,
+        _rid,
+        body=lambda w, r, s: {"to": "accepted", "reason": "Manual check of large refunds"},
+    ),
+    Api(
+        "risk.review",
+        "POST",
+        f"{V1}/risks/{{id}}/review/",
+        200,
+        RS,
+        _rid,
+        body=lambda w, r, s: {"next_review_date": "2031-01-01"},
+    ),
+    Api("risk.timeline", "GET", f"{V1}/risks/{{id}}/timeline/", 200, RS, _rid),
+    Api("risk.acceptances", "GET", f"{V1}/risks/{{id}}/acceptances/", 200, RS, _rid),
+    Api("risk_tag.list", "GET", f"{V1}/risk-tags/", 200),
+    Api("risk_methodology.list", "GET", f"{V1}/risk-methodologies/", 200),
+    Api(
+        "risk_methodology.retrieve",
+        "GET",
+        f"{V1}/risk-methodologies/{{id}}/",
+        200,
+        target=_draft,
+    ),
+    Api(
+        "risk_methodology.create",
+        "POST",
+        f"{V1}/risk-methodologies/",
+        201,
+        body=lambda w, r, s: {"title": "Another draft"},
+    ),
+    Api(
+        "risk_methodology.update",
+        "PATCH",
+        f"{V1}/risk-methodologies/{{id}}/",
+        200,
+        target=_draft,
+        body=lambda w, r, s: {"notes": "Threshold discussed with the board"},
+    ),
+    Api(
+        "risk_methodology.approve",
+        "POST",
+        f"{V1}/risk-methodologies/{{id}}/approve/",
+        200,
+        target=_draft,
+    ),
+    Api("control.list", "GET", f"{V1}/controls/", 200),
+    Api("control.retrieve", "GET", f"{V1}/controls/{{id}}/", 200, target=_ctl),
+    Api(
+        "control.statement",
+        "PATCH",
+        f"{V1}/controls/{{id}}/statement/",
+        200,
+        target=_ctl,
+        body=lambda w, r, s: {"implementation_status": "planned"},
+    ),
+    Api("control.evidence", "GET", f"{V1}/controls/{{id}}/evidence/", 200, target=_ctl),
+    Api(
+        "control.evidence_link",
+        "POST",
+        f"{V1}/controls/{{id}}/evidence/",
+        201,
+        target=_ctl,
+        body=lambda w, r, s: {"kind": "incident", "target_id": w.incidents["other"].pk},
+    ),
+    Api("evidence_map", "GET", f"{V1}/evidence-map/", 200),
+    Api("incident.risks", "GET", f"{V1}/incidents/{{id}}/risks/", 200, INCIDENT_SCOPES, _i),
+    Api(
+        "incident.risk_change",
+        "POST",
+        f"{V1}/incidents/{{id}}/risks/materialised/",
+        201,
+        INCIDENT_SCOPES,
+        _i,
+        body=lambda w, r, s: {"risk": w.risks["other"].pk, "reason": "Same failure"},
+    ),
+    Api(
+        "incident.risk_change",
+        "POST",
+        f"{V1}/incidents/{{id}}/risks/rerate/",
+        201,
+        INCIDENT_SCOPES,
+        _i,
+        body=lambda w, r, s: {
+            "risk": w.risks["other"].pk,
+            "which": "residual",
+            "likelihood": 4,
+            "impact": 4,
+            "reason": "Happened twice",
+        },
+    ),
+    Api(
+        "incident.risk_change",
+        "POST",
+        f"{V1}/incidents/{{id}}/risks/raise/",
+        201,
+        INCIDENT_SCOPES,
+        _i,
+        body=lambda w, r, s: {
+            "title": "Stale policy index",
+            "description": "Retrieval index not refreshed.",
+            "category": "performance",
+        },
+    ),
+]
 
 
 API = [
@@ -1197,6 +1481,8 @@ API = [
         _s,
         body=lambda w, r, s: {"medical_device": True},
     ),
+    # --- risk module ----------------------------------------------------------------------------
+    *_RISK_API,
 ]
 
 # The schema's own views are documentation, not operations.
@@ -1254,6 +1540,182 @@ def _history(app_label, model_name, objects):
         "model_name": model_name,
         "pk": getattr(w, objects)[scope].pk,
     }
+
+
+# --- risk module: the pages -----------------------------------------------------------------------
+
+
+def _rpk(w, role, scope):
+    return {"pk": w.risks[scope].pk}
+
+
+def _risk_form(w, role, scope):
+    return {
+        "title": "Screener disadvantages older applicants",
+        "description": "Age proxies in the CV features.",
+        "category": "fairness",
+        "owner": w.users["grc"].pk,
+        "inherent_likelihood": "3",
+        "inherent_impact": "4",
+    }
+
+
+def _methodology_form(w, role, scope):
+    import json
+
+    m = w.risk_draft
+    return {
+        "title": "Another draft",
+        "acceptance_threshold": "9",
+        "likelihood_scale": json.dumps(m.likelihood_scale),
+        "impact_scale": json.dumps(m.impact_scale),
+        "bands": json.dumps(m.bands),
+        "notes": "",
+    }
+
+
+_RISK_HTML = [
+    Html("risk.list", "risk:register"),
+    Html("risk.create", "risk:risk-create", api=f"POST {V1}/risks/"),
+    Html("risk.create", "risk:risk-create", "POST", 302, body=_risk_form, api=f"POST {V1}/risks/"),
+    Html("risk.retrieve", "risk:risk-detail", scopes=RISK_SCOPES, kwargs=_rpk),
+    Html("risk.update", "risk:risk-edit", scopes=RISK_SCOPES, kwargs=_rpk),
+    Html(
+        "risk.update",
+        "risk:risk-edit",
+        "POST",
+        302,
+        RISK_SCOPES,
+        _rpk,
+        body=_risk_form,
+        api=f"PATCH {V1}/risks/{{id}}/",
+    ),
+    Html(
+        "risk.transition",
+        "risk:risk-transition",
+        "POST",
+        302,
+        RISK_SCOPES,
+        _rpk,
+        body=lambda w, r, s: {"to": "accepted", "reason": "Manual check of large refunds"},
+        api=f"POST {V1}/risks/{{id}}/transition/",
+    ),
+    Html(
+        "risk.review",
+        "risk:risk-review",
+        "POST",
+        302,
+        RISK_SCOPES,
+        _rpk,
+        body=lambda w, r, s: {"next_review_date": "2031-01-01"},
+        api=f"POST {V1}/risks/{{id}}/review/",
+    ),
+    Html("risk_methodology.list", "risk:methodology"),
+    Html(
+        "risk_methodology.retrieve",
+        "risk:methodology-detail",
+        kwargs=lambda w, r, s: {"pk": w.risk_draft.pk},
+    ),
+    Html(
+        "risk_methodology.create",
+        "risk:methodology-draft",
+        api=f"POST {V1}/risk-methodologies/",
+    ),
+    Html(
+        "risk_methodology.create",
+        "risk:methodology-draft",
+        "POST",
+        302,
+        body=_methodology_form,
+        api=f"POST {V1}/risk-methodologies/",
+    ),
+    Html(
+        "risk_methodology.approve",
+        "risk:methodology-approve",
+        "POST",
+        302,
+        kwargs=lambda w, r, s: {"pk": w.risk_draft.pk},
+        body=lambda w, r, s: {},
+        api=f"POST {V1}/risk-methodologies/{{id}}/approve/",
+    ),
+    Html("control.list", "risk:soa"),
+    Html("control.retrieve", "risk:control-detail", kwargs=lambda w, r, s: {"pk": w.control.pk}),
+    Html(
+        "control.statement",
+        "risk:control-update",
+        "POST",
+        302,
+        kwargs=lambda w, r, s: {"pk": w.control.pk},
+        body=lambda w, r, s: {"applicability": "undecided", "implementation_status": "planned"},
+        api=f"PATCH {V1}/controls/{{id}}/statement/",
+    ),
+    Html(
+        "control.evidence_link",
+        "risk:evidence-add",
+        "POST",
+        302,
+        kwargs=lambda w, r, s: {"pk": w.control.pk},
+        body=lambda w, r, s: {"kind": "incident", "reference": w.incidents["other"].reference},
+        api=f"POST {V1}/controls/{{id}}/evidence/",
+    ),
+    Html(
+        "control.evidence_unlink",
+        "risk:evidence-remove",
+        "POST",
+        302,
+        kwargs=lambda w, r, s: {"pk": w.control.pk, "link_pk": w.evidence_link.pk},
+        body=lambda w, r, s: {},
+    ),
+    Html("evidence_map", "risk:evidence-map"),
+    Html(
+        "risk.export",
+        "reporting:risk-export",
+        "POST",
+        302,
+        body=lambda w, r, s: {"format": "csv", "residual_band": "high"},
+    ),
+    Html("soa.pdf", "reporting:soa-pdf", "POST", 302, body=lambda w, r, s: {}),
+    Html(
+        "incident.risk_change",
+        "risk:incident-link",
+        "POST",
+        302,
+        INCIDENT_SCOPES,
+        _ik,
+        body=lambda w, r, s: {"risk": w.risks["other"].reference, "reason": "Same failure"},
+        api=f"POST {V1}/incidents/{{id}}/risks/materialised/",
+    ),
+    Html(
+        "incident.risk_change",
+        "risk:incident-rerate",
+        "POST",
+        302,
+        INCIDENT_SCOPES,
+        _ik,
+        body=lambda w, r, s: {
+            "risk": w.risks["other"].reference,
+            "which": "residual",
+            "likelihood": "4",
+            "impact": "4",
+            "reason": "Happened twice",
+        },
+        api=f"POST {V1}/incidents/{{id}}/risks/rerate/",
+    ),
+    Html(
+        "incident.risk_change",
+        "risk:incident-raise",
+        "POST",
+        302,
+        INCIDENT_SCOPES,
+        _ik,
+        body=lambda w, r, s: {
+            "title": "Stale policy index",
+            "description": "Retrieval index not refreshed.",
+            "category": "performance",
+        },
+        api=f"POST {V1}/incidents/{{id}}/risks/raise/",
+    ),
+]
 
 
 HTML = [
@@ -1719,6 +2181,8 @@ HTML = [
         scopes=S,
         kwargs=_history("disclosure", "systemfacts", "system_facts"),
     ),
+    # --- risk module ----------------------------------------------------------------------------
+    *_RISK_HTML,
 ]
 
 # URL patterns outside the matrix: the admin, the API (its own matrix), static files, the schema.

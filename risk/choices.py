@@ -1,0 +1,88 @@
+"""The risk module's enumerations: methodology status, bands, treatments, risk status."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MethodologyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_FORCE = "in_force", _("In force")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class Treatment(models.TextChoices):
+    MITIGATE = "mitigate", _("Mitigate")
+    TRANSFER = "transfer", _("Transfer")
+    AVOID = "avoid", _("Avoid")
+    ACCEPT = "accept", _("Accept")
+
+
+class RiskStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ASSESSED = "assessed", _("Assessed")
+    TREATED = "treated", _("Treated")
+    ACCEPTED = "accepted", _("Accepted")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_RISK_STATUSES = (
+    RiskStatus.DRAFT,
+    RiskStatus.ASSESSED,
+    RiskStatus.TREATED,
+    RiskStatus.ACCEPTED,
+)
+
+
+class RiskCategory(models.TextChoices):
+    """The organization's own broad categories; the NIST taxonomies are tags (``RiskTag`` rows)."""
+
+    FAIRNESS = "fairness", _("Fairness and bias")
+    SAFETY = "safety", _("Safety")
+    SECURITY = "security", _("Security")
+    PRIVACY = "privacy", _("Privacy and data protection")
+    PERFORMANCE = "performance", _("Performance and robustness")
+    TRANSPARENCY = "transparency", _("Transparency and explainability")
+    ACCOUNTABILITY = "accountability", _("Accountability and human oversight")
+    THIRD_PARTY = "third_party", _("Third party and supply chain")
+    COMPLIANCE = "compliance", _("Legal and regulatory compliance")
+    OTHER = "other", _("Other")
+
+
+class TagScheme(models.TextChoices):
+    NIST_AI_600_1 = "nist_ai_600_1", _("NIST AI 600-1 generative AI risk")
+    NIST_AI_RMF = "nist_ai_rmf", _("NIST AI RMF function")
+
+
+class Applicability(models.TextChoices):
+    UNDECIDED = "undecided", _("Not yet decided")
+    APPLICABLE = "applicable", _("Applicable")
+    EXCLUDED = "excluded", _("Excluded")
+
+
+class ImplementationStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    PLANNED = "planned", _("Planned")
+    PARTIAL = "partial", _("Partially implemented")
+    IMPLEMENTED = "implemented", _("Implemented")
+
+
+class RiskEntryKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    STATUS = "status", _("Status changed")
+    RATED = "rated", _("Rating changed")
+    ACCEPTED = "accepted", _("Residual risk accepted")
+    REVIEWED = "reviewed", _("Reviewed")
+    CONTROLS = "controls", _("Controls changed")
+    REMINDER = "reminder", _("Review reminder")
+    INCIDENT = "incident", _("Incident")
+
+
+class IncidentLinkKind(models.TextChoices):
+    MATERIALISED = "materialised", _("Risk materialised")
+    RERATED = "rerated", _("Risk re-rated")
+    RAISED = "raised", _("Risk raised from the incident")
+
+
+class RiskClockKind(models.TextChoices):
+    REVIEW = "risk_review", _("Risk review")

@@ -1,0 +1,134 @@
+"""Who may do what in the risk module (DESIGN section 6), each rule written once.
+
+The AI risk officer owns the methodology and the acceptance of residual risk; GRC staff and the
+AI risk officer keep the register and the Statement of Applicability; auditors and the other
+oversight roles read everything and change nothing; engineers see the risks of the AI systems
+they own. Ethics (protected channel) has no part in the register.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from aims.accounts.choices import READ_ALL, Role
+from aims.core.permissions import Decision, decide, has_role
+
+from . import rules
+
+REGISTER_EDITORS = (Role.GRC, Role.RISK_OFFICER)
+READERS = (*READ_ALL,)
+NO_ACCESS = _(
+    "The risk register is open to GRC staff, the AI risk officer, the oversight roles, "
+    "auditors, and engineers for the risks of their AI systems; your role is none of these."
+)
+
+
+def can_read_register(user) -> Decision:
+    """The register page and list. Which risks each person sees is one rule, in
+    ``selectors.risks_visible_to`` (engineers: the risks of their systems and their own)."""
+    return decide(has_role(user, *READERS, Role.ENGINEER), NO_ACCESS)
+
+
+def can_edit_register(user, risk=None) -> Decision:
+    """Raise, rate, treat, review and close risks."""
+    return decide(
+        has_role(user, *REGISTER_EDITORS),
+        _("Only GRC staff and the AI risk officer change the risk register."),
+    )
+
+
+def can_link_incident(user, incident=None) -> Decision:
+    """Link a risk to an incident, re-rate it or raise one from it: the register's editors."""
+    return decide(
+        has_role(user, *REGISTER_EDITORS),
+        _("Only GRC staff and the AI risk officer change the risk register from an incident."),
+    )
+
+
+def can_move_risk(user, risk=None) -> Decision:
+    return can_edit_register(user, risk)
+
+
+def can_export_register(user) -> Decision:
+    """The register as CSV or XLSX: the oversight roles and auditors (each file holds only the
+    risks its requester may see)."""
+    return decide(
+        has_role(user, *READERS),
+        _(
+            "Exports of the risk register are for GRC staff, the AI risk officer, the oversight "
+            "roles and auditors."
+        ),
+    )
+
+
+def can_read_methodology(user) -> Decision:
+    """The methodology in force is documented information everyone with a role may read."""
+    return decide(has_role(user, *READERS, Role.ENGINEER), NO_ACCESS)
+
+
+def can_draft_methodology(user) -> Decision:
+    return decide(
+        has_role(user, Role.RISK_OFFICER),
+        _("Only the AI risk officer drafts a new version of the risk methodology."),
+    )
+
+
+def can_approve_methodology(user, methodology=None) -> Decision:
+    return decide(
+        has_role(user, Role.RISK_OFFICER),
+        _("Only the AI risk officer approves the risk methodology."),
+    )
+
+
+def can_accept(user, risk) -> Decision:
+    """Accept the residual risk: the roles the methodology in force names for its band.
+
+    The band is read from the risk's residual score under the methodology version in force; a
+    risk without a residual rating cannot be accepted yet (the service says so).
+    """
+    from .selectors import methodology_in_force
+
+    method = methodology_in_force().method
+    if risk.residual_score is None:
+        return decide(
+            has_role(user, Role.RISK_OFFICER), _("Only the AI risk officer accepts risk.")
+        )
+    roles = rules.acceptance_roles(risk.residual_score, method)
+    band = rules.band_for(risk.residual_score, method.bands)
+    allowed = bool(roles) and has_role(user, *roles)
+    names = ", ".join(str(Role(r).label) if r in Role.values else r for r in roles) or _("nobody")
+    return decide(
+        allowed,
+        _(
+            "A residual risk in the %(band)s band (score %(score)s) may be accepted only by: "
+            "%(roles)s (methodology version %(version)s)."
+        )
+        % {
+            "band": band.label if band else "?",
+            "score": risk.residual_score,
+            "roles": names,
+            "version": method.version,
+        },
+    )
+
+
+def can_read_soa(user) -> Decision:
+    return decide(
+        has_role(user, *READERS),
+        _(
+            "The Statement of Applicability and the evidence map are open to GRC staff, the "
+            "AI risk officer, the oversight roles and auditors."
+        ),
+    )
+
+
+def can_edit_soa(user, statement=None) -> Decision:
+    return decide(
+        has_role(user, *REGISTER_EDITORS),
+        _("Only GRC staff and the AI risk officer change the Statement of Applicability."),
+    )
+
+
+def can_link_evidence(user, control=None) -> Decision:
+    return decide(
+        has_role(user, *REGISTER_EDITORS),
+        _("Only GRC staff and the AI risk officer link evidence to Annex A controls."),
+    )

@@ -1,0 +1,247 @@
+"""Reads of the risk module: the one access rule for risks, the methodology in force, the SoA
+and the evidence map. Pages, the API and exports all start from these."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from aims.accounts.choices import READ_ALL, Role
+from aims.clocks.selectors import overdue_exists
+
+from .choices import Applicability, MethodologyStatus
+from .models import (
+    ApplicabilityStatement,
+    Control,
+    EvidenceLink,
+    Risk,
+    RiskAcceptance,
+    RiskControl,
+    RiskEntry,
+    RiskMethodology,
+    RiskSystem,
+    RiskTag,
+)
+
+EVIDENCE_WINDOW = timedelta(days=365)
+
+
+def methodology_in_force() -> RiskMethodology:
+    """The version in force (a migration seeds one; approving another replaces it). One indexed
+    query each time: callers that need it several times pass it along."""
+    return RiskMethodology.objects.get(status=MethodologyStatus.IN_FORCE)
+
+
+def methodologies() -> QuerySet[RiskMethodology]:
+    return RiskMethodology.objects.select_related("approved_by", "drafted_by").order_by("-version")
+
+
+def tags() -> QuerySet[RiskTag]:
+    return RiskTag.objects.order_by("scheme", "label")
+
+
+def tag_labels() -> dict[str, str]:
+    return dict(RiskTag.objects.values_list("code", "label"))
+
+
+def _base() -> QuerySet[Risk]:
+    return Risk.objects.select_related("owner", "methodology")
+
+
+def risks_visible_to(user) -> QuerySet[Risk]:
+    """Every risk for the oversight roles; for an engineer, the risks of the AI systems they
+    own (business or technical owner) and the risks they own; nothing for anybody else."""
+    if not getattr(user, "is_authenticated", False):
+        return Risk.objects.none()
+    if user.has_role(*READ_ALL):
+        return _base()
+    if user.has_role(Role.ENGINEER):
+        own_system = RiskSystem.objects.filter(risk=OuterRef("pk")).filter(
+            Q(system__business_owner=user) | Q(system__technical_owner=user)
+        )
+        return _base().filter(Q(Exists(own_system)) | Q(owner=user))
+    return Risk.objects.none()
+
+
+def with_lists(queryset: QuerySet[Risk]) -> QuerySet[Risk]:
+    """What a register row shows: systems and controls, in two queries for the whole page."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "risk_systems",
+            queryset=RiskSystem.objects.select_related(
+                "system", "system__business_owner", "system__technical_owner"
+            ).order_by("system__reference"),
+        ),
+        Prefetch(
+            "risk_controls",
+            queryset=RiskControl.objects.select_related("control").order_by("control__position"),
+        ),
+    )
+
+
+def register(user) -> QuerySet[Risk]:
+    return risks_visible_to(user).annotate(is_overdue=overdue_exists(Risk))
+
+
+def risk_detail(user, pk) -> Risk | None:
+    return with_lists(risks_visible_to(user)).filter(pk=pk).first()
+
+
+def risk_for_update(pk) -> Risk:
+    return Risk.objects.select_for_update(of=("self",)).select_related("methodology").get(pk=pk)
+
+
+def entries_of(risk) -> QuerySet[RiskEntry]:
+    return RiskEntry.objects.filter(risk=risk).select_related("actor").order_by("at", "id")
+
+
+def acceptances_of(risk) -> QuerySet[RiskAcceptance]:
+    return (
+        RiskAcceptance.objects.filter(risk=risk)
+        .select_related("accepted_by", "methodology")
+        .order_by("-accepted_at", "-id")
+    )
+
+
+def heat_counts(queryset: QuerySet[Risk], which: str) -> dict[tuple[int, int], int]:
+    """How many of these risks sit in each cell, one grouped query."""
+    likelihood, impact = f"{which}_likelihood", f"{which}_impact"
+    rows = (
+        queryset.order_by()
+        .filter(**{f"{likelihood}__isnull": False, f"{impact}__isnull": False})
+        .values(likelihood, impact)
+        .annotate(n=Count("id"))
+    )
+    return {(r[likelihood], r[impact]): r["n"] for r in rows}
+
+
+def search(queryset, text: str):
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    return queryset.filter(
+        Q(reference__iexact=text)
+        | Q(title__icontains=text)
+        | Q(description__icontains=text)
+        | Q(cause__icontains=text)
+        | Q(consequence__icontains=text)
+    )
+
+
+# --- Annex A and the SoA -----------------------------------------------------------------------
+
+
+def controls() -> QuerySet[Control]:
+    return Control.objects.select_related("statement", "statement__owner").order_by("position")
+
+
+def control_detail(pk) -> Control | None:
+    return controls().filter(pk=pk).first()
+
+
+def statement_for_update(control) -> ApplicabilityStatement:
+    return ApplicabilityStatement.objects.select_for_update(of=("self",)).get(control=control)
+
+
+def evidence_of(control) -> QuerySet[EvidenceLink]:
+    return (
+        EvidenceLink.objects.filter(control=control)
+        .select_related("target_type", "linked_by")
+        .order_by("-record_date", "-id")
+    )
+
+
+def risks_applying(control) -> QuerySet[Risk]:
+    return Risk.objects.filter(risk_controls__control=control).order_by("reference")
+
+
+def evidence_map(*, today=None) -> list[dict]:
+    """Per control: its SoA entry, the records that back it (linked evidence and the risks that
+    apply it) with their dates, and whether an applicable control has no record dated within
+    the last 12 months. Three queries whatever the number of records."""
+    today = today or timezone.localdate()
+    since = today - EVIDENCE_WINDOW
+    links: dict[int, list] = {}
+    for link in EvidenceLink.objects.select_related("target_type").order_by("-record_date", "-id"):
+        links.setdefault(link.control_id, []).append(
+            {
+                "label": link.target_label,
+                "kind": link.target_type.model,
+                "date": link.record_date,
+                "target_type": link.target_type.model,
+                "target_id": link.target_id,
+                "note": link.note,
+            }
+        )
+    for rc in RiskControl.objects.select_related("risk").order_by("-risk__updated_at"):
+        risk = rc.risk
+        links.setdefault(rc.control_id, []).append(
+            {
+                "label": f"{risk.reference} {risk.title}",
+                "kind": "risk",
+                "date": timezone.localdate(
+                    risk.last_reviewed_at or risk.assessed_at or risk.updated_at
+                ),
+                "target_type": "risk",
+                "target_id": risk.pk,
+                "note": risk.get_status_display(),
+                "applied": True,
+            }
+        )
+    rows = []
+    for control in controls():
+        records = sorted(links.get(control.pk, []), key=lambda r: r["date"], reverse=True)
+        statement = getattr(control, "statement", None)
+        applicable = statement is not None and statement.applicability == Applicability.APPLICABLE
+        recent = [r for r in records if r["date"] >= since]
+        rows.append(
+            {
+                "control": control,
+                "statement": statement,
+                "records": records,
+                "latest": records[0]["date"] if records else None,
+                "gap": applicable and not recent,
+            }
+        )
+    return rows
+
+
+def incident_links_of(incident, user) -> QuerySet:
+    """The risks an incident changed, as far as ``user`` may see the risks."""
+    from .models import RiskIncidentLink
+
+    visible = risks_visible_to(user).values("pk")
+    return (
+        RiskIncidentLink.objects.filter(incident=incident, risk__in=visible)
+        .select_related("risk", "linked_by")
+        .order_by("linked_at", "id")
+    )
+
+
+def risk_incident_links(risk, user) -> QuerySet:
+    """The incidents that changed a risk, as far as ``user`` may see the incidents."""
+    from incidents.selectors import incidents_visible_to
+
+    from .models import RiskIncidentLink
+
+    return (
+        RiskIncidentLink.objects.filter(
+            risk=risk, incident__in=incidents_visible_to(user).values("pk")
+        )
+        .select_related("incident", "linked_by")
+        .order_by("linked_at", "id")
+    )
+
+
+def case_file_section(incident) -> dict:
+    """What the case file shows of the register: every risk the incident changed, how and why.
+    A case file is read by auditors (who see every risk), so no per-user filter applies."""
+    from .models import RiskIncidentLink
+
+    return {
+        "links": list(
+            RiskIncidentLink.objects.filter(incident=incident)
+            .select_related("risk", "linked_by")
+            .order_by("linked_at", "id")
+        )
+    }

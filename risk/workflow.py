@@ -1,0 +1,124 @@
+"""The risk lifecycle as a table (``aims.core.workflow``).
+
+draft -> assessed (the inherent rating is given) -> treated (a treatment and the residual
+rating) -> accepted (an authorised role accepts the residual risk, with a rationale) -> closed.
+Re-assessment goes back to ``assessed`` with a reason — what a new methodology version, an
+incident or a review asks for; a closed risk can be reopened with a reason.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from aims.core.workflow import Lifecycle, Move
+
+from . import permissions
+from .choices import RiskStatus, Treatment
+
+D, A, T, ACC, C = (
+    RiskStatus.DRAFT,
+    RiskStatus.ASSESSED,
+    RiskStatus.TREATED,
+    RiskStatus.ACCEPTED,
+    RiskStatus.CLOSED,
+)
+
+
+def inherent_rated(risk, reason):
+    if risk.inherent_likelihood is None or risk.inherent_impact is None:
+        return str(_("Give the inherent likelihood and impact (1-5) before assessing the risk."))
+    return None
+
+
+def treatment_chosen(risk, reason):
+    if not risk.treatment:
+        return str(_("Choose a treatment (mitigate, transfer, avoid or accept)."))
+    return None
+
+
+def residual_rated(risk, reason):
+    if risk.residual_likelihood is None or risk.residual_impact is None:
+        return str(_("Give the residual likelihood and impact (1-5) after treatment."))
+    return None
+
+
+def mitigation_has_controls(risk, reason):
+    if risk.treatment == Treatment.MITIGATE and not risk.risk_controls.exists():
+        return str(_("A mitigated risk names at least one Annex A control applied to it."))
+    return None
+
+
+def residual_not_above_inherent(risk, reason):
+    if (
+        risk.residual_score is not None
+        and risk.inherent_score is not None
+        and risk.residual_score > risk.inherent_score
+    ):
+        return str(_("The residual score cannot be above the inherent score; check the ratings."))
+    return None
+
+
+edit = permissions.can_move_risk
+CLOSE_HINT = _("say why the risk no longer needs treating (e.g. the system was retired).")
+REASSESS_HINT = _("say what changed (new methodology version, an incident, a review).")
+
+MOVES = (
+    Move(source=D, target=A, label=_("Assess"), permission=edit, guards=(inherent_rated,)),
+    Move(
+        source=A,
+        target=T,
+        label=_("Record treatment"),
+        permission=edit,
+        guards=(
+            inherent_rated,
+            treatment_chosen,
+            residual_rated,
+            residual_not_above_inherent,
+            mitigation_has_controls,
+        ),
+    ),
+    Move(
+        source=T,
+        target=ACC,
+        label=_("Accept residual risk"),
+        permission=permissions.can_accept,
+        guards=(residual_rated,),
+        needs_reason=True,
+        reason_hint=_("give the rationale for accepting the residual risk."),
+    ),
+    Move(
+        source=T,
+        target=A,
+        label=_("Re-assess"),
+        permission=edit,
+        needs_reason=True,
+        reason_hint=REASSESS_HINT,
+    ),
+    Move(
+        source=ACC,
+        target=A,
+        label=_("Re-assess"),
+        permission=edit,
+        needs_reason=True,
+        reason_hint=REASSESS_HINT,
+    ),
+    *(
+        Move(
+            source=s,
+            target=C,
+            label=_("Close"),
+            permission=edit,
+            needs_reason=True,
+            reason_hint=CLOSE_HINT,
+        )
+        for s in (D, A, T, ACC)
+    ),
+    Move(
+        source=C,
+        target=A,
+        label=_("Reopen"),
+        permission=edit,
+        needs_reason=True,
+        reason_hint=REASSESS_HINT,
+    ),
+)
+
+LIFECYCLE = Lifecycle(name="risk", subject=_("A risk"), statuses=RiskStatus, moves=MOVES)
