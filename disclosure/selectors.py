@@ -263,3 +263,58 @@ def case_file_section(incident) -> dict:
 
 def has_assessment(incident) -> bool:
     return DisclosureAssessment.objects.filter(incident=incident).exists()
+
+
+# --- affected individuals (legal and the DPO only: callers check
+# ``permissions.can_handle_individuals`` first) -------------------------------------------------
+
+
+def current_individuals_upload(incident):
+    from .models import IndividualsUpload
+
+    return (
+        IndividualsUpload.objects.filter(incident=incident, superseded_at__isnull=True)
+        .select_related("uploaded_by")
+        .first()
+    )
+
+
+def individuals_of(upload, *, status: str = "") -> QuerySet:
+    from .models import AffectedIndividual
+
+    rows = AffectedIndividual.objects.filter(upload=upload).order_by("row_number", "id")
+    return rows.filter(status=status) if status else rows
+
+
+def individuals_summary(incident) -> dict:
+    """The current list, its counts per status, and what the disclosure facts say now (the
+    list's counts were given to them at upload; someone may have changed them since)."""
+    from django.db.models import Count
+
+    from .choices import IndividualStatus
+    from .models import IndividualsExport
+
+    upload = current_individuals_upload(incident)
+    facts = IncidentFacts.objects.filter(incident=incident).first()
+    summary = {
+        "upload": upload,
+        "counts": dict.fromkeys(IndividualStatus.values, 0),
+        "facts_individuals": facts.phi_individuals if facts else None,
+        "facts_residents_by_state": dict(facts.phi_residents_by_state or {}) if facts else {},
+        "exports": [],
+    }
+    if upload is None:
+        summary["facts_match"] = None
+        return summary
+    for row in individuals_of(upload).order_by().values("status").annotate(n=Count("id")):
+        summary["counts"][row["status"]] = row["n"]
+    summary["facts_match"] = (
+        summary["facts_individuals"] == upload.row_count
+        and summary["facts_residents_by_state"] == upload.residents_by_state
+    )
+    summary["exports"] = list(
+        IndividualsExport.objects.filter(upload__incident=incident)
+        .select_related("exported_by")
+        .order_by("-exported_at", "-id")[:10]
+    )
+    return summary

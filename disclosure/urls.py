@@ -25,3 +25,29 @@ urlpatterns = [
     ),
     path("communications/<int:pk>/send/", views.communication_send, name="communication-send"),
 ]
+
+# --- affected individuals (legal and the DPO) ---
+from . import individual_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "incidents/<int:pk>/individuals/",
+        individual_views.individuals_page,
+        name="individuals",
+    ),
+    path(
+        "incidents/<int:pk>/individuals/upload/",
+        individual_views.individuals_upload,
+        name="individuals-upload",
+    ),
+    path(
+        "incidents/<int:pk>/individuals/status/",
+        individual_views.individuals_status,
+        name="individuals-status",
+    ),
+    path(
+        "incidents/<int:pk>/individuals/export.csv",
+        individual_views.individuals_export,
+        name="individuals-export",
+    ),
+]

@@ -109,6 +109,7 @@ def incident_section(request, incident) -> dict:
         "communication_form": CommunicationForm(auto_id="comm-%s")
         if permissions.can_communicate(user, incident)
         else None,
+        "may_handle_individuals": bool(permissions.can_handle_individuals(user, incident)),
         "assessment": assessment,
         "owed": sum(1 for r in rows if r["o"].effective == Applies.YES),
         "can_assess": can_assess,

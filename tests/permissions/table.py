@@ -893,6 +893,14 @@ DISCLOSURE_PENDING_API = frozenset(
         "POST /api/v1/communications/{id}/send/",
         "POST /api/v1/vendor-notices/{id}/acknowledge/",
         "POST /api/v1/vendor-notices/{id}/fix/",
+        # --- affected individuals (disclosure-b): legal and the DPO only; tested both ways per
+        # role in disclosure/tests/test_individuals.py ---
+        "GET /api/v1/incidents/{id}/affected-individuals/",
+        "POST /api/v1/incidents/{id}/affected-individuals/",
+        "GET /api/v1/incidents/{id}/affected-individuals/people/",
+        "POST /api/v1/incidents/{id}/affected-individuals/statuses/",
+        "GET /api/v1/incidents/{id}/affected-individuals/export/",
+        "POST /api/v1/affected-individuals/{id}/status/",
     }
 )
 
@@ -1258,6 +1266,11 @@ DISCLOSURE_PENDING_HTML = frozenset(
         "disclosure:communication-draft",
         "disclosure:communication-approve",
         "disclosure:communication-send",
+        # --- affected individuals (disclosure-b): see disclosure/tests/test_individuals.py ---
+        "disclosure:individuals",
+        "disclosure:individuals-upload",
+        "disclosure:individuals-status",
+        "disclosure:individuals-export",
     }
 )
 
