@@ -9,6 +9,7 @@ class ReportKind(models.TextChoices):
     REGISTER_PDF = "register_pdf", _("Register export (PDF)")
     AUDIT_SAMPLE = "audit_sample", _("Audit sample bundle (ZIP)")
     REVIEW_PACK = "review_pack", _("Management-review pack (PDF)")
+    DISCLOSURE_DRAFT = "disclosure_draft", _("Regulatory report draft (PDF)")
 
 
 class RunStatus(models.TextChoices):

@@ -13,7 +13,6 @@ from aims.audit.chain import verify_chain
 from aims.core.exceptions import PermissionRefused, ValidationFailed
 from disclosure import affected, services
 from disclosure.models import AffectedIndividual, IndividualsExport, IndividualsUpload
-from incidents.choices import TimelineKind
 from incidents.services.evidence import EvidenceTooLarge
 from incidents.tests.factories import file_incident
 

@@ -3,7 +3,14 @@
 - ``casefile``: one incident's case file (PDF);
 - ``register``: the filtered register as CSV, XLSX or PDF;
 - ``sample``: an audit sample's ZIP bundle (case files, evidence, manifest);
-- ``review_pack``: the management-review pack (PDF).
+- ``review_pack``: the management-review pack (PDF);
+- ``disclosure_draft``: a regulatory report draft (GDPR Art. 33, HIPAA, SB 53, Art. 73) (PDF).
 """
 
-from . import casefile, register, review_pack, sample  # noqa: F401 - registers the builders
+from . import (  # noqa: F401 - registers the builders
+    casefile,
+    disclosure_draft,
+    register,
+    review_pack,
+    sample,
+)

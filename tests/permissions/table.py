@@ -901,6 +901,8 @@ DISCLOSURE_PENDING_API = frozenset(
         "POST /api/v1/incidents/{id}/affected-individuals/statuses/",
         "GET /api/v1/incidents/{id}/affected-individuals/export/",
         "POST /api/v1/affected-individuals/{id}/status/",
+        # report drafts as PDF (reporting, about disclosure): reporting/tests/test_disclosure_drafts.py
+        "GET /api/v1/communications/{id}/draft.pdf",
     }
 )
 
@@ -1271,6 +1273,7 @@ DISCLOSURE_PENDING_HTML = frozenset(
         "disclosure:individuals-upload",
         "disclosure:individuals-status",
         "disclosure:individuals-export",
+        "reporting:disclosure-draft-pdf",  # reporting/tests/test_disclosure_drafts.py
     }
 )
 
