@@ -883,6 +883,8 @@ def individuals_status_update(
             _("A notice cannot be recorded in the future."), fields={"at": [_("in the future")]}
         )
     ids = [int(i) for i in (ids or [])]
+    out_of_range = [i for i in ids if not 0 < i < 2**31]  # no row has such an id
+    ids = [i for i in ids if 0 < i < 2**31]
     identifiers = [str(i).strip() for i in (identifiers or []) if str(i).strip()]
     if not ids and not identifiers:
         raise ValidationFailed(
@@ -901,7 +903,7 @@ def individuals_status_update(
         .order_by("row_number")
     )
     found_ids, found_identifiers = {r.pk for r in rows}, {r.identifier for r in rows}
-    unknown = [str(i) for i in ids if i not in found_ids]
+    unknown = [str(i) for i in [*out_of_range, *ids] if i not in found_ids]
     unknown += [i for i in identifiers if i not in found_identifiers]
     if unknown:
         shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aims.core.concurrency import etag_of
+from incidents.api.serializers import ErrorSerializer
 
 from .. import permissions, rules, selectors, services
 from ..choices import IndividualStatus
@@ -574,6 +575,9 @@ class IncidentIndividualsExportView(_IndividualsBase):
         ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The list as CSV."),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
         },
     )
     def get(self, request, pk):
