@@ -164,3 +164,13 @@ def individuals_exported_event(*, incident, actor, export):
         summary=f"List of affected individuals exported for a mail merge: {export.row_count} people",
         data={"module": "disclosure", "individuals_export": export.pk},
     )
+
+
+def communication_edited_event(*, incident, actor, communication, fields):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.UPDATE,
+        summary=f"Draft communication edited ({', '.join(fields)}): {communication.subject}",
+        data={"module": "disclosure", "communication": communication.pk, "fields": fields},
+    )

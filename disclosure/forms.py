@@ -211,3 +211,12 @@ class IndividualsStatusForm(forms.Form):
             "ids": data.get("ids") or [],
             "identifiers": (data.get("identifiers") or "").splitlines(),
         }
+
+
+class CommunicationEditForm(forms.Form):
+    """A draft's text; ``version`` guards against overwriting someone else's edit."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    channel = forms.CharField(label=_("Channel"), max_length=120)
+    content = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 14}))
+    version = forms.CharField(widget=forms.HiddenInput, required=False)

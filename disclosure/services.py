@@ -981,3 +981,43 @@ def individuals_export(*, actor, incident, status: str = ""):
     model_save(export, actor=actor, lookups=False)
     events.individuals_exported_event(incident=incident, actor=actor, export=export)
     return export, rows
+
+
+# --- editing a draft's text (report drafts are pre-filled, then completed by a person) ---------
+
+COMMUNICATION_EDIT_FIELDS = ("subject", "content", "channel")
+
+
+@audited_write
+def communication_edit(
+    *, actor, communication: Communication, data: dict, expected_version=None
+) -> Communication:
+    """Change the text of a communication while it is a draft — a report draft's gaps are
+    filled in here before legal approves it. An approved text is fixed: what was approved is
+    what is sent (draft a new communication to say something else)."""
+    communication = _lock_communication(communication)
+    require(permissions.can_communicate(actor, communication.incident))
+    _refuse_unknown(data, COMMUNICATION_EDIT_FIELDS)
+    check_version(communication, expected_version)
+    if communication.status != CommunicationStatus.DRAFT:
+        raise Conflict(
+            _("Only a draft is edited; this one is %s. Draft a new communication instead.")
+            % communication.get_status_display()
+        )
+    values = {k: (v or "").strip() for k, v in data.items()}
+    empty = [k for k in ("subject", "content") if k in values and not values[k]]
+    if empty:
+        raise ValidationFailed(
+            _("A communication needs a subject and a text."),
+            fields={k: [_("required")] for k in empty},
+        )
+    changed = [k for k, v in values.items() if getattr(communication, k) != v]
+    if not changed:
+        return communication
+    for name in changed:
+        setattr(communication, name, values[name])
+    model_save(communication, actor=actor, lookups=False)
+    events.communication_edited_event(
+        incident=communication.incident, actor=actor, communication=communication, fields=changed
+    )
+    return communication

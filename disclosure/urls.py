@@ -51,3 +51,14 @@ urlpatterns += [
         name="individuals-export",
     ),
 ]
+
+# --- editing a draft's text (disclosure-b) ---
+from . import draft_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "communications/<int:pk>/edit/",
+        draft_views.communication_edit,
+        name="communication-edit",
+    ),
+]

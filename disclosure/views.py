@@ -17,6 +17,7 @@ from incidents.views.common import form_errors_text, refused
 
 from . import permissions, selectors, services
 from .choices import Applies, CommunicationStatus, ObligationStatus
+from .draft_views import edit_form_for
 from .drafts import DRAFTS
 from .forms import (
     CommunicationForm,
@@ -99,6 +100,9 @@ def incident_section(request, incident) -> dict:
             and bool(permissions.can_approve_communication(user, c)),
             "may_send": c.status == CommunicationStatus.APPROVED
             and bool(permissions.can_communicate(user, incident)),
+            "edit_form": edit_form_for(c)
+            if c.status == CommunicationStatus.DRAFT and permissions.can_communicate(user, incident)
+            else None,
         }
         for c in selectors.communications_of(incident)
     ]

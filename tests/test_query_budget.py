@@ -751,6 +751,14 @@ def test_report_draft_pdf_request(users, make_system):
         actor=users["dpo"], obligation=assessment.obligations.get(code="gdpr_art33")
     )
     budget(
+        "disclosure_communication_edit",
+        lambda: disclosure.communication_edit(
+            actor=fresh(users["dpo"]),
+            communication=fresh(draft),
+            data={"content": draft.content + "\nCompleted."},
+        ),
+    )
+    budget(
         "report_disclosure_draft_request",
         lambda: reporting.disclosure_draft_request(
             actor=fresh(users["legal"]), communication=fresh(draft)

@@ -316,6 +316,14 @@ class CommunicationSerializer(serializers.Serializer):
         return _username(communication.sent_by)
 
 
+class CommunicationEditSerializer(serializers.Serializer):
+    """The text of a draft (``If-Match`` with the ETag of ``GET /communications/{id}/``)."""
+
+    subject = serializers.CharField(max_length=300, required=False)
+    content = serializers.CharField(max_length=50000, required=False)
+    channel = serializers.CharField(max_length=120, required=False)
+
+
 class SendSerializer(serializers.Serializer):
     sent_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
 

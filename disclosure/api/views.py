@@ -363,10 +363,37 @@ class CommunicationViewSet(viewsets.GenericViewSet):
     serializer_class = s.CommunicationSerializer
     queryset = Communication.objects.none()
     default_rule = staticmethod(permissions.can_read_regimes)
-    rules_by_action = {"send": permissions.can_communicate}
+    rules_by_action = {
+        "send": permissions.can_communicate,
+        "partial_update": permissions.can_communicate,
+    }
 
     def get_queryset(self):
         return selectors.communications_visible_to(self.request.user)
+
+    @extend_schema(responses=s.CommunicationSerializer)
+    def retrieve(self, request, pk=None):
+        """One communication, with its ``ETag`` for editing a draft."""
+        communication = self.get_object()
+        response = Response(s.CommunicationSerializer(communication).data)
+        response["ETag"] = etag_of(communication)
+        return response
+
+    @extend_schema(request=s.CommunicationEditSerializer, responses=s.CommunicationSerializer)
+    def partial_update(self, request, pk=None):
+        """Edit a draft's subject, text or channel (a report draft's gaps are filled in here
+        before legal approves it); honours ``If-Match``."""
+        serializer = s.CommunicationEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        communication = services.communication_edit(
+            actor=request.user,
+            communication=self.get_object(),
+            data=dict(serializer.validated_data),
+            expected_version=request.headers.get("If-Match"),
+        )
+        response = Response(s.CommunicationSerializer(communication).data)
+        response["ETag"] = etag_of(communication)
+        return response
 
     @extend_schema(request=None, responses=s.CommunicationSerializer)
     @action(detail=True, methods=["post"])

@@ -903,6 +903,9 @@ DISCLOSURE_PENDING_API = frozenset(
         "POST /api/v1/affected-individuals/{id}/status/",
         # report drafts as PDF (reporting, about disclosure): reporting/tests/test_disclosure_drafts.py
         "GET /api/v1/communications/{id}/draft.pdf",
+        # editing a draft's text: disclosure/tests/test_draft_edit.py
+        "GET /api/v1/communications/{id}/",
+        "PATCH /api/v1/communications/{id}/",
     }
 )
 
@@ -1274,6 +1277,7 @@ DISCLOSURE_PENDING_HTML = frozenset(
         "disclosure:individuals-status",
         "disclosure:individuals-export",
         "reporting:disclosure-draft-pdf",  # reporting/tests/test_disclosure_drafts.py
+        "disclosure:communication-edit",  # disclosure/tests/test_draft_edit.py
     }
 )
 
