@@ -161,7 +161,12 @@ def individuals_exported_event(*, incident, actor, export):
         incident=incident,
         actor=actor,
         kind=TimelineKind.UPDATE,
-        summary=f"List of affected individuals exported for a mail merge: {export.row_count} people",
+        summary=(
+            f"List of affected individuals exported for a mail merge: {export.row_count} people"
+            if export.what == "mail_merge"
+            else "Uploaded list of affected individuals downloaded"
+            + (" (SHA-256 re-checked)" if export.hash_verified else " — SHA-256 check FAILED")
+        ),
         data={"module": "disclosure", "individuals_export": export.pk},
     )
 

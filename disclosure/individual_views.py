@@ -7,7 +7,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -188,6 +188,33 @@ def individuals_export(request, pk):
         return individuals_csv_response(
             actor=request.user, incident=incident, status=request.GET.get("status", "")
         )
+    except PermissionRefused as exc:
+        return refused(request, exc.message)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(_page_url(incident))
+
+
+def individuals_file_response(*, actor, incident) -> FileResponse:
+    """The uploaded file itself, its SHA-256 re-checked and the download recorded."""
+    upload, handle = services.individuals_file_open(actor=actor, incident=incident)
+    response = FileResponse(
+        handle, as_attachment=True, filename=upload.original_name, content_type="text/csv"
+    )
+    response["X-Evidence-SHA256"] = upload.sha256
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def individuals_file(request, pk):
+    incident, decision = _guarded(request, pk)
+    if not decision:
+        return refused(request, decision.message)
+    try:
+        return individuals_file_response(actor=request.user, incident=incident)
     except PermissionRefused as exc:
         return refused(request, exc.message)
     except ApplicationError as exc:

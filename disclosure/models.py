@@ -499,9 +499,16 @@ class AffectedIndividual(TimeStampedModel):
 
 
 class IndividualsExport(TimeStampedModel):
-    """Each export of the list (for a mail merge): who took it, when, which people."""
+    """Each time the list left the system: a mail-merge export (who took it, when, which
+    people) or a download of the uploaded file itself (its SHA-256 re-checked first)."""
+
+    MAIL_MERGE = "mail_merge"
+    ORIGINAL_FILE = "original_file"
+    WHAT = ((MAIL_MERGE, _("Mail-merge export (CSV)")), (ORIGINAL_FILE, _("Uploaded file")))
 
     upload = models.ForeignKey(IndividualsUpload, on_delete=models.PROTECT, related_name="exports")
+    what = models.CharField(max_length=20, choices=WHAT, default=MAIL_MERGE)
+    hash_verified = models.BooleanField(default=False)
     exported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

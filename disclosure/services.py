@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from aims.clocks import services as clocks
 from aims.core.concurrency import check_version
-from aims.core.exceptions import Conflict, GuardFailed, ValidationFailed
+from aims.core.exceptions import ApplicationError, Conflict, GuardFailed, ValidationFailed
 from aims.core.permissions import require
 from aims.core.services import audited_write, bulk_save_audited, model_save
 from inventory import permissions as inventory_permissions
@@ -973,6 +973,8 @@ def individuals_export(*, actor, incident, status: str = ""):
     rows = selectors.individuals_of(upload, status=status)
     export = IndividualsExport(
         upload=upload,
+        what=IndividualsExport.MAIL_MERGE,
+        hash_verified=False,
         exported_by=actor,
         exported_at=timezone.now(),
         status_filter=status,
@@ -1021,3 +1023,47 @@ def communication_edit(
         incident=communication.incident, actor=actor, communication=communication, fields=changed
     )
     return communication
+
+
+class IndividualsFileIntegrityFailed(ApplicationError):
+    code = "evidence_integrity_failed"
+    status_code = 409
+    default_message = _(
+        "The stored list no longer matches the SHA-256 recorded when it was uploaded. It was "
+        "not served; the failed check is recorded."
+    )
+
+
+def individuals_file_open(*, actor, incident):
+    """Open the uploaded file of the current list after re-checking its SHA-256; the download
+    (or the failed check) is recorded, as for evidence."""
+    import hashlib
+
+    require(permissions.can_handle_individuals(actor, incident))
+    upload = _current_upload(incident)
+    if upload is None:
+        raise ValidationFailed(_("This incident has no list of affected individuals yet."))
+    digest = hashlib.sha256()
+    with upload.file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    intact = digest.hexdigest() == upload.sha256
+    _record_file_access(actor=actor, incident=incident, upload=upload, intact=intact)
+    if not intact:
+        raise IndividualsFileIntegrityFailed()
+    return upload, upload.file.open("rb")
+
+
+@audited_write
+def _record_file_access(*, actor, incident, upload, intact) -> IndividualsExport:
+    export = IndividualsExport(
+        upload=upload,
+        what=IndividualsExport.ORIGINAL_FILE,
+        hash_verified=intact,
+        exported_by=actor,
+        exported_at=timezone.now(),
+        row_count=upload.row_count,
+    )
+    model_save(export, actor=actor, lookups=False)
+    events.individuals_exported_event(incident=incident, actor=actor, export=export)
+    return export

@@ -50,6 +50,11 @@ urlpatterns += [
         individual_views.individuals_export,
         name="individuals-export",
     ),
+    path(
+        "incidents/<int:pk>/individuals/file/",
+        individual_views.individuals_file,
+        name="individuals-file",
+    ),
 ]
 
 # --- editing a draft's text (disclosure-b) ---

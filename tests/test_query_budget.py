@@ -721,12 +721,19 @@ def test_affected_individuals_do_not_grow_with_the_list(users, make_system, clie
 
         export_n, content, export_ctx = measure(export)
         assert content.count(b"\n") == size + 1
+
+        def original(base=base):
+            response = client.get(base + "file/")
+            assert response.status_code == 200
+            return b"".join(response.streaming_content)
+
+        file_n, _, file_ctx = measure(original)
         api = api_client_for(dpo)
         api_url = f"/api/v1/incidents/{incident.pk}/affected-individuals/people/"
         api.get(api_url)
         api_n, _, api_ctx = measure(page(api, api_url))
-        counts[size] = (upload_n, status_n, page_n, export_n, api_n)
-        contexts = (upload_ctx, status_ctx, page_ctx, export_ctx, api_ctx)
+        counts[size] = (upload_n, status_n, page_n, export_n, api_n, file_n)
+        contexts = (upload_ctx, status_ctx, page_ctx, export_ctx, api_ctx, file_ctx)
     assert counts[3] == counts[30], counts
     names = (
         "disclosure_individuals_upload",
@@ -734,6 +741,7 @@ def test_affected_individuals_do_not_grow_with_the_list(users, make_system, clie
         "page_disclosure_individuals",
         "disclosure_individuals_export",
         "api_disclosure_individuals_people",
+        "disclosure_individuals_file_download",
     )
     for name, count, ctx in zip(names, counts[3], contexts, strict=True):
         check(name, count, ctx)

@@ -74,6 +74,11 @@ urlpatterns = [
         name="incident-individuals-export",
     ),
     path(
+        "incidents/<int:pk>/affected-individuals/file/",
+        views.IncidentIndividualsFileView.as_view(),
+        name="incident-individuals-file",
+    ),
+    path(
         "affected-individuals/<int:pk>/status/",
         views.AffectedIndividualStatusView.as_view(),
         name="affected-individual-status",

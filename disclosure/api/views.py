@@ -616,6 +616,30 @@ class IncidentIndividualsExportView(_IndividualsBase):
         )
 
 
+class IncidentIndividualsFileView(_IndividualsBase):
+    """The uploaded CSV file of the current list, its SHA-256 re-checked (409 when it no longer
+    matches); each download is recorded."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file as uploaded."
+            ),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def get(self, request, pk):
+        from ..individual_views import individuals_file_response
+
+        incident = _visible_incident(request, pk)
+        return individuals_file_response(actor=request.user, incident=incident)
+
+
 class AffectedIndividualStatusView(_IndividualsBase):
     """Record where one person's notice stands."""
 

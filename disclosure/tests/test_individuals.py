@@ -312,6 +312,7 @@ def test_the_page_and_its_forms_refuse_other_roles(users, phi_incident, client, 
     for response in (
         client.get(base),
         client.get(base + "export.csv"),
+        client.get(base + "file/"),
         client.post(base + "upload/", {"file": csv_file(people(1))}),
         client.post(base + "status/", {"status": "notified", "identifiers": "P00000"}),
     ):
@@ -383,6 +384,7 @@ def test_api_refuses_other_roles_in_the_rules_words(users, phi_incident, api_cli
         api.get(base),
         api.get(base + "people/"),
         api.get(base + "export/"),
+        api.get(base + "file/"),
         api.post(base, {"file": csv_file(people(1))}, format="multipart"),
         api.post(base + "statuses/", {"status": "pending", "ids": [person.pk]}, format="json"),
         api.post(
@@ -395,3 +397,40 @@ def test_api_refuses_other_roles_in_the_rules_words(users, phi_incident, api_cli
         assert "Only legal and the DPO" in response.json()["message"]
     assert not IndividualsExport.objects.exists()
     assert IndividualsUpload.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_uploaded_file_is_served_only_while_its_hash_matches(users, phi_incident, client):
+    upload_file = csv_file(people(2))
+    content = upload_file.read()
+    upload_file.seek(0)
+    upload = services.individuals_upload(
+        actor=users["dpo"], incident=phi_incident, uploaded_file=upload_file
+    )
+    client.force_login(users["dpo"])
+    url = f"/disclosure/incidents/{phi_incident.pk}/individuals/file/"
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == content
+    assert response["X-Evidence-SHA256"] == upload.sha256
+    # Altered on disk: not served, and the failed check is recorded.
+    with open(upload.file.path, "ab") as handle:
+        handle.write(b"X9,Intruder,x@example.org,CA,US,email\n")
+    tampered = client.get(url, follow=True)
+    assert "no longer matches the SHA-256" in tampered.content.decode()
+    records = list(
+        IndividualsExport.objects.order_by("exported_at", "id").values_list("what", "hash_verified")
+    )
+    assert records == [("original_file", True), ("original_file", False)]
+    client.force_login(users["grc"])
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_api_serves_the_uploaded_file_to_legal_only(users, phi_incident, api_client_for):
+    services.individuals_upload(
+        actor=users["dpo"], incident=phi_incident, uploaded_file=csv_file(people(2))
+    )
+    url = f"/api/v1/incidents/{phi_incident.pk}/affected-individuals/file/"
+    response = api_client_for(users["legal"]).get(url)
+    assert response.status_code == 200 and b"P00001" in b"".join(response.streaming_content)
+    assert api_client_for(users["auditor"]).get(url).status_code == 403

@@ -900,6 +900,7 @@ DISCLOSURE_PENDING_API = frozenset(
         "GET /api/v1/incidents/{id}/affected-individuals/people/",
         "POST /api/v1/incidents/{id}/affected-individuals/statuses/",
         "GET /api/v1/incidents/{id}/affected-individuals/export/",
+        "GET /api/v1/incidents/{id}/affected-individuals/file/",
         "POST /api/v1/affected-individuals/{id}/status/",
         # report drafts as PDF (reporting, about disclosure): reporting/tests/test_disclosure_drafts.py
         "GET /api/v1/communications/{id}/draft.pdf",
@@ -1276,6 +1277,7 @@ DISCLOSURE_PENDING_HTML = frozenset(
         "disclosure:individuals-upload",
         "disclosure:individuals-status",
         "disclosure:individuals-export",
+        "disclosure:individuals-file",
         "reporting:disclosure-draft-pdf",  # reporting/tests/test_disclosure_drafts.py
         "disclosure:communication-edit",  # disclosure/tests/test_draft_edit.py
     }
