@@ -4,7 +4,7 @@ evaluation, which answers the obligations for given facts without storing anythi
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -13,6 +13,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aims.core.api.pagination import StandardPagination
 from aims.core.concurrency import etag_of
 from incidents.api.serializers import ErrorSerializer
 
@@ -532,35 +533,35 @@ class IncidentIndividualsView(_IndividualsBase):
         return Response(s.IndividualsSummarySerializer(summary).data, status=201)
 
 
-class IncidentIndividualsPeopleView(_IndividualsBase):
+class IncidentIndividualsPeopleView(generics.ListAPIView):
     """The people on the current list, in the file's order (``?status=`` filters), paginated."""
 
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_handle_individuals)
+    rules_by_action = {}
+    serializer_class = s.AffectedIndividualSerializer
+    pagination_class = StandardPagination
+    queryset = AffectedIndividual.objects.none()
+
     @extend_schema(
-        responses=s.AffectedIndividualSerializer(many=True),
         parameters=[
             OpenApiParameter("status", str, enum=list(IndividualStatus.values), required=False),
-            OpenApiParameter("page", int, required=False),
         ],
     )
-    def get(self, request, pk):
-        from aims.core.api.pagination import StandardPagination
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
-        incident = _visible_incident(request, pk)
-        status = request.query_params.get("status", "")
+    def get_queryset(self):
+        incident = _visible_incident(self.request, self.kwargs["pk"])
+        status = self.request.query_params.get("status", "")
         if status and status not in IndividualStatus.values:
             raise ValidationError(
                 {"status": [_("Choose one of: %s.") % ", ".join(IndividualStatus.values)]}
             )
         upload = selectors.current_individuals_upload(incident)
         if upload is None:
-            rows = AffectedIndividual.objects.none()
-        else:
-            rows = selectors.individuals_of(upload, status=status).select_related("status_by")
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(
-            s.AffectedIndividualSerializer(page, many=True).data
-        )
+            return AffectedIndividual.objects.none()
+        return selectors.individuals_of(upload, status=status).select_related("status_by")
 
 
 class IncidentIndividualsStatusView(_IndividualsBase):
