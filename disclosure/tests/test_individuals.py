@@ -434,3 +434,19 @@ def test_api_serves_the_uploaded_file_to_legal_only(users, phi_incident, api_cli
     response = api_client_for(users["legal"]).get(url)
     assert response.status_code == 200 and b"P00001" in b"".join(response.streaming_content)
     assert api_client_for(users["auditor"]).get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_store_check_re_hashes_the_uploaded_lists(users, phi_incident, capsys):
+    from django.core.management import call_command
+
+    upload = services.individuals_upload(
+        actor=users["dpo"], incident=phi_incident, uploaded_file=csv_file(people(2))
+    )
+    call_command("verify_stored_files")
+    assert "1 lists of affected individuals intact." in capsys.readouterr().out
+    with open(upload.file.path, "ab") as handle:
+        handle.write(b"tampered\n")
+    with pytest.raises(SystemExit):
+        call_command("verify_stored_files")
+    assert f"list of affected individuals #{upload.pk}" in capsys.readouterr().err
