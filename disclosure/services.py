@@ -716,6 +716,7 @@ def on_incident_facts_changed(*, incident, actor, fields) -> None:
 # ``phi_residents_by_state``: an upload writes them through ``incident_facts_update``, so they
 # are on the timeline and re-evaluate (and reopen) the assessment as any fact change does.
 
+INDIVIDUALS_PER_UPDATE = 10_000  # people per status update (one statement's parameters)
 INDIVIDUAL_STATUS_FIELDS = [
     "status",
     "status_at",
@@ -745,9 +746,9 @@ def individuals_upload(*, actor, incident, uploaded_file) -> IndividualsUpload:
     (same identifier) keep their notification status."""
     from incidents.services.evidence import (
         EvidenceTooLarge,
-        _safe_name,
         detect_media_type,
         hash_upload,
+        safe_name,
         store_upload,
     )
 
@@ -770,6 +771,11 @@ def individuals_upload(*, actor, incident, uploaded_file) -> IndividualsUpload:
     sha256, size, head = hash_upload(uploaded_file)
     if size == 0:
         raise ValidationFailed(_("The file is empty."), fields={"file": [_("empty")]})
+    if size > limit:  # the client did not say the size: the bytes read do
+        raise EvidenceTooLarge(
+            _("The file is larger than %(limit)s bytes; split it and upload the parts.")
+            % {"limit": limit}
+        )
     try:
         people = affected.parse(uploaded_file.read())
     except affected.ListInvalid as exc:
@@ -791,7 +797,7 @@ def individuals_upload(*, actor, incident, uploaded_file) -> IndividualsUpload:
         previous.superseded_at = now
         model_save(previous, actor=actor, validate=False)
     by_state = affected.residents_by_state(people)
-    name = _safe_name(getattr(uploaded_file, "name", "") or "individuals.csv")
+    name = safe_name(getattr(uploaded_file, "name", "") or "individuals.csv")
     upload = IndividualsUpload(
         incident=incident,
         original_name=name,
@@ -881,6 +887,12 @@ def individuals_status_update(
     if at > now:
         raise ValidationFailed(
             _("A notice cannot be recorded in the future."), fields={"at": [_("in the future")]}
+        )
+    if len(ids or []) + len(identifiers or []) > INDIVIDUALS_PER_UPDATE:
+        raise ValidationFailed(
+            _("At most %s people are updated at once; split the list.")
+            % f"{INDIVIDUALS_PER_UPDATE:,}",
+            fields={"identifiers": [_("too many")]},
         )
     ids = [int(i) for i in (ids or [])]
     out_of_range = [i for i in ids if not 0 < i < 2**31]  # no row has such an id

@@ -427,12 +427,12 @@ class IndividualsBulkStatusSerializer(IndividualStatusSerializer):
     """The same for many people at once, named by identifier (as on the list) or by id."""
 
     identifiers = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, max_length=100_000
+        child=serializers.CharField(max_length=200), required=False, max_length=10_000
     )
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
         required=False,
-        max_length=100_000,
+        max_length=10_000,
     )
 
 

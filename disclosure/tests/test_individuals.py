@@ -450,3 +450,33 @@ def test_the_store_check_re_hashes_the_uploaded_lists(users, phi_incident, capsy
     with pytest.raises(SystemExit):
         call_command("verify_stored_files")
     assert f"list of affected individuals #{upload.pk}" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_a_large_list_is_written_in_batches_and_stays_on_the_audit_chain(users, phi_incident):
+    """More rows than one statement takes (``BULK_BATCH``): the upload and a bulk update go
+    through in batches, every row with its chained history record; more than 10,000 people at
+    once are refused before anything is read."""
+    services.individuals_upload(
+        actor=users["dpo"],
+        incident=phi_incident,
+        uploaded_file=csv_file(people(2_500, "TX")),
+    )
+    assert AffectedIndividual.objects.filter(upload__incident=phi_incident).count() == 2_500
+    rows = services.individuals_status_update(
+        actor=users["dpo"],
+        incident=phi_incident,
+        status="notified",
+        identifiers=[f"P{i:05d}" for i in range(2_100)],
+    )
+    assert len(rows) == 2_100
+    with pytest.raises(ValidationFailed, match="At most 10,000 people"):
+        services.individuals_status_update(
+            actor=users["dpo"],
+            incident=phi_incident,
+            status="pending",
+            identifiers=[f"P{i:05d}" for i in range(10_001)],
+        )
+    assert AffectedIndividual.history.filter(incident_id=phi_incident.pk).count() == 4_600
+    assert obligation(phi_incident, "hipaa_media").proposed == "yes"
+    assert verify_chain().intact

@@ -330,3 +330,4 @@ def rollback_guard(system, change_type: str) -> None:
 # the SHA-256 and size read in one pass, and the store that leaves no partial file behind.
 hash_upload = _hash_file
 store_upload = _store_file
+safe_name = _safe_name
