@@ -76,3 +76,20 @@ class VendorNoticeBasis(models.TextChoices):
     ART26_5 = "art26_5", _("EU AI Act Art. 26(5): the deployer informs the provider")
     CONTRACT = "contract", _("Contractual duty")
     COURTESY = "courtesy", _("No duty: keeping the supplier informed")
+
+
+class IndividualStatus(models.TextChoices):
+    """Where the notice to one affected person stands (HIPAA 164.404, GDPR Art. 34)."""
+
+    PENDING = "pending", _("Pending")
+    NOTIFIED = "notified", _("Notified")
+    FAILED = "failed", _("Bounced or failed")
+    NOT_NOTIFIED = "not_notified", _("Not to be notified")
+
+
+class NoticeChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Post")
+    PHONE = "phone", _("Telephone")
+    SMS = "sms", _("Text message")
+    OTHER = "other", _("Other")

@@ -124,3 +124,58 @@ def vendor_event(*, incident, actor, notice, what):
         summary=summaries[what],
         data={"module": "disclosure", "vendor_notice": notice.pk, "what": what},
     )
+
+
+# --- affected individuals (the timeline is read by everyone on the incident: counts only, never
+# a person's identifier, name or contact) ---------------------------------------------------
+
+
+def individuals_uploaded_event(*, incident, actor, upload, carried: int):
+    summary = (
+        f"List of affected individuals uploaded: {upload.row_count} people "
+        f"(SHA-256 {upload.sha256[:12]}…)"
+    )
+    if carried:
+        summary += f"; {carried} kept their notification status from the previous list"
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.EVIDENCE,
+        summary=summary,
+        data={"module": "disclosure", "individuals_upload": upload.pk, "people": upload.row_count},
+    )
+
+
+def individuals_status_event(*, incident, actor, status_label: str, count: int, status: str):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.COMMUNICATION if status == "notified" else TimelineKind.UPDATE,
+        summary=f"Affected individuals: {count} marked {status_label.lower()}",
+        data={"module": "disclosure", "individuals_status": status, "count": count},
+    )
+
+
+def individuals_exported_event(*, incident, actor, export):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.UPDATE,
+        summary=(
+            f"List of affected individuals exported for a mail merge: {export.row_count} people"
+            if export.what == "mail_merge"
+            else "Uploaded list of affected individuals downloaded"
+            + (" (SHA-256 re-checked)" if export.hash_verified else " — SHA-256 check FAILED")
+        ),
+        data={"module": "disclosure", "individuals_export": export.pk},
+    )
+
+
+def communication_edited_event(*, incident, actor, communication, fields):
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.UPDATE,
+        summary=f"Draft communication edited ({', '.join(fields)}): {communication.subject}",
+        data={"module": "disclosure", "communication": communication.pk, "fields": fields},
+    )

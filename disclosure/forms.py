@@ -239,3 +239,72 @@ class VendorFixForm(forms.Form):
     )
     fixed_version = forms.CharField(label=_("Fixed in version"), required=False, max_length=120)
     fixed_at = _moment(_("Fixed at (UTC)"))
+
+
+# --- affected individuals ----------------------------------------------------------------------
+
+
+class IndividualsUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("List of affected individuals (CSV)"),
+        help_text=_(
+            "UTF-8, comma-separated, with a header: identifier and contact (required); name, "
+            "state, country, channel (optional). A new list replaces the current one."
+        ),
+    )
+
+
+class IndividualsStatusForm(forms.Form):
+    """Where the notice stands for the people ticked in the table or pasted by identifier."""
+
+    status = forms.ChoiceField(label=_("Mark as"), choices=())
+    channel = forms.ChoiceField(label=_("Channel (for notified)"), choices=(), required=False)
+    reason = forms.CharField(
+        label=_("Reason (bounced, failed or not to be notified)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    at = forms.DateTimeField(
+        label=_("When (UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Empty = now."),
+    )
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    identifiers = forms.CharField(
+        label=_("Identifiers (one a line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("e.g. the bounce report of the mailing tool."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .choices import IndividualStatus, NoticeChannel
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = IndividualStatus.choices
+        self.fields["channel"].choices = [
+            ("", _("The person's own channel")),
+            *NoticeChannel.choices,
+        ]
+        self.fields["ids"].valid_value = lambda value: True  # the service checks the list
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "status": data["status"],
+            "channel": data.get("channel") or "",
+            "reason": data.get("reason") or "",
+            "at": data.get("at"),
+            "ids": data.get("ids") or [],
+            "identifiers": (data.get("identifiers") or "").splitlines(),
+        }
+
+
+class CommunicationEditForm(forms.Form):
+    """A draft's text; ``version`` guards against overwriting someone else's edit."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    channel = forms.CharField(label=_("Channel"), max_length=120)
+    content = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 14}))
+    version = forms.CharField(widget=forms.HiddenInput, required=False)

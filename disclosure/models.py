@@ -21,6 +21,8 @@ from .choices import (
     BreachRisk,
     ClockStart,
     CommunicationStatus,
+    IndividualStatus,
+    NoticeChannel,
     ObligationStatus,
     SubmissionPhase,
     VendorNoticeBasis,
@@ -400,3 +402,127 @@ class VendorNotice(TimeStampedModel):
 
     def __str__(self):
         return f"Notice to {self.supplier} about {self.incident_id}"
+
+
+# --- affected individuals ----------------------------------------------------------------------
+
+
+def individuals_storage():
+    """The uploaded lists live under MEDIA_ROOT/affected-individuals, apart from the incident's
+    evidence (which everyone on the incident may read) and outside the web root."""
+    from django.core.files.storage import FileSystemStorage
+
+    return FileSystemStorage(location=settings.MEDIA_ROOT / "affected-individuals", base_url=None)
+
+
+def individuals_path(instance, filename):
+    return f"{instance.incident.reference}/{instance.sha256[:16]}-{filename}"
+
+
+class IndividualsUpload(TimeStampedModel):
+    """An uploaded list of the people an incident affects: a write-once file with its SHA-256,
+    readable by legal and the DPO only (``permissions.can_handle_individuals``).
+
+    It is deliberately not an incident ``Evidence`` row: evidence is visible to everyone who
+    sees the incident and travels in the case file and the audit sample, and this file holds
+    the personal data of the people concerned. It is stored by the evidence machinery (hash,
+    content type, no partial file) and is never edited; a corrected list is a new upload that
+    supersedes this one (the people in both keep their notification status).
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="individuals_uploads"
+    )
+    file = models.FileField(
+        storage=individuals_storage, upload_to=individuals_path, max_length=400, editable=False
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), editable=False)
+    media_type = models.CharField(_("media type"), max_length=120, editable=False)
+    row_count = models.PositiveIntegerField(_("people"))
+    residents_by_state = models.JSONField(default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_individuals_list",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.row_count} people, {self.sha256[:12]}…)"
+
+
+class AffectedIndividual(TimeStampedModel):
+    """One person on the current list, with where their notice stands."""
+
+    upload = models.ForeignKey(IndividualsUpload, on_delete=models.PROTECT, related_name="people")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="+")
+    row_number = models.PositiveIntegerField(help_text=_("Line in the uploaded file"))
+    identifier = models.CharField(max_length=200)
+    contact = models.CharField(max_length=300)
+    name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(_("state of residence"), max_length=40, blank=True)
+    country = models.CharField(_("country of residence"), max_length=2, blank=True)
+    channel = models.CharField(max_length=20, choices=NoticeChannel.choices, blank=True)
+    status = models.CharField(
+        max_length=20, choices=IndividualStatus.choices, default=IndividualStatus.PENDING
+    )
+    status_at = models.DateTimeField(null=True, blank=True)
+    status_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notified_channel = models.CharField(max_length=20, choices=NoticeChannel.choices, blank=True)
+    status_reason = models.TextField(blank=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["row_number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["upload", "identifier"], name="individual_once_per_list"
+            )
+        ]
+        indexes = [models.Index(fields=["upload", "status"], name="individual_status_idx")]
+
+    def __str__(self):
+        return f"{self.identifier} ({self.get_status_display()})"
+
+
+class IndividualsExport(TimeStampedModel):
+    """Each time the list left the system: a mail-merge export (who took it, when, which
+    people) or a download of the uploaded file itself (its SHA-256 re-checked first)."""
+
+    MAIL_MERGE = "mail_merge"
+    ORIGINAL_FILE = "original_file"
+    WHAT = ((MAIL_MERGE, _("Mail-merge export (CSV)")), (ORIGINAL_FILE, _("Uploaded file")))
+
+    upload = models.ForeignKey(IndividualsUpload, on_delete=models.PROTECT, related_name="exports")
+    what = models.CharField(max_length=20, choices=WHAT, default=MAIL_MERGE)
+    hash_verified = models.BooleanField(default=False)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    exported_at = models.DateTimeField()
+    status_filter = models.CharField(max_length=20, blank=True)
+    row_count = models.PositiveIntegerField()
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["-exported_at", "-id"]
+
+    def __str__(self):
+        return f"Export of {self.upload_id} by {self.exported_by_id} at {self.exported_at}"

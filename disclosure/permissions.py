@@ -72,3 +72,16 @@ def can_approve_communication(user, communication) -> Decision:
         has_role(user, role),
         _("The communication plan has %(role)s approve this communication.") % {"role": role},
     )
+
+
+# Who sees and handles the list of the people an incident affects (their names and addresses).
+INDIVIDUALS_ROLES = (Role.LEGAL, Role.DPO)
+
+
+def can_handle_individuals(user, incident=None) -> Decision:
+    """Upload, read, update and export the list of affected individuals: legal and the DPO
+    only — the list is personal data of people outside the organisation (GDPR Art. 5(1)(f))."""
+    return decide(
+        has_role(user, *INDIVIDUALS_ROLES),
+        _("Only legal and the DPO see and handle the list of affected individuals."),
+    )

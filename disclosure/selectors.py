@@ -288,3 +288,143 @@ def case_file_section(incident) -> dict:
 
 def has_assessment(incident) -> bool:
     return DisclosureAssessment.objects.filter(incident=incident).exists()
+
+
+# --- affected individuals (legal and the DPO only: callers check
+# ``permissions.can_handle_individuals`` first) -------------------------------------------------
+
+
+def current_individuals_upload(incident):
+    from .models import IndividualsUpload
+
+    return (
+        IndividualsUpload.objects.filter(incident=incident, superseded_at__isnull=True)
+        .select_related("uploaded_by")
+        .first()
+    )
+
+
+def individuals_of(upload, *, status: str = "") -> QuerySet:
+    from .models import AffectedIndividual
+
+    rows = AffectedIndividual.objects.filter(upload=upload).order_by("row_number", "id")
+    return rows.filter(status=status) if status else rows
+
+
+def individuals_summary(incident) -> dict:
+    """The current list, its counts per status, and what the disclosure facts say now (the
+    list's counts were given to them at upload; someone may have changed them since)."""
+    from django.db.models import Count
+
+    from .choices import IndividualStatus
+    from .models import IndividualsExport
+
+    upload = current_individuals_upload(incident)
+    facts = IncidentFacts.objects.filter(incident=incident).first()
+    summary = {
+        "upload": upload,
+        "counts": dict.fromkeys(IndividualStatus.values, 0),
+        "facts_individuals": facts.phi_individuals if facts else None,
+        "facts_residents_by_state": dict(facts.phi_residents_by_state or {}) if facts else {},
+        "exports": [],
+    }
+    if upload is None:
+        summary["facts_match"] = None
+        return summary
+    for row in individuals_of(upload).order_by().values("status").annotate(n=Count("id")):
+        summary["counts"][row["status"]] = row["n"]
+    summary["facts_match"] = (
+        summary["facts_individuals"] == upload.row_count
+        and summary["facts_residents_by_state"] == upload.residents_by_state
+    )
+    summary["exports"] = list(
+        IndividualsExport.objects.filter(upload__incident=incident)
+        .select_related("exported_by")
+        .order_by("-exported_at", "-id")[:10]
+    )
+    return summary
+
+
+# --- the management-review figures (read by reporting's review pack and dashboard) -------------
+
+
+def period_figures(incidents: QuerySet, *, now) -> dict:
+    """The disclosure figures of a set of incidents (the review period's, as the reader may see
+    them): per regime, the obligations that applied and whether they were submitted on time,
+    late or are still owed, the "not required" decisions people made, the assessments signed
+    off, and the communications sent. Three queries, whatever the data; no names, no free text.
+    """
+    from django.db.models import Count, F, Q
+
+    from .choices import AssessmentStatus, CommunicationStatus, ObligationStatus
+    from .models import Communication
+
+    applied = Q(applies="yes") | Q(applies="", proposed="yes")
+    undetermined = Q(applies="undetermined") | Q(applies="", proposed="undetermined")
+    submitted = Q(submitted_at__isnull=False)
+    on_time = applied & submitted & (Q(deadline__isnull=True) | Q(submitted_at__lte=F("deadline")))
+    late = applied & submitted & Q(submitted_at__gt=F("deadline"))
+    owed = applied & Q(submitted_at__isnull=True, status=ObligationStatus.PENDING)
+    rows = (
+        Obligation.objects.filter(assessment__incident__in=incidents)
+        .values("code")
+        .annotate(
+            applied=Count("id", filter=applied),
+            on_time=Count("id", filter=on_time),
+            late=Count("id", filter=late),
+            owed=Count("id", filter=owed),
+            overdue=Count("id", filter=owed & Q(deadline__lt=now)),
+            complete_outstanding=Count(
+                "id", filter=applied & submitted & Q(status=ObligationStatus.PENDING)
+            ),
+            undetermined=Count("id", filter=undetermined),
+            not_required=Count("id", filter=Q(applies="no")),
+        )
+        .order_by("code")
+    )
+    keys = (
+        "applied",
+        "on_time",
+        "late",
+        "owed",
+        "overdue",
+        "complete_outstanding",
+        "undetermined",
+        "not_required",
+    )
+    by_regime = [
+        {"code": row["code"], **{k: row[k] for k in keys}}
+        for row in rows
+        if any(row[k] for k in keys)
+    ]
+    totals = {k: sum(r[k] for r in by_regime) for k in keys}
+    assessments = DisclosureAssessment.objects.filter(incident__in=incidents).aggregate(
+        assessed=Count("id"),
+        signed_off=Count("id", filter=Q(status=AssessmentStatus.SIGNED_OFF)),
+        reopened=Count("id", filter=Q(status=AssessmentStatus.REOPENED)),
+        open=Count("id", filter=Q(status=AssessmentStatus.OPEN)),
+    )
+    sent_rows = (
+        Communication.objects.filter(incident__in=incidents, status=CommunicationStatus.SENT)
+        .values("audience")
+        .annotate(n=Count("id"))
+        .order_by("audience")
+    )
+    from .choices import Audience
+
+    labels = dict(Audience.choices)
+    sent = [
+        {
+            "audience": r["audience"],
+            "label": str(labels.get(r["audience"], r["audience"])),
+            "sent": r["n"],
+        }
+        for r in sent_rows
+    ]
+    return {
+        "by_regime": by_regime,
+        "totals": totals,
+        "assessments": assessments,
+        "communications_sent": sum(r["sent"] for r in sent),
+        "communications_by_audience": sent,
+    }

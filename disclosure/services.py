@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from aims.clocks import services as clocks
 from aims.core.concurrency import check_version
-from aims.core.exceptions import Conflict, GuardFailed, ValidationFailed
+from aims.core.exceptions import ApplicationError, Conflict, GuardFailed, ValidationFailed
 from aims.core.permissions import require
-from aims.core.services import audited_write, model_save
+from aims.core.services import audited_write, bulk_save_audited, model_save
 
 from . import events, permissions, rules, selectors
 from .choices import (
@@ -27,10 +27,13 @@ from .choices import (
     VendorNoticeBasis,
 )
 from .models import (
+    AffectedIndividual,
     Communication,
     CommunicationPlanEntry,
     DisclosureAssessment,
     IncidentFacts,
+    IndividualsExport,
+    IndividualsUpload,
     Obligation,
     RegimeRule,
     Submission,
@@ -709,3 +712,375 @@ def on_incident_facts_changed(*, incident, actor, fields) -> None:
             incident=incident,
             reason=_("incident facts changed: %s") % ", ".join(fields),
         )
+
+
+# --- affected individuals ---------------------------------------------------------------------
+# The list of the people an incident affects: uploaded by legal or the DPO as CSV, kept as a
+# write-once file with its SHA-256, one row per person with where their notice stands, exported
+# for a mail merge. Its counts are the disclosure facts ``phi_individuals`` and
+# ``phi_residents_by_state``: an upload writes them through ``incident_facts_update``, so they
+# are on the timeline and re-evaluate (and reopen) the assessment as any fact change does.
+
+INDIVIDUALS_PER_UPDATE = 10_000  # people per status update (one statement's parameters)
+INDIVIDUAL_STATUS_FIELDS = [
+    "status",
+    "status_at",
+    "status_by",
+    "notified_channel",
+    "status_reason",
+    "updated_at",
+]
+
+
+def individuals_max_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "AFFECTED_INDIVIDUALS_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def _current_upload(incident, *, lock=False):
+    queryset = IndividualsUpload.objects.filter(incident=incident, superseded_at__isnull=True)
+    return (queryset.select_for_update() if lock else queryset).first()
+
+
+@audited_write
+def individuals_upload(*, actor, incident, uploaded_file) -> IndividualsUpload:
+    """Take a CSV list of affected individuals: validate every row (nothing is kept from a file
+    with errors), store the file once with its SHA-256, keep a row per person, and give the
+    counts to the disclosure facts. A new list supersedes the current one; the people on both
+    (same identifier) keep their notification status."""
+    from incidents.services.evidence import (
+        EvidenceTooLarge,
+        detect_media_type,
+        hash_upload,
+        safe_name,
+        store_upload,
+    )
+
+    from . import affected
+
+    require(permissions.can_handle_individuals(actor, incident))
+    limit = individuals_max_bytes()
+    if uploaded_file is None:
+        raise ValidationFailed(
+            _("Choose the CSV file to upload."), fields={"file": [_("required")]}
+        )
+    if uploaded_file.size is not None and uploaded_file.size > limit:
+        raise EvidenceTooLarge(
+            _(
+                "The file is %(size)s bytes; a list of affected individuals is limited to "
+                "%(limit)s bytes. Split it or remove columns that are not needed."
+            )
+            % {"size": uploaded_file.size, "limit": limit}
+        )
+    sha256, size, head = hash_upload(uploaded_file)
+    if size == 0:
+        raise ValidationFailed(_("The file is empty."), fields={"file": [_("empty")]})
+    if size > limit:  # the client did not say the size: the bytes read do
+        raise EvidenceTooLarge(
+            _("The file is larger than %(limit)s bytes; split it and upload the parts.")
+            % {"limit": limit}
+        )
+    try:
+        people = affected.parse(uploaded_file.read())
+    except affected.ListInvalid as exc:
+        raise ValidationFailed(
+            _("The list was not kept: %s") % " ".join(exc.errors), fields={"file": exc.errors}
+        ) from exc
+    finally:
+        uploaded_file.seek(0)
+    now = timezone.now()
+    previous = _current_upload(incident, lock=True)
+    carried = {}
+    if previous is not None:
+        carried = {
+            row["identifier"]: row
+            for row in previous.people.exclude(status="pending").values(
+                "identifier", *[f for f in INDIVIDUAL_STATUS_FIELDS if f != "updated_at"]
+            )
+        }
+        previous.superseded_at = now
+        model_save(previous, actor=actor, validate=False)
+    by_state = affected.residents_by_state(people)
+    name = safe_name(getattr(uploaded_file, "name", "") or "individuals.csv")
+    upload = IndividualsUpload(
+        incident=incident,
+        original_name=name,
+        sha256=sha256,
+        size=size,
+        media_type=detect_media_type(head, name),
+        row_count=len(people),
+        residents_by_state=by_state,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    store_upload(upload, name, uploaded_file)
+    try:
+        model_save(upload, actor=actor, validate=False)  # built here from validated values
+        rows = []
+        for person in people:
+            row = AffectedIndividual(
+                upload=upload,
+                incident=incident,
+                row_number=person.row_number,
+                identifier=person.identifier,
+                contact=person.contact,
+                name=person.name,
+                state=person.state,
+                country=person.country,
+                channel=person.channel,
+            )
+            kept = carried.get(person.identifier)
+            if kept:
+                row.status, row.status_at = kept["status"], kept["status_at"]
+                row.status_by_id = kept["status_by"]
+                row.notified_channel = kept["notified_channel"]
+                row.status_reason = kept["status_reason"]
+            rows.append(row)
+        bulk_save_audited(AffectedIndividual, rows, actor=actor, reason="list uploaded")
+        kept_count = sum(1 for p in people if p.identifier in carried)
+        events.individuals_uploaded_event(
+            incident=incident, actor=actor, upload=upload, carried=kept_count
+        )
+        incident_facts_update(
+            actor=actor,
+            incident=incident,
+            data={"phi_individuals": len(people), "phi_residents_by_state": by_state},
+        )
+    except BaseException:
+        upload.file.storage.delete(upload.file.name)  # no file without its record
+        raise
+    return upload
+
+
+@audited_write
+def individuals_status_update(
+    *,
+    actor,
+    incident,
+    status: str,
+    ids=None,
+    identifiers=None,
+    channel: str = "",
+    reason: str = "",
+    at=None,
+) -> list[AffectedIndividual]:
+    """Record where the notice to some people of the current list stands (one or many at once):
+    notified (when, by whom, by which channel — the person's own channel when none is given),
+    bounced or failed (with the reason), not to be notified (with the reason), or pending."""
+    from .choices import IndividualStatus, NoticeChannel
+
+    require(permissions.can_handle_individuals(actor, incident))
+    if status not in IndividualStatus.values:
+        raise ValidationFailed(
+            _("Choose the status: %s.") % ", ".join(IndividualStatus.values),
+            fields={"status": [_("invalid choice")]},
+        )
+    channel, reason = (channel or "").strip(), (reason or "").strip()
+    if channel and channel not in NoticeChannel.values:
+        raise ValidationFailed(
+            _("Choose the channel: %s.") % ", ".join(NoticeChannel.values),
+            fields={"channel": [_("invalid choice")]},
+        )
+    if status in (IndividualStatus.FAILED, IndividualStatus.NOT_NOTIFIED) and not reason:
+        raise ValidationFailed(
+            _("Say why (%s).") % IndividualStatus(status).label,
+            fields={"reason": [_("required for this status")]},
+        )
+    now = timezone.now()
+    at = at or now
+    if at > now:
+        raise ValidationFailed(
+            _("A notice cannot be recorded in the future."), fields={"at": [_("in the future")]}
+        )
+    if len(ids or []) + len(identifiers or []) > INDIVIDUALS_PER_UPDATE:
+        raise ValidationFailed(
+            _("At most %s people are updated at once; split the list.")
+            % f"{INDIVIDUALS_PER_UPDATE:,}",
+            fields={"identifiers": [_("too many")]},
+        )
+    ids = [int(i) for i in (ids or [])]
+    out_of_range = [i for i in ids if not 0 < i < 2**31]  # no row has such an id
+    ids = [i for i in ids if 0 < i < 2**31]
+    identifiers = [str(i).strip() for i in (identifiers or []) if str(i).strip()]
+    if not ids and not identifiers:
+        raise ValidationFailed(
+            _("Choose the people to update (tick them, or paste their identifiers)."),
+            fields={"identifiers": [_("required")]},
+        )
+    upload = _current_upload(incident)
+    if upload is None:
+        raise ValidationFailed(_("This incident has no list of affected individuals yet."))
+    from django.db.models import Q
+
+    rows = list(
+        AffectedIndividual.objects.select_for_update()
+        .filter(upload=upload)
+        .filter(Q(pk__in=ids) | Q(identifier__in=identifiers))
+        .order_by("row_number")
+    )
+    found_ids, found_identifiers = {r.pk for r in rows}, {r.identifier for r in rows}
+    unknown = [str(i) for i in [*out_of_range, *ids] if i not in found_ids]
+    unknown += [i for i in identifiers if i not in found_identifiers]
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
+        raise ValidationFailed(
+            _("Not on the current list: %s. Nothing was changed.") % shown,
+            fields={"identifiers": [_("not on the list")]},
+        )
+    if status == IndividualStatus.NOTIFIED and not channel:
+        without = [r.identifier for r in rows if not r.channel]
+        if without:
+            raise ValidationFailed(
+                _("Say the channel: %s have none on the list.") % ", ".join(without[:10]),
+                fields={"channel": [_("required")]},
+            )
+    pending = status == IndividualStatus.PENDING
+    for row in rows:
+        row.status = status
+        row.status_at, row.status_by = (None, None) if pending else (at, actor)
+        row.notified_channel = (
+            (channel or row.channel) if status == IndividualStatus.NOTIFIED else ""
+        )
+        row.status_reason = "" if status == IndividualStatus.NOTIFIED or pending else reason
+        row.updated_at = now
+    bulk_save_audited(
+        AffectedIndividual,
+        rows,
+        actor=actor,
+        fields=INDIVIDUAL_STATUS_FIELDS,
+        reason=f"notice {status}",
+    )
+    events.individuals_status_event(
+        incident=incident,
+        actor=actor,
+        status=status,
+        status_label=str(IndividualStatus(status).label),
+        count=len(rows),
+    )
+    return rows
+
+
+def individual_status_update(
+    *, actor, individual: AffectedIndividual, **data
+) -> AffectedIndividual:
+    """One person's notice (the same rule and record as for many at once)."""
+    (row,) = individuals_status_update(
+        actor=actor, incident=individual.incident, ids=[individual.pk], **data
+    )
+    return row
+
+
+@audited_write
+def individuals_export(*, actor, incident, status: str = ""):
+    """Record an export of the current list (for a mail merge) and return it with the rows to
+    write: the people with ``status`` (all when empty), in the file's order. The caller streams
+    the rows; the record says who took how many people, and when."""
+    from .choices import IndividualStatus
+
+    require(permissions.can_handle_individuals(actor, incident))
+    if status and status not in IndividualStatus.values:
+        raise ValidationFailed(
+            _("Choose the status: %s.") % ", ".join(IndividualStatus.values),
+            fields={"status": [_("invalid choice")]},
+        )
+    upload = _current_upload(incident)
+    if upload is None:
+        raise ValidationFailed(_("This incident has no list of affected individuals yet."))
+    rows = selectors.individuals_of(upload, status=status)
+    export = IndividualsExport(
+        upload=upload,
+        what=IndividualsExport.MAIL_MERGE,
+        hash_verified=False,
+        exported_by=actor,
+        exported_at=timezone.now(),
+        status_filter=status,
+        row_count=rows.count(),
+    )
+    model_save(export, actor=actor, lookups=False)
+    events.individuals_exported_event(incident=incident, actor=actor, export=export)
+    return export, rows
+
+
+# --- editing a draft's text (report drafts are pre-filled, then completed by a person) ---------
+
+COMMUNICATION_EDIT_FIELDS = ("subject", "content", "channel")
+
+
+@audited_write
+def communication_edit(
+    *, actor, communication: Communication, data: dict, expected_version=None
+) -> Communication:
+    """Change the text of a communication while it is a draft — a report draft's gaps are
+    filled in here before legal approves it. An approved text is fixed: what was approved is
+    what is sent (draft a new communication to say something else)."""
+    communication = _lock_communication(communication)
+    require(permissions.can_communicate(actor, communication.incident))
+    _refuse_unknown(data, COMMUNICATION_EDIT_FIELDS)
+    check_version(communication, expected_version)
+    if communication.status != CommunicationStatus.DRAFT:
+        raise Conflict(
+            _("Only a draft is edited; this one is %s. Draft a new communication instead.")
+            % communication.get_status_display()
+        )
+    values = {k: (v or "").strip() for k, v in data.items()}
+    empty = [k for k in ("subject", "content") if k in values and not values[k]]
+    if empty:
+        raise ValidationFailed(
+            _("A communication needs a subject and a text."),
+            fields={k: [_("required")] for k in empty},
+        )
+    changed = [k for k, v in values.items() if getattr(communication, k) != v]
+    if not changed:
+        return communication
+    for name in changed:
+        setattr(communication, name, values[name])
+    model_save(communication, actor=actor, lookups=False)
+    events.communication_edited_event(
+        incident=communication.incident, actor=actor, communication=communication, fields=changed
+    )
+    return communication
+
+
+class IndividualsFileIntegrityFailed(ApplicationError):
+    code = "evidence_integrity_failed"
+    status_code = 409
+    default_message = _(
+        "The stored list no longer matches the SHA-256 recorded when it was uploaded. It was "
+        "not served; the failed check is recorded."
+    )
+
+
+def individuals_file_open(*, actor, incident):
+    """Open the uploaded file of the current list after re-checking its SHA-256; the download
+    (or the failed check) is recorded, as for evidence."""
+    import hashlib
+
+    require(permissions.can_handle_individuals(actor, incident))
+    upload = _current_upload(incident)
+    if upload is None:
+        raise ValidationFailed(_("This incident has no list of affected individuals yet."))
+    digest = hashlib.sha256()
+    with upload.file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    intact = digest.hexdigest() == upload.sha256
+    _record_file_access(actor=actor, incident=incident, upload=upload, intact=intact)
+    if not intact:
+        raise IndividualsFileIntegrityFailed()
+    return upload, upload.file.open("rb")
+
+
+@audited_write
+def _record_file_access(*, actor, incident, upload, intact) -> IndividualsExport:
+    export = IndividualsExport(
+        upload=upload,
+        what=IndividualsExport.ORIGINAL_FILE,
+        hash_verified=intact,
+        exported_by=actor,
+        exported_at=timezone.now(),
+        row_count=upload.row_count,
+    )
+    model_save(export, actor=actor, lookups=False)
+    events.individuals_exported_event(incident=incident, actor=actor, export=export)
+    return export

@@ -37,3 +37,45 @@ urlpatterns = [
     path("vendor-notices/<int:pk>/fix/", views.vendor_notice_fix, name="vendor-notice-fix"),
     path("systems/<int:pk>/facts/", system_views.system_facts_edit, name="system-facts"),
 ]
+
+# --- affected individuals (legal and the DPO) ---
+from . import individual_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "incidents/<int:pk>/individuals/",
+        individual_views.individuals_page,
+        name="individuals",
+    ),
+    path(
+        "incidents/<int:pk>/individuals/upload/",
+        individual_views.individuals_upload,
+        name="individuals-upload",
+    ),
+    path(
+        "incidents/<int:pk>/individuals/status/",
+        individual_views.individuals_status,
+        name="individuals-status",
+    ),
+    path(
+        "incidents/<int:pk>/individuals/export.csv",
+        individual_views.individuals_export,
+        name="individuals-export",
+    ),
+    path(
+        "incidents/<int:pk>/individuals/file/",
+        individual_views.individuals_file,
+        name="individuals-file",
+    ),
+]
+
+# --- editing a draft's text (disclosure-b) ---
+from . import draft_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "communications/<int:pk>/edit/",
+        draft_views.communication_edit,
+        name="communication-edit",
+    ),
+]

@@ -19,6 +19,7 @@ from incidents.views.common import form_errors_text, refused
 
 from . import permissions, selectors, services
 from .choices import Applies, CommunicationStatus, ObligationStatus
+from .draft_views import edit_form_for
 from .drafts import DRAFTS
 from .forms import (
     CommunicationForm,
@@ -121,6 +122,9 @@ def incident_section(request, incident) -> dict:
             and bool(permissions.can_approve_communication(user, c)),
             "may_send": c.status == CommunicationStatus.APPROVED
             and bool(permissions.can_communicate(user, incident)),
+            "edit_form": edit_form_for(c)
+            if c.status == CommunicationStatus.DRAFT and permissions.can_communicate(user, incident)
+            else None,
         }
         for c in selectors.communications_of(incident)
     ]
@@ -132,6 +136,7 @@ def incident_section(request, incident) -> dict:
         "communication_form": CommunicationForm(auto_id="comm-%s")
         if permissions.can_communicate(user, incident)
         else None,
+        "may_handle_individuals": bool(permissions.can_handle_individuals(user, incident)),
         "assessment": assessment,
         "owed": sum(1 for r in rows if r["o"].effective == Applies.YES),
         "can_assess": can_assess,

@@ -12,6 +12,7 @@ class ReportKind(models.TextChoices):
     RISK_REGISTER_CSV = "risk_register_csv", _("Risk register export (CSV)")
     RISK_REGISTER_XLSX = "risk_register_xlsx", _("Risk register export (XLSX)")
     SOA_PDF = "soa_pdf", _("Statement of Applicability (PDF)")
+    DISCLOSURE_DRAFT = "disclosure_draft", _("Regulatory report draft (PDF)")
 
 
 class RunStatus(models.TextChoices):

@@ -16,6 +16,9 @@ def can_request(user, kind: str) -> bool:
         )  # plus incident visibility, checked by the caller
     if kind in (ReportKind.REGISTER_CSV, ReportKind.REGISTER_XLSX, ReportKind.REGISTER_PDF):
         return can_export_register(user)
+    if kind == ReportKind.DISCLOSURE_DRAFT:
+        # Whoever sees the incident's communications (plus visibility, checked by the caller).
+        return bool(user.role_names) or user.is_superuser
     if kind == ReportKind.AUDIT_SAMPLE:
         return user.has_role(Role.AUDITOR, *MANAGERS)
     if kind in (ReportKind.RISK_REGISTER_CSV, ReportKind.RISK_REGISTER_XLSX):

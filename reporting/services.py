@@ -400,3 +400,21 @@ def document_lookup(sha256: str) -> ReportRun | None:
         .select_related("requested_by", "incident")
         .first()
     )
+
+
+@audited_write
+def disclosure_draft_request(*, actor, communication) -> ReportRun:
+    """A regulatory report draft (a communication drafted for an obligation) as a PDF, which
+    ``actor`` must be able to see; a worker renders it."""
+    from .builders.disclosure_draft import draft_communication
+
+    _refuse_unless_allowed(
+        actor, ReportKind.DISCLOSURE_DRAFT, _("Your role cannot generate report drafts.")
+    )
+    communication = draft_communication(actor, communication.pk)
+    return _record(
+        actor=actor,
+        kind=ReportKind.DISCLOSURE_DRAFT,
+        params={"communication": communication.pk},
+        incident=communication.incident,
+    )

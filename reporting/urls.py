@@ -11,6 +11,11 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/download/", views.run_download, name="run-download"),
     path("incidents/<int:pk>/case-file.pdf", views.case_file, name="incident-case-file"),
+    path(
+        "communications/<int:pk>/draft.pdf",
+        views.disclosure_draft_pdf,
+        name="disclosure-draft-pdf",
+    ),
     path("exports/new/", views.export_new, name="export-new"),
     path("exports/risks/", views.risk_export, name="risk-export"),
     path("soa.pdf", views.soa_pdf, name="soa-pdf"),

@@ -87,6 +87,25 @@ def case_file(request, pk: int):
     return _to_run_page(request, run)
 
 
+# --- regulatory report drafts (disclosure) -------------------------------------------------------
+
+
+@login_required
+@require_GET
+def disclosure_draft_pdf(request, pk: int):
+    """The "PDF" link of a report draft on the incident page's disclosure section: a run built
+    by a worker; the run page offers the download."""
+    from disclosure.selectors import communications_visible_to
+
+    communication = get_object_or_404(communications_visible_to(request.user), pk=pk)
+    try:
+        run = services.disclosure_draft_request(actor=request.user, communication=communication)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{communication.incident.get_absolute_url()}#communications")
+    return _to_run_page(request, run)
+
+
 # --- the register export ------------------------------------------------------------------------
 
 

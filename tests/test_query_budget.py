@@ -955,3 +955,105 @@ def test_incident_risk_writes(users, make_system):
             data={"title": "Stale index", "description": "Not refreshed.", "category": "other"},
         ),
     )
+
+
+# --- affected individuals and report drafts (disclosure-b) --------------------------------------
+
+
+def _individuals_csv(n):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = "".join(f"P{i:05d},Person {i},p{i}@example.org,CA,US,email\n" for i in range(n))
+    return SimpleUploadedFile(
+        "people.csv", ("identifier,name,contact,state,country,channel\n" + rows).encode()
+    )
+
+
+def test_affected_individuals_do_not_grow_with_the_list(users, make_system, client, api_client_for):
+    """Upload, bulk status, export, the page and the API list: the same queries for 3 people
+    as for 30 (the rows and their history are written in bulk, the page is paginated)."""
+    from disclosure import services as disclosure
+
+    dpo = users["dpo"]
+    counts = {}
+    for size in (3, 30):
+        made = make_system(name=f"Intake {size}", hipaa_role="covered_entity")
+        incident = file_incident(users["grc"], systems=[made], harm_flags=["phi"])
+        disclosure.assessment_refresh(actor=dpo, incident=incident)
+        upload_n, _, upload_ctx = measure(
+            lambda incident=incident, size=size: disclosure.individuals_upload(
+                actor=fresh(dpo), incident=fresh(incident), uploaded_file=_individuals_csv(size)
+            )
+        )
+        chosen = [f"P{i:05d}" for i in range(size - 1)]
+        status_n, _, status_ctx = measure(
+            lambda incident=incident, chosen=chosen: disclosure.individuals_status_update(
+                actor=fresh(dpo),
+                incident=fresh(incident),
+                status="notified",
+                identifiers=chosen,
+            )
+        )
+        client.force_login(dpo)
+        base = f"/disclosure/incidents/{incident.pk}/individuals/"
+        client.get(base)
+        page_n, _, page_ctx = measure(page(client, base))
+
+        def export(base=base):
+            response = client.get(base + "export.csv")
+            assert response.status_code == 200
+            return b"".join(response.streaming_content)
+
+        export_n, content, export_ctx = measure(export)
+        assert content.count(b"\n") == size + 1
+
+        def original(base=base):
+            response = client.get(base + "file/")
+            assert response.status_code == 200
+            return b"".join(response.streaming_content)
+
+        file_n, _, file_ctx = measure(original)
+        api = api_client_for(dpo)
+        api_url = f"/api/v1/incidents/{incident.pk}/affected-individuals/people/"
+        api.get(api_url)
+        api_n, _, api_ctx = measure(page(api, api_url))
+        counts[size] = (upload_n, status_n, page_n, export_n, api_n, file_n)
+        contexts = (upload_ctx, status_ctx, page_ctx, export_ctx, api_ctx, file_ctx)
+    assert counts[3] == counts[30], counts
+    names = (
+        "disclosure_individuals_upload",
+        "disclosure_individuals_status_bulk",
+        "page_disclosure_individuals",
+        "disclosure_individuals_export",
+        "api_disclosure_individuals_people",
+        "disclosure_individuals_file_download",
+    )
+    for name, count, ctx in zip(names, counts[3], contexts, strict=True):
+        check(name, count, ctx)
+    assert verify_chain().intact
+
+
+def test_report_draft_pdf_request(users, make_system):
+    from disclosure import services as disclosure
+    from reporting import services as reporting
+
+    made = make_system(name="Claims", gdpr_role="controller")
+    incident = file_incident(users["grc"], systems=[made], harm_flags=["personal_data_breach"])
+    assessment = disclosure.assessment_refresh(actor=users["dpo"], incident=incident)
+    draft = disclosure.obligation_draft(
+        actor=users["dpo"], obligation=assessment.obligations.get(code="gdpr_art33")
+    )
+    budget(
+        "disclosure_communication_edit",
+        lambda: disclosure.communication_edit(
+            actor=fresh(users["dpo"]),
+            communication=fresh(draft),
+            data={"content": draft.content + "\nCompleted."},
+        ),
+    )
+    budget(
+        "report_disclosure_draft_request",
+        lambda: reporting.disclosure_draft_request(
+            actor=fresh(users["legal"]), communication=fresh(draft)
+        ),
+    )

@@ -42,6 +42,7 @@ __all__ = [
     "history_models",
     "latest_verification",
     "link_record",
+    "link_records",
     "lock_chain",
     "verify_and_record",
     "verify_chain",
@@ -95,6 +96,57 @@ def link_record(history_instance) -> None:
     history_instance.chain_seq = seq
     history_instance.prev_hash = head.last_hash
     history_instance.record_hash = record_hash
+
+
+LINK_BATCH = 1000  # history rows linked per statement
+
+
+def link_records(history_instances) -> None:
+    """Put many freshly inserted historical rows of one model at the end of the chain, in the
+    order given, in a constant number of statements per ``LINK_BATCH`` rows.
+
+    The bulk counterpart of ``link_record`` for writes that touch one row per person of a list
+    (rows inserted by ``bulk_create`` skip ``ChainedHistoricalRecord.save``): the rows are read
+    back in one query, hashed here in order, and their chain columns and the head written in one
+    statement. The same transaction rules hold: no savepoint, everything commits together.
+    """
+    history_instances = list(history_instances)
+    if not history_instances:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("link_records must run inside the transaction that inserted them")
+    model = type(history_instances[0])
+    head = lock_chain()
+    seq, prev = head.last_seq, head.last_hash
+    quote = connection.ops.quote_name
+    head_table, table = quote(ChainHead._meta.db_table), quote(model._meta.db_table)
+    pk_column = quote(model._meta.pk.column)
+    pk_name = model._meta.pk.attname
+    for start in range(0, len(history_instances), LINK_BATCH):
+        batch = history_instances[start : start + LINK_BATCH]
+        rows = {
+            row[pk_name]: row
+            for row in model._default_manager.filter(pk__in=[h.pk for h in batch]).values(
+                *content_fields(model)
+            )
+        }
+        values, params = [], []
+        for instance in batch:
+            seq += 1
+            record_hash = compute_hash(model, rows[instance.pk], seq=seq, prev_hash=prev)
+            instance.chain_seq, instance.prev_hash, instance.record_hash = seq, prev, record_hash
+            values.append("(%s::bigint, %s::bigint, %s::varchar, %s::varchar)")
+            params += [instance.pk, seq, prev, record_hash]
+            prev = record_hash
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH moved AS (UPDATE {head_table} SET last_seq = %s, last_hash = %s WHERE id = 1) "  # noqa: S608 - names from _meta
+                f"UPDATE {table} AS t SET chain_seq = v.seq, prev_hash = v.prev, "
+                f"record_hash = v.hash FROM (VALUES {', '.join(values)}) AS v(pk, seq, prev, hash) "
+                f"WHERE t.{pk_column} = v.pk",
+                [seq, prev, *params],
+            )
+    head.last_seq, head.last_hash = seq, prev
 
 
 @dataclass

@@ -9,6 +9,8 @@ from ..choices import (
     BreachRisk,
     ClockStart,
     IncidentKindFact,
+    IndividualStatus,
+    NoticeChannel,
     SubmissionPhase,
     VendorNoticeBasis,
 )
@@ -314,6 +316,14 @@ class CommunicationSerializer(serializers.Serializer):
         return _username(communication.sent_by)
 
 
+class CommunicationEditSerializer(serializers.Serializer):
+    """The text of a draft (``If-Match`` with the ETag of ``GET /communications/{id}/``)."""
+
+    subject = serializers.CharField(max_length=300, required=False)
+    content = serializers.CharField(max_length=50000, required=False)
+    channel = serializers.CharField(max_length=120, required=False)
+
+
 class SendSerializer(serializers.Serializer):
     sent_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
 
@@ -387,3 +397,83 @@ class RecordedSystemFactsSerializer(serializers.Serializer):
                 }
             )
         return data
+
+
+# --- affected individuals ----------------------------------------------------------------------
+
+
+class IndividualsUploadSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    original_name = serializers.CharField(read_only=True)
+    sha256 = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True)
+    media_type = serializers.CharField(read_only=True)
+    row_count = serializers.IntegerField(read_only=True)
+    residents_by_state = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    uploaded_at = serializers.DateTimeField(read_only=True)
+
+
+class IndividualsSummarySerializer(serializers.Serializer):
+    """The current list and how its counts stand in the disclosure facts."""
+
+    upload = IndividualsUploadSerializer(allow_null=True, read_only=True)
+    counts = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    facts_individuals = serializers.IntegerField(allow_null=True, read_only=True)
+    facts_residents_by_state = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True
+    )
+    facts_match = serializers.BooleanField(allow_null=True, read_only=True)
+
+
+class IndividualsFileSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV, UTF-8, header with identifier and contact; optional name, state, "
+        "country, channel."
+    )
+
+
+class AffectedIndividualSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    row_number = serializers.IntegerField(read_only=True)
+    identifier = serializers.CharField(read_only=True)
+    contact = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True)
+    country = serializers.CharField(read_only=True)
+    channel = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    status_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    status_by = serializers.CharField(source="status_by.username", read_only=True, allow_null=True)
+    notified_channel = serializers.CharField(read_only=True)
+    status_reason = serializers.CharField(read_only=True)
+
+
+class IndividualStatusSerializer(serializers.Serializer):
+    """Where one person's notice stands (``channel`` for notified: the person's own when
+    empty; ``reason`` for failed and not_notified; ``at`` defaults to now)."""
+
+    status = serializers.ChoiceField(choices=IndividualStatus.choices)
+    channel = serializers.ChoiceField(
+        choices=NoticeChannel.choices, required=False, allow_blank=True
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class IndividualsBulkStatusSerializer(IndividualStatusSerializer):
+    """The same for many people at once, named by identifier (as on the list) or by id."""
+
+    identifiers = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=10_000
+    )
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=10_000,
+    )
+
+
+class IndividualsBulkResultSerializer(serializers.Serializer):
+    updated = serializers.IntegerField()
+    status = serializers.CharField()

@@ -57,5 +57,36 @@ urlpatterns = [
         views.SystemDisclosureFactsView.as_view(),
         name="system-disclosure-facts",
     ),
+    # --- affected individuals (legal and the DPO) ---
+    path(
+        "incidents/<int:pk>/affected-individuals/",
+        views.IncidentIndividualsView.as_view(),
+        name="incident-individuals",
+    ),
+    path(
+        "incidents/<int:pk>/affected-individuals/people/",
+        views.IncidentIndividualsPeopleView.as_view(),
+        name="incident-individuals-people",
+    ),
+    path(
+        "incidents/<int:pk>/affected-individuals/statuses/",
+        views.IncidentIndividualsStatusView.as_view(),
+        name="incident-individuals-statuses",
+    ),
+    path(
+        "incidents/<int:pk>/affected-individuals/export/",
+        views.IncidentIndividualsExportView.as_view(),
+        name="incident-individuals-export",
+    ),
+    path(
+        "incidents/<int:pk>/affected-individuals/file/",
+        views.IncidentIndividualsFileView.as_view(),
+        name="incident-individuals-file",
+    ),
+    path(
+        "affected-individuals/<int:pk>/status/",
+        views.AffectedIndividualStatusView.as_view(),
+        name="affected-individual-status",
+    ),
     *router.urls,
 ]

@@ -2,20 +2,25 @@
 evaluation, which answers the obligations for given facts without storing anything."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aims.core.api.pagination import StandardPagination
 from aims.core.concurrency import etag_of
 from incidents.api.incidents import IF_MATCH
+from incidents.api.serializers import ErrorSerializer
 
 from .. import permissions, rules, selectors, services
-from ..models import Communication, Obligation, RegimeRule, VendorNotice
+from ..choices import IndividualStatus
+from ..models import AffectedIndividual, Communication, Obligation, RegimeRule, VendorNotice
 from . import serializers as s
 
 
@@ -360,10 +365,37 @@ class CommunicationViewSet(viewsets.GenericViewSet):
     serializer_class = s.CommunicationSerializer
     queryset = Communication.objects.none()
     default_rule = staticmethod(permissions.can_read_regimes)
-    rules_by_action = {"send": permissions.can_communicate}
+    rules_by_action = {
+        "send": permissions.can_communicate,
+        "partial_update": permissions.can_communicate,
+    }
 
     def get_queryset(self):
         return selectors.communications_visible_to(self.request.user)
+
+    @extend_schema(responses=s.CommunicationSerializer)
+    def retrieve(self, request, pk=None):
+        """One communication, with its ``ETag`` for editing a draft."""
+        communication = self.get_object()
+        response = Response(s.CommunicationSerializer(communication).data)
+        response["ETag"] = etag_of(communication)
+        return response
+
+    @extend_schema(request=s.CommunicationEditSerializer, responses=s.CommunicationSerializer)
+    def partial_update(self, request, pk=None):
+        """Edit a draft's subject, text or channel (a report draft's gaps are filled in here
+        before legal approves it); honours ``If-Match``."""
+        serializer = s.CommunicationEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        communication = services.communication_edit(
+            actor=request.user,
+            communication=self.get_object(),
+            data=dict(serializer.validated_data),
+            expected_version=request.headers.get("If-Match"),
+        )
+        response = Response(s.CommunicationSerializer(communication).data)
+        response["ETag"] = etag_of(communication)
+        return response
 
     @extend_schema(request=None, responses=s.CommunicationSerializer)
     @action(detail=True, methods=["post"])
@@ -502,3 +534,188 @@ class SystemDisclosureFactsView(APIView):
             expected_version=request.headers.get("If-Match"),
         )
         return self._answer(system)
+
+
+# --- affected individuals (legal and the DPO only) ----------------------------------------------
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for ``text/csv``; errors still come back as JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+class _IndividualsBase(APIView):
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_handle_individuals)
+    rules_by_action = {}
+
+
+class IncidentIndividualsView(_IndividualsBase):
+    """The incident's list of affected individuals: GET its summary (the file with its SHA-256,
+    the counts per status, and the counts the disclosure facts now hold); POST a CSV file
+    (multipart, field ``file``) to upload a new list, which replaces the current one and gives
+    its counts to the disclosure facts. Legal and the DPO only."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=s.IndividualsSummarySerializer)
+    def get(self, request, pk):
+        incident = _visible_incident(request, pk)
+        return Response(
+            s.IndividualsSummarySerializer(selectors.individuals_summary(incident)).data
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": s.IndividualsFileSerializer},
+        responses={201: s.IndividualsSummarySerializer},
+    )
+    def post(self, request, pk):
+        incident = _visible_incident(request, pk)
+        serializer = s.IndividualsFileSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.individuals_upload(
+            actor=request.user, incident=incident, uploaded_file=serializer.validated_data["file"]
+        )
+        summary = selectors.individuals_summary(incident)
+        return Response(s.IndividualsSummarySerializer(summary).data, status=201)
+
+
+class IncidentIndividualsPeopleView(generics.ListAPIView):
+    """The people on the current list, in the file's order (``?status=`` filters), paginated."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
+    default_rule = staticmethod(permissions.can_handle_individuals)
+    rules_by_action = {}
+    serializer_class = s.AffectedIndividualSerializer
+    pagination_class = StandardPagination
+    queryset = AffectedIndividual.objects.none()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=list(IndividualStatus.values), required=False),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        incident = _visible_incident(self.request, self.kwargs["pk"])
+        status = self.request.query_params.get("status", "")
+        if status and status not in IndividualStatus.values:
+            raise ValidationError(
+                {"status": [_("Choose one of: %s.") % ", ".join(IndividualStatus.values)]}
+            )
+        upload = selectors.current_individuals_upload(incident)
+        if upload is None:
+            return AffectedIndividual.objects.none()
+        return selectors.individuals_of(upload, status=status).select_related("status_by")
+
+
+class IncidentIndividualsStatusView(_IndividualsBase):
+    """Record where the notice stands for many people at once (by identifier or id)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.IndividualsBulkStatusSerializer,
+        responses={200: s.IndividualsBulkResultSerializer},
+    )
+    def post(self, request, pk):
+        incident = _visible_incident(request, pk)
+        serializer = s.IndividualsBulkStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        rows = services.individuals_status_update(
+            actor=request.user,
+            incident=incident,
+            status=data["status"],
+            ids=data.get("ids"),
+            identifiers=data.get("identifiers"),
+            channel=data.get("channel", ""),
+            reason=data.get("reason", ""),
+            at=data.get("at"),
+        )
+        return Response({"updated": len(rows), "status": data["status"]})
+
+
+class IncidentIndividualsExportView(_IndividualsBase):
+    """The current list as CSV for a mail merge, streamed (``?status=pending`` for those still
+    to notify). Each export is recorded (who, when, how many people) and on the timeline."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=list(IndividualStatus.values), required=False)
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The list as CSV."),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
+    def get(self, request, pk):
+        from ..individual_views import individuals_csv_response
+
+        incident = _visible_incident(request, pk)
+        return individuals_csv_response(
+            actor=request.user, incident=incident, status=request.query_params.get("status", "")
+        )
+
+
+class IncidentIndividualsFileView(_IndividualsBase):
+    """The uploaded CSV file of the current list, its SHA-256 re-checked (409 when it no longer
+    matches); each download is recorded."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file as uploaded."
+            ),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def get(self, request, pk):
+        from ..individual_views import individuals_file_response
+
+        incident = _visible_incident(request, pk)
+        return individuals_file_response(actor=request.user, incident=incident)
+
+
+class AffectedIndividualStatusView(_IndividualsBase):
+    """Record where one person's notice stands."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=s.IndividualStatusSerializer, responses=s.AffectedIndividualSerializer)
+    def post(self, request, pk):
+        from incidents.selectors import incidents_visible_to
+
+        individual = (
+            AffectedIndividual.objects.filter(
+                pk=pk, incident__in=incidents_visible_to(request.user)
+            )
+            .select_related("incident")
+            .first()
+        )
+        if individual is None:
+            raise NotFound(_("No such person on a list you may see."))
+        serializer = s.IndividualStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = services.individual_status_update(
+            actor=request.user, individual=individual, **serializer.validated_data
+        )
+        return Response(s.AffectedIndividualSerializer(row).data)

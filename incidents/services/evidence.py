@@ -323,3 +323,11 @@ def rollback_guard(system, change_type: str) -> None:
             )
             % {"ref": unpreserved.reference, "system": system.reference}
         )
+
+
+# The write-once file machinery, for other modules' write-once files that must not be incident
+# evidence visible to everyone on the incident (disclosure's list of affected individuals):
+# the SHA-256 and size read in one pass, and the store that leaves no partial file behind.
+hash_upload = _hash_file
+store_upload = _store_file
+safe_name = _safe_name

@@ -233,6 +233,54 @@ class RecurrenceSerializer(serializers.Serializer):
     by_system = RecurringSystemSerializer(many=True)
 
 
+class DisclosureRegimeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The regime's stable code, e.g. gdpr_art33.")
+    applied = serializers.IntegerField(help_text="Obligations (stages) that applied.")
+    on_time = serializers.IntegerField(help_text="Submitted by the deadline (or with none).")
+    late = serializers.IntegerField(help_text="Submitted after the deadline.")
+    owed = serializers.IntegerField(help_text="Applying and not submitted yet.")
+    overdue = serializers.IntegerField(help_text="Owed and past the deadline now.")
+    complete_outstanding = serializers.IntegerField(
+        help_text="An initial report was sent; the complete one is still owed."
+    )
+    undetermined = serializers.IntegerField(help_text="Still to decide.")
+    not_required = serializers.IntegerField(help_text="A person decided it does not apply.")
+
+
+class DisclosureTotalsSerializer(serializers.Serializer):
+    applied = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    late = serializers.IntegerField()
+    owed = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    complete_outstanding = serializers.IntegerField()
+    undetermined = serializers.IntegerField()
+    not_required = serializers.IntegerField()
+
+
+class DisclosureAssessmentsSerializer(serializers.Serializer):
+    assessed = serializers.IntegerField()
+    signed_off = serializers.IntegerField()
+    reopened = serializers.IntegerField()
+    open = serializers.IntegerField()
+
+
+class DisclosureAudienceSerializer(serializers.Serializer):
+    audience = serializers.CharField()
+    label = serializers.CharField()
+    sent = serializers.IntegerField()
+
+
+class DisclosureFiguresSerializer(serializers.Serializer):
+    """The disclosure figures of the period's incidents."""
+
+    by_regime = DisclosureRegimeSerializer(many=True)
+    totals = DisclosureTotalsSerializer()
+    assessments = DisclosureAssessmentsSerializer()
+    communications_sent = serializers.IntegerField()
+    communications_by_audience = DisclosureAudienceSerializer(many=True)
+
+
 class ReviewMetricsSerializer(serializers.Serializer):
     """The management-review figures of a period (incidents detected in it that you may see)."""
 
@@ -252,6 +300,10 @@ class ReviewMetricsSerializer(serializers.Serializer):
     )
     near_misses = serializers.IntegerField()
     recurrence = RecurrenceSerializer()
+    disclosure = DisclosureFiguresSerializer(
+        help_text="Regulatory obligations per regime, assessments and communications of the "
+        "period's incidents."
+    )
 
 
 START_HELP = "First day (YYYY-MM-DD). Default: 90 days before `end`."

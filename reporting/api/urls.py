@@ -15,6 +15,11 @@ urlpatterns = [
         views.CaseFileView.as_view(),
         name="incident-case-file",
     ),
+    path(
+        "communications/<int:pk>/draft.pdf",
+        views.DisclosureDraftPdfView.as_view(),
+        name="communication-draft-pdf",
+    ),
     path("register-exports/", views.RegisterExportView.as_view(), name="register-export"),
     path(
         "register-exports/csv/",

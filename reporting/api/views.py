@@ -247,6 +247,51 @@ class CaseFileView(ReportRequestMixin, APIView):
         return self.accepted(run, retry_after=POLL_AGAIN_S)
 
 
+# --- regulatory report drafts (disclosure) -------------------------------------------------------
+
+
+class DisclosureDraftPdfView(ReportRequestMixin, APIView):
+    """A regulatory report draft (a communication drafted for an obligation) as a PDF."""
+
+    renderer_classes = [renderers.JSONRenderer, PDFRenderer]
+
+    @extend_schema(
+        operation_id="communications_draft_pdf_retrieve",
+        tags=["communications"],
+        summary="Report draft (PDF) of one communication",
+        description=(
+            "Records a report-draft run and has a worker render it: what the draft says, its "
+            "gaps marked, the obligation and the incident, and whether legal approved it. When "
+            "it is ready within a few seconds it is returned inline; otherwise 202 with the run."
+        ),
+        parameters=CASE_FILE_HEADERS,
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The report draft."
+            ),
+            202: OpenApiResponse(ReportRunSerializer, description="Still being generated."),
+            400: ErrorSerializer,
+            404: OpenApiResponse(description="No such communication, or you cannot see it."),
+            429: ErrorSerializer,
+        },
+    )
+    def get(self, request, pk: int):
+        from disclosure.selectors import communications_visible_to
+
+        communication = get_object_or_404(communications_visible_to(request.user), pk=pk)
+        run = services.disclosure_draft_request(actor=request.user, communication=communication)
+        wait = getattr(settings, "CASE_FILE_WAIT_SECONDS", DEFAULT_CASE_FILE_WAIT_S)
+        run = services.report_wait(run, timeout_s=wait)
+        if run.status == RunStatus.DONE:
+            return _pdf_response(run, services.report_open(actor=request.user, run=run))
+        if run.status == RunStatus.FAILED:
+            raise CaseFileFailed(
+                _("The report draft could not be generated (report run #%(run)s): %(why)s")
+                % {"run": run.pk, "why": run.message}
+            )
+        return self.accepted(run, retry_after=POLL_AGAIN_S)
+
+
 # --- register exports ----------------------------------------------------------------------------
 
 

@@ -4,7 +4,15 @@
 - ``register``: the filtered register as CSV, XLSX or PDF;
 - ``sample``: an audit sample's ZIP bundle (case files, evidence, manifest);
 - ``review_pack``: the management-review pack (PDF);
-- ``risk``: the risk register (CSV, XLSX) and the Statement of Applicability (PDF).
+- ``risk``: the risk register (CSV, XLSX) and the Statement of Applicability (PDF);
+- ``disclosure_draft``: a regulatory report draft (GDPR Art. 33, HIPAA, SB 53, Art. 73) (PDF).
 """
 
-from . import casefile, register, review_pack, risk, sample  # noqa: F401 - registers the builders
+from . import (  # noqa: F401 - registers the builders
+    casefile,
+    disclosure_draft,
+    register,
+    review_pack,
+    risk,
+    sample,
+)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aims.core.exceptions import ApplicationError, PermissionRefused
+from aims.core.spreadsheet import FORMULA_PREFIXES, neutralise  # noqa: F401 - re-exported
 from incidents.choices import DetectionSource, HarmFlag, Kind, Status
 
 from .. import permissions, selectors
@@ -52,7 +53,6 @@ PDF_TIME_LIMIT_S = 120  # the cap's 1,000 rows take about 15 s
 SPREADSHEET_TIME_LIMIT_S = 30 * 60  # a million rows of CSV or XLSX, with room to spare
 STREAM_MAX_ROWS = 50_000  # synchronous API stream; larger selections run as a report run
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -86,14 +86,6 @@ class ExportTooLarge(ApplicationError):
 
 
 # --- rows --------------------------------------------------------------------------------------
-
-
-def neutralise(value) -> str:
-    """The cell's text, made inert for spreadsheets when it would start a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -16,6 +16,7 @@ from .table import (
     API,
     API_NOT_IN_MATRIX,
     DEFECTS,
+    PENDING_API,
     ROLES,
     expected_status,
 )
@@ -121,13 +122,13 @@ def _schema_operations():
 
 
 def test_every_schema_operation_is_in_the_table():
-    covered = {api.key for api in API}
+    covered = {api.key for api in API} | PENDING_API
     missing = sorted(_schema_operations() - covered)
     assert not missing, f"API operations with no entry in tests/permissions/table.py: {missing}"
 
 
 def test_every_table_entry_is_in_the_schema():
-    stale = sorted({api.key for api in API} - _schema_operations())
+    stale = sorted(({api.key for api in API} | PENDING_API) - _schema_operations())
     assert not stale, f"table entries for operations the schema no longer has: {stale}"
 
 

@@ -1,4 +1,5 @@
-"""``manage.py verify_stored_files``: re-hash every stored evidence file and generated document.
+"""``manage.py verify_stored_files``: re-hash every stored evidence file, generated document
+and uploaded list of affected individuals.
 
 Each evidence file and each finished report run recorded a SHA-256 when it was stored. This
 command reads every file back and compares; it exits 1 when any file is missing or differs, and
@@ -12,6 +13,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from disclosure.models import IndividualsUpload
 from incidents.models import Evidence
 from reporting.choices import RunStatus
 from reporting.models import ReportRun
@@ -63,6 +65,18 @@ class Command(BaseCommand):
                 problems.append(problem)
             else:
                 reports_ok += 1
+        lists_ok = 0
+        lists = IndividualsUpload.objects.select_related("incident").order_by("pk")
+        for upload in lists.iterator(chunk_size=500):
+            problem = _check(
+                f"list of affected individuals #{upload.pk} of {upload.incident.reference}",
+                upload.file,
+                upload.sha256,
+            )
+            if problem:
+                problems.append(problem)
+            else:
+                lists_ok += 1
         for problem in problems:
             self.stderr.write(problem)
         summary = (
@@ -73,3 +87,5 @@ class Command(BaseCommand):
             self.stderr.write(summary)
             sys.exit(1)
         self.stdout.write(summary)
+        if lists_ok:
+            self.stdout.write(f"{lists_ok} lists of affected individuals intact.")
