@@ -226,6 +226,9 @@ class RemediationPlanSerializer(serializers.ModelSerializer):
     fix_verified_by = serializers.StringRelatedField()
     restored_by = serializers.StringRelatedField()
     items = RemediationItemSerializer(many=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    fix_verified_at = serializers.DateTimeField(allow_null=True)
+    restored_at = serializers.DateTimeField(allow_null=True)
 
     class Meta:
         model = RemediationPlan
@@ -245,6 +248,22 @@ class RemediationPlanSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+EMPTY_PLAN = {
+    "affected_cases": 0,
+    "reprocessed_cases": 0,
+    "outcome_changed_cases": 0,
+    "remaining_cases": 0,
+    "fix_verification": "",
+    "fix_verified_by": None,
+    "fix_verified_at": None,
+    "restored_note": "",
+    "restored_by": None,
+    "restored_at": None,
+    "items": [],
+    "updated_at": None,
+}
 
 
 class RemediationItemWriteSerializer(serializers.Serializer):

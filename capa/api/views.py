@@ -239,12 +239,8 @@ class ScopeView(APIView):
 
 def _plan_response(incident, status=200):
     plan = selectors.plan_of(incident)
-    if plan is None:
-        from ..models import RemediationPlan
-
-        plan = RemediationPlan(incident=incident)
-        data = {**s.RemediationPlanSerializer(plan).data, "items": []}
-        return Response(data, status=status)
+    if plan is None:  # nothing planned yet: the empty plan's shape
+        return Response({**s.EMPTY_PLAN, "incident": incident.pk}, status=status)
     response = Response(s.RemediationPlanSerializer(plan).data, status=status)
     response["ETag"] = etag_of(plan)
     return response
