@@ -4,6 +4,7 @@ audited table (``updated_at``), so an edit in place is seen as well as a new row
 from django.db import connection
 
 from aims.notify.models import Notification
+from capa.models import RemediationItem, RemediationPlan, RootCause, ScopeConfirmation
 from incidents.models import (
     AffectedSystem,
     AlertLink,
@@ -32,6 +33,11 @@ STAMPED = (
     ModelVersion,
     Deployment,
     MonitoringRule,
+    # the learning loop
+    RootCause,
+    ScopeConfirmation,
+    RemediationPlan,
+    RemediationItem,
 )
 COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification)
 
