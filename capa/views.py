@@ -42,7 +42,8 @@ def incident_section(request, incident) -> dict:
     may_confirm = bool(permissions.can_confirm_root_cause(user, incident))
     may_scope = bool(permissions.can_record_scope(user, incident))
     may_plan = bool(permissions.can_plan_remediation(user, incident))
-    evidence_form = EvidenceLinkForm(incident=incident) if may_diagnose else None
+    # The incident's evidence, read once for every candidate's "link evidence" form.
+    evidence_items = list(incident.evidence.all()) if may_diagnose else []
     causes = []
     for cause in selectors.root_causes_of(incident):
         open_ = cause.status == RootCauseStatus.CONSIDERED
@@ -58,7 +59,7 @@ def incident_section(request, incident) -> dict:
                 )
                 if open_ and may_diagnose
                 else None,
-                "evidence_form": evidence_form if open_ else None,
+                "may_link": open_ and may_diagnose,
                 "may_confirm": open_ and may_confirm,
             }
         )
@@ -70,7 +71,7 @@ def incident_section(request, incident) -> dict:
             (c["c"] for c in causes if c["c"].status == RootCauseStatus.CONFIRMED), None
         ),
         "root_cause_form": RootCauseForm(auto_id="rc-%s") if may_analyse else None,
-        "rule_out_form": ReasonForm(auto_id=None) if may_confirm else None,
+        "evidence_items": evidence_items,
         "scope": scope,
         "scope_form": ScopeForm(auto_id="scope-%s") if may_scope else None,
         "plan": plan,
