@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "ValidationStatusEnum": "inventory.choices.ValidationStatus",
         "DisclosureAppliesEnum": "disclosure.choices.Applies",
         "BreachRiskEnum": "disclosure.choices.BreachRisk",
+        "RemediationKindEnum": "capa.choices.RemediationKind",
     },
 }
 

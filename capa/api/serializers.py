@@ -274,11 +274,11 @@ class RemediationItemWriteSerializer(serializers.Serializer):
     due_on = BoundedDateField()
 
 
-class NoteSerializer(serializers.Serializer):
+class RemediationNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=20000, required=False, allow_blank=True)
 
 
-class RequiredNoteSerializer(serializers.Serializer):
+class RestoreDecisionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=20000)
 
 
@@ -295,7 +295,7 @@ class ReprocessingSerializer(serializers.Serializer):
     remaining_cases = _count(required=False)
 
 
-class RecurrenceSerializer(serializers.ModelSerializer):
+class RecurrenceLinkSerializer(serializers.ModelSerializer):
     earlier_incident = serializers.CharField(source="earlier_incident.reference")
     later_incident = serializers.CharField(source="later_incident.reference")
     system = serializers.CharField(source="system.reference")

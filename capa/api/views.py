@@ -278,7 +278,7 @@ class RemediationItemsView(APIView):
 class RemediationItemDoneView(APIView):
     permission_classes = PERMISSIONS
 
-    @extend_schema(request=s.NoteSerializer, responses=s.RemediationPlanSerializer)
+    @extend_schema(request=s.RemediationNoteSerializer, responses=s.RemediationPlanSerializer)
     def post(self, request, pk):
         item = (
             selectors.remediation_items_visible_to(request.user)
@@ -289,7 +289,7 @@ class RemediationItemDoneView(APIView):
         if item is None:
             raise NotFound(_("No such remediation item, or you may not see it."))
         require(permissions.can_complete_item(request.user, item))
-        data = _valid(s.NoteSerializer, request)
+        data = _valid(s.RemediationNoteSerializer, request)
         services.remediation_item_done(actor=request.user, item=item, note=data.get("note", ""))
         return _plan_response(item.plan.incident)
 
@@ -331,14 +331,14 @@ class RestoreView(APIView):
     permission_classes = PERMISSIONS
 
     @extend_schema(
-        request=s.RequiredNoteSerializer,
+        request=s.RestoreDecisionSerializer,
         responses=s.RemediationPlanSerializer,
         summary="Record 'normal operation restored' (409 until the fix was verified).",
     )
     def post(self, request, pk):
         incident = _incident(request, pk)
         require(permissions.can_plan_remediation(request.user, incident))
-        data = _valid(s.RequiredNoteSerializer, request)
+        data = _valid(s.RestoreDecisionSerializer, request)
         services.normal_operation_restore(actor=request.user, incident=incident, **data)
         return _plan_response(incident)
 
@@ -346,7 +346,9 @@ class RestoreView(APIView):
 class RecurrencesView(APIView):
     permission_classes = PERMISSIONS
 
-    @extend_schema(responses=s.RecurrenceSerializer(many=True), summary="Recurrence links.")
+    @extend_schema(responses=s.RecurrenceLinkSerializer(many=True), summary="Recurrence links.")
     def get(self, request, pk):
         incident = _incident(request, pk)
-        return Response(s.RecurrenceSerializer(selectors.recurrences_of(incident), many=True).data)
+        return Response(
+            s.RecurrenceLinkSerializer(selectors.recurrences_of(incident), many=True).data
+        )
