@@ -106,6 +106,21 @@ def owned(users, make_system):
     )
     incident = file_incident(engineer, systems=[system], severity=2, severity_reason="Refunds")
     evidence = add_evidence(incident, engineer)
+    # The learning loop: a candidate root cause and a remediation item of that incident.
+    from capa import services as capa
+
+    cause = capa.root_cause_propose(
+        actor=grc, incident=incident, category="integration_bug", statement="Refund rounding."
+    )
+    item = capa.remediation_item_add(
+        actor=grc,
+        incident=incident,
+        horizon="immediate",
+        kind="rollback",
+        description="Roll back the refund rule.",
+        owner=engineer,
+        due_on=timezone.localdate(),
+    )
     OWNED.clear()
     OWNED.update(
         {
@@ -115,6 +130,8 @@ def owned(users, make_system):
             "monitoring-rules": [rule.pk],
             "incidents": [incident.pk],
             "evidence": [evidence.pk],
+            "root-causes": [cause.pk],
+            "remediation-items": [item.pk],
         }
     )
     yield OWNED

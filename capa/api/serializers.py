@@ -86,8 +86,8 @@ class EvidenceLinkSerializer(serializers.ModelSerializer):
 class RootCauseSerializer(serializers.ModelSerializer):
     incident = serializers.IntegerField(source="incident_id")
     proposed_by = serializers.StringRelatedField()
-    confirmed_by = serializers.StringRelatedField()
-    ruled_out_by = serializers.StringRelatedField()
+    confirmed_by = serializers.StringRelatedField(allow_null=True)
+    ruled_out_by = serializers.StringRelatedField(allow_null=True)
     whys = WhySerializer(many=True)
     diagnostics = DiagnosticSerializer(many=True)
     evidence_links = EvidenceLinkSerializer(many=True)
@@ -154,7 +154,7 @@ class ScopeSerializer(serializers.ModelSerializer):
     incident = serializers.IntegerField(source="incident_id")
     percentage = serializers.DecimalField(max_digits=6, decimal_places=3)
     recorded_by = serializers.StringRelatedField()
-    confirmed_by = serializers.StringRelatedField()
+    confirmed_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = ScopeConfirmation
@@ -201,7 +201,7 @@ class ScopeWriteSerializer(serializers.Serializer):
 class RemediationItemSerializer(serializers.ModelSerializer):
     owner = serializers.StringRelatedField()
     owner_id = serializers.IntegerField()
-    done_by = serializers.StringRelatedField()
+    done_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = RemediationItem
@@ -223,8 +223,8 @@ class RemediationItemSerializer(serializers.ModelSerializer):
 class RemediationPlanSerializer(serializers.ModelSerializer):
     incident = serializers.IntegerField(source="incident_id")
     remaining_cases = serializers.IntegerField()
-    fix_verified_by = serializers.StringRelatedField()
-    restored_by = serializers.StringRelatedField()
+    fix_verified_by = serializers.StringRelatedField(allow_null=True)
+    restored_by = serializers.StringRelatedField(allow_null=True)
     items = RemediationItemSerializer(many=True)
     updated_at = serializers.DateTimeField(allow_null=True)
     fix_verified_at = serializers.DateTimeField(allow_null=True)
