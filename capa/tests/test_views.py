@@ -138,3 +138,27 @@ def test_confirmed_root_cause_helper_is_used_by_the_case_file(users, system):
     confirm_root_cause(incident, users["grc"])
     text = pdf_text(render_case_file(incident=incident, actor=users["grc"]))
     assert "No root cause was confirmed" not in text
+
+
+def test_the_register_filters_recurrences_and_both_incidents_show_the_link(client, users, system):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    grc = users["grc"]
+    now = timezone.now()
+    earlier = file_incident(grc, systems=[system], detected_at=now - timedelta(days=30))
+    later = file_incident(grc, systems=[system], detected_at=now - timedelta(days=2))
+    alone = file_incident(grc, systems=[system], title="Unrelated outage")
+    confirm_root_cause(earlier, grc, category="distribution_shift")
+    confirm_root_cause(later, grc, category="distribution_shift")
+    c = _client(client, grc)
+    listed = c.get("/incidents/?recurrence=true").content.decode()
+    assert earlier.reference in listed and later.reference in listed
+    assert alone.reference not in listed
+    unlisted = c.get("/incidents/?recurrence=false").content.decode()
+    assert alone.reference in unlisted and later.reference not in unlisted
+    later_page = c.get(later.get_absolute_url()).content.decode()
+    assert f"Recurs {earlier.reference}" in later_page
+    earlier_page = c.get(earlier.get_absolute_url()).content.decode()
+    assert f"Recurred as {later.reference}" in earlier_page
