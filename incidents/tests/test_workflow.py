@@ -20,7 +20,6 @@ from .factories import (
     incident_at,
     ready_incident,
     ready_to_close,
-    sign_off_disclosure,
 )
 
 pytestmark = pytest.mark.django_db
