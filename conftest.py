@@ -95,6 +95,7 @@ SEED_MIGRATIONS = [
     ("disclosure.migrations.0004_obligation_clock_policy", "seed"),
     ("disclosure.migrations.0006_default_communication_plan", "seed"),
     ("risk.migrations.0002_seed_methodology_controls_tags", "seed"),
+    ("capa.migrations.0001_root_causes", "seed_recurrence_policy"),
 ]
 
 

@@ -59,3 +59,61 @@ class FindingClassification(models.TextChoices):
     MINOR = "minor", _("Minor nonconformity")
     OBSERVATION = "observation", _("Observation")
     OPPORTUNITY = "opportunity", _("Opportunity for improvement")
+
+
+# --- root causes, scope, remediation (the investigation of one incident) ---------------------
+
+
+class RootCauseStatus(models.TextChoices):
+    """A candidate is considered, then confirmed (at most one per incident) or ruled out."""
+
+    CONSIDERED = "considered", _("Considered")
+    CONFIRMED = "confirmed", _("Confirmed")
+    RULED_OUT = "ruled_out", _("Ruled out")
+
+
+class DiagnosticMethod(models.TextChoices):
+    """The playbook's diagnostic for each category (``DIAGNOSTIC_FOR`` pairs them)."""
+
+    EVAL_BEFORE_AFTER = "eval_before_after", _("Evaluation set run before and after the change")
+    INPUT_DISTRIBUTION = "input_distribution", _("Input distribution compared to training data")
+    FAILING_CASE_TRACE = "failing_case_trace", _("One failing case traced through the integration")
+    REVIEWER_OVERRIDES = (
+        "reviewer_overrides",
+        _("Reviewer override rate and time-to-decision for the period"),
+    )
+    OTHER = "other", _("Other diagnostic")
+
+
+# The diagnostic the playbook names for each category (offered first on the forms).
+DIAGNOSTIC_FOR = {
+    RootCauseCategory.VENDOR_MODEL_CHANGE: DiagnosticMethod.EVAL_BEFORE_AFTER,
+    RootCauseCategory.INTERNAL_RETRAINING: DiagnosticMethod.EVAL_BEFORE_AFTER,
+    RootCauseCategory.DISTRIBUTION_SHIFT: DiagnosticMethod.INPUT_DISTRIBUTION,
+    RootCauseCategory.INTEGRATION_BUG: DiagnosticMethod.FAILING_CASE_TRACE,
+    RootCauseCategory.OVERSIGHT_FAILURE: DiagnosticMethod.REVIEWER_OVERRIDES,
+    RootCauseCategory.OTHER: DiagnosticMethod.OTHER,
+}
+
+
+class DiagnosticOutcome(models.TextChoices):
+    SUPPORTS = "supports", _("Supports this cause")
+    REFUTES = "refutes", _("Rules this cause out")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+
+
+class ScopeStatus(models.TextChoices):
+    """A best estimate (with its uncertainty) until the count is confirmed by hand-checking."""
+
+    ESTIMATE = "estimate", _("Best estimate")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class RemediationKind(models.TextChoices):
+    ROLLBACK = "rollback", _("Rollback")
+    SUSPENSION = "suspension", _("Suspension of the use case")
+    REPROCESS = "reprocess", _("Re-process affected cases")
+    NOTIFY_INDIVIDUALS = "notify_individuals", _("Notify affected individuals")
+    MONITORING = "monitoring", _("Monitoring for the failure pattern")
+    LONG_TERM_FIX = "long_term_fix", _("Long-term fix")
+    OTHER = "other", _("Other")

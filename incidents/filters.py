@@ -14,6 +14,24 @@ from .models import AffectedSystem, Incident
 
 STATE_CHOICES = [("open", _("Open")), ("done", _("Closed or rejected"))]
 
+# Conditions other modules answer about an incident, without the register importing them: the
+# learning loop registers ``recurrence`` (the incident recurs, or was recurred by, another one
+# with a root cause of the same category). Each is ``() -> expression`` over ``OuterRef("pk")``;
+# a condition nobody registered filters nothing.
+_CONDITIONS: dict = {}
+
+
+def register_condition(name: str, condition) -> None:
+    _CONDITIONS[name] = condition
+
+
+def _registered(queryset, name, value):
+    condition = _CONDITIONS.get(name)
+    if value is None or condition is None:
+        return queryset
+    expression = condition()
+    return queryset.filter(expression) if value else queryset.exclude(expression)
+
 
 class IncidentFilter(django_filters.FilterSet):
     """No filter joins a to-many relation into the query, so none needs ``DISTINCT``: choice
@@ -50,6 +68,10 @@ class IncidentFilter(django_filters.FilterSet):
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("Lead (user id)"))
+    recurrence = django_filters.BooleanFilter(
+        method="filter_registered",
+        label=_("Recurrence (same system, same root-cause category within the window)"),
+    )
     ordering = ChoiceOrderingFilter(
         fields=(
             ("reference", "reference"),
@@ -78,7 +100,11 @@ class IncidentFilter(django_filters.FilterSet):
             "detected_before",
             "lead",
             "overdue",
+            "recurrence",
         ]
+
+    def filter_registered(self, queryset, name, value):
+        return _registered(queryset, name, value)
 
     def filter_q(self, queryset, name, value):
         return selectors.search(queryset, value)

@@ -113,6 +113,21 @@ def owned(users, make_system):
     control = Control.objects.get(code="A.6.2.6")
     risk = treated_risk(grc, controls=[control], systems=[system])
     draft = risk_services.methodology_draft(actor=users["risk_officer"], data={"title": "Draft"})
+    # The learning loop: a candidate root cause and a remediation item of that incident.
+    from capa import services as capa
+
+    cause = capa.root_cause_propose(
+        actor=grc, incident=incident, category="integration_bug", statement="Refund rounding."
+    )
+    item = capa.remediation_item_add(
+        actor=grc,
+        incident=incident,
+        horizon="immediate",
+        kind="rollback",
+        description="Roll back the refund rule.",
+        owner=engineer,
+        due_on=timezone.localdate(),
+    )
     OWNED.clear()
     OWNED.update(
         {
@@ -125,6 +140,8 @@ def owned(users, make_system):
             "risks": [risk.pk],
             "risk-methodologies": [draft.pk],
             "controls": [control.pk],
+            "root-causes": [cause.pk],
+            "remediation-items": [item.pk],
         }
     )
     yield OWNED

@@ -1057,3 +1057,243 @@ def test_report_draft_pdf_request(users, make_system):
             actor=fresh(users["legal"]), communication=fresh(draft)
         ),
     )
+
+
+# --- the learning loop: root cause, scope, remediation ------------------------------------------
+
+
+def _scope_body(**extra):
+    return {
+        "period_start": T0 - timedelta(days=2),
+        "period_end": T0 - timedelta(days=1),
+        "population": 1000,
+        "classification_rule": "Empty postcode at scoring.",
+        "sample_size": 100,
+        "sample_failures": 4,
+        "confirmed_count": 40,
+        "lower_bound": 30,
+        "upper_bound": 55,
+        "uncertainty_note": "",
+        **extra,
+    }
+
+
+def _analysed_cause(grc, incident, evidence, category="integration_bug"):
+    from capa import services as capa
+
+    cause = capa.root_cause_propose(
+        actor=grc, incident=incident, category=category, statement="Parser drops postcodes."
+    )
+    capa.why_add(actor=grc, root_cause=cause, question="Why?", answer="Regex.")
+    capa.diagnostic_add(
+        actor=grc,
+        root_cause=cause,
+        method="failing_case_trace",
+        description="Trace",
+        result="Empty",
+        outcome="supports",
+    )
+    capa.evidence_link(actor=grc, root_cause=cause, evidence=evidence)
+    return cause
+
+
+def test_learning_loop_writes(users, system, make_system):
+    from capa import services as capa
+
+    grc = users["grc"]
+    incident = _triaged(grc, system)
+    evidence = add_evidence(incident, grc)
+    cause, _ = budget(
+        "capa_root_cause_propose",
+        lambda: capa.root_cause_propose(
+            actor=fresh(grc),
+            incident=fresh(incident),
+            category="integration_bug",
+            statement="Parser drops postcodes.",
+        ),
+    )
+    budget(
+        "capa_root_cause_update",
+        lambda: capa.root_cause_update(
+            actor=fresh(grc), root_cause=fresh(cause), data={"contributing_factors": "No tests."}
+        ),
+    )
+    budget(
+        "capa_why_add",
+        lambda: capa.why_add(
+            actor=fresh(grc), root_cause=fresh(cause), question="Why?", answer="Regex."
+        ),
+    )
+    budget(
+        "capa_diagnostic_add",
+        lambda: capa.diagnostic_add(
+            actor=fresh(users["engineer"]),
+            root_cause=fresh(cause),
+            method="failing_case_trace",
+            description="Trace",
+            result="Empty",
+            outcome="supports",
+        ),
+    )
+    budget(
+        "capa_evidence_link",
+        lambda: capa.evidence_link(
+            actor=fresh(users["engineer"]), root_cause=fresh(cause), evidence=fresh(evidence)
+        ),
+    )
+    other = capa.root_cause_propose(
+        actor=grc, incident=incident, category="other", statement="Vendor change."
+    )
+    budget(
+        "capa_root_cause_rule_out",
+        lambda: capa.root_cause_rule_out(
+            actor=fresh(grc), root_cause=fresh(other), reason="Eval set unchanged."
+        ),
+    )
+    budget(
+        "capa_root_cause_confirm",
+        lambda: capa.root_cause_confirm(actor=fresh(grc), root_cause=fresh(cause)),
+    )
+    budget(
+        "capa_scope_estimate",
+        lambda: capa.scope_record(
+            actor=fresh(grc),
+            incident=fresh(incident),
+            data=_scope_body(uncertainty_note="Day 2 pending."),
+            confirm=False,
+        ),
+    )
+    budget(
+        "capa_scope_confirm",
+        lambda: capa.scope_record(
+            actor=fresh(grc), incident=fresh(incident), data=_scope_body(), confirm=True
+        ),
+    )
+    item, _ = budget(
+        "capa_remediation_item_add",
+        lambda: capa.remediation_item_add(
+            actor=fresh(grc),
+            incident=fresh(incident),
+            horizon="immediate",
+            kind="rollback",
+            description="Roll back.",
+            owner=fresh(users["engineer"]),
+            due_on=T0.date(),
+        ),
+    )
+    budget(
+        "capa_remediation_item_done",
+        lambda: capa.remediation_item_done(actor=fresh(users["engineer"]), item=fresh(item)),
+    )
+    budget(
+        "capa_reprocessing_update",
+        lambda: capa.reprocessing_update(
+            actor=fresh(grc),
+            incident=fresh(incident),
+            affected_cases=40,
+            reprocessed_cases=30,
+            outcome_changed_cases=12,
+            remaining_cases=10,
+        ),
+    )
+    budget(
+        "capa_fix_verify",
+        lambda: capa.fix_verify(
+            actor=fresh(grc), incident=fresh(incident), verification="Replayed the cases."
+        ),
+    )
+    budget(
+        "capa_normal_operation_restore",
+        lambda: capa.normal_operation_restore(
+            actor=fresh(grc), incident=fresh(incident), note="Traffic back."
+        ),
+    )
+    assert verify_chain().intact
+
+
+def test_confirming_with_a_recurrence(users, system):
+    """Confirming where an earlier incident on the system had the same category: the link and
+    the two timeline entries are a fixed number of writes."""
+    grc = users["grc"]
+    earlier = _triaged(grc, system)
+    from capa import services as capa
+
+    capa.root_cause_confirm(
+        actor=grc, root_cause=_analysed_cause(grc, earlier, add_evidence(earlier, grc))
+    )
+    later = _triaged(grc, system)
+    cause = _analysed_cause(grc, later, add_evidence(later, grc))
+    budget(
+        "capa_root_cause_confirm_with_recurrence",
+        lambda: capa.root_cause_confirm(actor=fresh(grc), root_cause=fresh(cause)),
+    )
+    assert later.recurrence_of.count() == 1
+
+
+def test_incident_page_with_root_causes_does_not_grow(client, users, system):
+    """The root-cause section reads a fixed number of queries however many candidates, whys,
+    diagnostics, evidence links and plan items there are."""
+    from capa import services as capa
+
+    grc = users["grc"]
+    incident = _triaged(grc, system)
+    evidence = add_evidence(incident, grc)
+
+    def grow(n):
+        for k in range(n):
+            _analysed_cause(grc, incident, evidence, category="other")
+            capa.remediation_item_add(
+                actor=grc,
+                incident=incident,
+                horizon="short_term",
+                kind="monitoring",
+                description=f"Monitor {k}",
+                owner=users["engineer"],
+                due_on=T0.date(),
+            )
+
+    url = f"/incidents/{incident.pk}/"
+    client.force_login(grc)
+    grow(1)
+    client.get(url)
+    small, _, ctx = measure(page(client, url))
+    grow(3)
+    large, response, _ = measure(page(client, url))
+    assert response.content.decode().count('class="root-cause root-cause-') == 4
+    assert large == small, _listing(ctx)
+    check("page_incident_with_root_causes", small, ctx)
+
+
+@pytest.mark.parametrize(
+    "tail", ["root-causes/", "scope/", "remediation/", "recurrences/"], ids=lambda t: t.strip("/")
+)
+def test_learning_loop_api_reads(tail, users, system, api_client_for):
+    from capa import services as capa
+
+    grc = users["grc"]
+    incident = _triaged(grc, system)
+    evidence = add_evidence(incident, grc)
+    capa.scope_record(actor=grc, incident=incident, data=_scope_body(), confirm=True)
+    client = api_client_for(grc)
+    url = f"/api/v1/incidents/{incident.pk}/{tail}"
+
+    def grow():
+        _analysed_cause(grc, incident, evidence, category="other")
+        capa.remediation_item_add(
+            actor=grc,
+            incident=incident,
+            horizon="long_term",
+            kind="long_term_fix",
+            description="Input validation.",
+            owner=grc,
+            due_on=T0.date(),
+        )
+
+    grow()
+    client.get(url)
+    small, _, ctx = measure(page(client, url))
+    grow()
+    grow()
+    large, _, _ = measure(page(client, url))
+    assert large == small, _listing(ctx)
+    check(f"api_capa_{tail.strip('/').replace('-', '_')}", small, ctx)

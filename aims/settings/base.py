@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "BreachRiskEnum": "disclosure.choices.BreachRisk",
         "RiskStatusEnum": "risk.choices.RiskStatus",
         "RiskMethodologyStatusEnum": "risk.choices.MethodologyStatus",
+        "RemediationKindEnum": "capa.choices.RemediationKind",
     },
 }
 

@@ -304,6 +304,26 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
     return incident
 
 
+# Milestones other modules reach (the learning loop confirms the root cause). The lifecycle
+# stamps its own in ``incident_transition``; these are stamped only through the function below.
+MODULE_MILESTONES = frozenset({"root_cause_confirmed_at"})
+
+
+@audited_write
+def incident_milestone_stamp(*, actor, incident: Incident, milestone: str, at) -> Incident:
+    """Stamp (or clear, with ``at=None``) a milestone another module reached, so that module
+    never writes the incident's table itself. The caller has written its own timeline entry;
+    the stamp is the record's field, checked by the same rule as any edit of the record."""
+    if milestone not in MODULE_MILESTONES:
+        raise ValueError(f"{milestone!r} is not a milestone other modules stamp")
+    incident = _lock(incident)
+    require(permissions.can_manage_incident(actor, incident))
+    if getattr(incident, milestone) != at:
+        setattr(incident, milestone, at)
+        model_save(incident, actor=actor, lookups=False)
+    return incident
+
+
 @audited_write
 def incident_add_system(*, actor, incident: Incident, system: AISystem) -> AffectedSystem:
     incident = _lock(incident)

@@ -148,11 +148,76 @@ def sign_off_disclosure(incident, actor):
     return disclosure.assessment_sign_off(actor=legal, assessment=assessment)
 
 
+def confirm_root_cause(incident, actor, *, category="integration_bug"):
+    """A root cause as the incident lead would confirm it: one why, a supporting diagnostic,
+    and the incident's first evidence item linked as confirming evidence."""
+    from capa import services as capa
+
+    cause = capa.root_cause_propose(
+        actor=actor,
+        incident=incident,
+        category=category,
+        statement="The postcode parser drops non-EU formats before scoring.",
+    )
+    capa.why_add(
+        actor=actor,
+        root_cause=cause,
+        question="Why were valid applicants rejected?",
+        answer="Their postcode reached the model empty.",
+    )
+    capa.diagnostic_add(
+        actor=actor,
+        root_cause=cause,
+        method="failing_case_trace",
+        description="Traced one rejected application through the integration.",
+        result="The parser returned an empty postcode for a Swiss address.",
+        outcome="supports",
+    )
+    evidence = incident.evidence.order_by("pk").first() or add_evidence(incident, actor)
+    capa.evidence_link(actor=actor, root_cause=cause, evidence=evidence)
+    return capa.root_cause_confirm(actor=actor, root_cause=cause)
+
+
+def confirm_scope(incident, actor, *, confirm=True, **data):
+    """The scope as the lead would confirm it (or estimate it, ``confirm=False``)."""
+    from capa import services as capa
+
+    now = timezone.now()
+    body = {
+        "period_start": now - timedelta(days=3),
+        "period_end": now - timedelta(days=1),
+        "population": 1000,
+        "classification_rule": "A rejection whose postcode field reached the model empty.",
+        "sample_size": 100,
+        "sample_failures": 4,
+        "confirmed_count": 40,
+        "lower_bound": 30,
+        "upper_bound": 55,
+        "uncertainty_note": "" if confirm else "Logs of day 2 are still being exported.",
+        **data,
+    }
+    return capa.scope_record(actor=actor, incident=incident, data=body, confirm=confirm)
+
+
+def ready_to_close(incident, actor):
+    """What the other modules require before closing: the disclosure assessment signed off,
+    a confirmed root cause, and for a P0/P1 the confirmed scope."""
+    sign_off_disclosure(incident, actor)
+    from capa.selectors import confirmed_root_cause, scope_of
+
+    if confirmed_root_cause(incident) is None:
+        confirm_root_cause(incident, actor)
+    if incident.severity is not None and incident.severity <= 1:
+        scope = scope_of(incident)
+        if scope is None or not scope.is_confirmed:
+            confirm_scope(incident, actor)
+
+
 def incident_at(status, actor, system, **data):
     """A fully prepared incident moved along the lifecycle to ``status`` by ``actor``."""
     incident = ready_incident(actor, system, **data)
     if Status(status) in (Status.RESOLVED, Status.CLOSED):  # ready to close
-        sign_off_disclosure(incident, actor)
+        ready_to_close(incident, actor)
     for step in PATH[Status(status)]:
         incident = services.incident_transition(
             actor=actor, incident=incident, to=step, reason="Test step with a reason."

@@ -19,7 +19,7 @@ from .factories import (
     file_incident,
     incident_at,
     ready_incident,
-    sign_off_disclosure,
+    ready_to_close,
 )
 
 pytestmark = pytest.mark.django_db
@@ -231,10 +231,12 @@ def test_close_of_p0_p1_needs_the_confirmed_count(severity, grc, system):
     )
     # A severity change is a fact of the disclosure assessment: legal signs it off again.
     assert "the reopened disclosure assessment signed off by legal again" in refused.value.message
+    # The learning loop asks for the scope confirmed by a hand-verified sample as well.
+    assert "the scope confirmed for a P0/P1 incident" in refused.value.message
     incident = services.incident_update(
         actor=grc, incident=incident, data={"individuals_affected_confirmed": 0}
     )
-    sign_off_disclosure(incident, grc)
+    ready_to_close(incident, grc)
     assert move(incident, grc, Status.CLOSED).status == Status.CLOSED
 
 
@@ -289,7 +291,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def test_each_move_stamps_its_milestone_at_the_time_it_was_made(grc, system):
     with time_machine.travel(T0, tick=False) as clock:
         incident = ready_incident(grc, system)
-        sign_off_disclosure(incident, grc)
+        ready_to_close(incident, grc)
         assert incident.evidence_preserved_at == T0
         for step, milestone in [
             (Status.TRIAGED, "triaged_at"),

@@ -232,7 +232,10 @@ def test_case_file_reads_back_complete(users, case):
     assert "Human review of every decision until fixed." in body
     assert "Waiver: contain before evidence is preserved" in body
     assert "Not confirmed yet" in body  # P1 scope confirmation is still missing
-    assert "not recorded in this version" in body.lower()
+    # The learning loop's section says what is missing; its later parts say they are to come.
+    assert "Root cause, scope and remediation" in body
+    assert "No root cause was confirmed. Closing the incident requires one." in body
+    assert "not yet part of the case file" in body.lower()
 
     # User text is escaped: it prints as typed and nothing in it became markup.
     assert HOSTILE_NOTE in body
@@ -297,9 +300,10 @@ def test_context_queries_do_not_grow_with_the_timeline(
     assert counts[0] == counts[1], counts
     # About two dozen: the incident and its prefetched records, the timeline, the change log of
     # each affected system, clocks, deliveries, custody, one per history table, the verification,
-    # the disclosure section (assessment, communications, supplier notices) and the risk
-    # section (the incident's risk links and their history).
-    with django_assert_max_num_queries(31):
+    # the disclosure section (assessment, communications, supplier notices), the learning
+    # loop's section (root causes, scope, plan, recurrences, and its eight history tables) and
+    # the risk section (the incident's risk links and their history).
+    with django_assert_max_num_queries(43):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 

@@ -67,6 +67,9 @@ class World:
     evidence_link: object = None
     api: dict = field(default_factory=dict)  # role -> APIClient with the role's token
     html: dict = field(default_factory=dict)  # role -> logged-in django Client
+    # The learning loop: root_causes / items (scope -> a considered root cause ready to confirm,
+    # a remediation item owned by the helper), each incident's fix verified, scope estimated.
+    capa: dict = field(default_factory=dict)
 
     def run_for(self, role, scope):
         """The role's own run, or one requested by someone else (GRC's for others, the
@@ -210,6 +213,7 @@ def _build_world() -> World:
         report=report,
         **disclosure,
     )
+    world.capa = _build_learning_loop(world)
     for role in ROLES:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=users[role])}")
@@ -312,6 +316,65 @@ def _build_risks(users, systems):
         actor=grc, control=control, kind="risk", target_id=risks["other"].pk
     )
     return risks, draft, control, link
+
+
+# --- the learning loop (root cause, scope, remediation) ----------------------------------------
+
+
+def _build_learning_loop(world) -> dict:
+    """Per incident scope: a candidate root cause with a why, a supporting diagnostic and its
+    own confirming evidence (so an allowed confirm succeeds; ``world.evidence`` stays unlinked
+    for the link case), a best-estimate scope, the fix verified (so "normal operation
+    restored" may be recorded) and an item owned by the helper (only managers mark it done)."""
+    from capa import services as capa
+
+    grc = world.users["grc"]
+    now = timezone.now()
+    causes, items = {}, {}
+    for scope, incident in world.incidents.items():
+        cause = capa.root_cause_propose(
+            actor=grc, incident=incident, category="integration_bug", statement="Parser bug."
+        )
+        capa.why_add(actor=grc, root_cause=cause, question="Why?", answer="Empty field.")
+        capa.diagnostic_add(
+            actor=grc,
+            root_cause=cause,
+            method="failing_case_trace",
+            description="Traced one case.",
+            result="Field empty at the call.",
+            outcome="supports",
+        )
+        own = add_evidence(incident, grc, content=f"trace {scope}\n".encode(), name="trace.txt")
+        capa.evidence_link(actor=grc, root_cause=cause, evidence=own)
+        causes[scope] = cause
+        capa.scope_record(
+            actor=grc,
+            incident=incident,
+            confirm=False,
+            data={
+                "period_start": now - timedelta(days=2),
+                "period_end": now - timedelta(days=1),
+                "population": 100,
+                "classification_rule": "Empty field.",
+                "sample_size": 10,
+                "sample_failures": 1,
+                "confirmed_count": 10,
+                "lower_bound": 5,
+                "upper_bound": 20,
+                "uncertainty_note": "Logs still exporting.",
+            },
+        )
+        capa.fix_verify(actor=grc, incident=incident, verification="Replayed the failing cases.")
+        items[scope] = capa.remediation_item_add(
+            actor=grc,
+            incident=incident,
+            horizon="immediate",
+            kind="rollback",
+            description="Roll back.",
+            owner=world.helper,
+            due_on=now.date(),
+        )
+    return {"root_causes": causes, "items": items}
 
 
 @pytest.fixture(scope="module")

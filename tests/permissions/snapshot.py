@@ -4,6 +4,7 @@ audited table (``updated_at``), so an edit in place is seen as well as a new row
 from django.db import connection
 
 from aims.notify.models import Notification
+from capa.models import RemediationItem, RemediationPlan, RootCause, ScopeConfirmation
 from disclosure.models import (
     Communication,
     DisclosureAssessment,
@@ -63,6 +64,11 @@ STAMPED = (
     ApplicabilityStatement,
     EvidenceLink,
     RiskAcceptance,
+    # the learning loop
+    RootCause,
+    ScopeConfirmation,
+    RemediationPlan,
+    RemediationItem,
 )
 COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification, RiskEntry)
 

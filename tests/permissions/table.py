@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from aims.accounts.choices import Role
+from capa import permissions as cp
 from disclosure import permissions as dp
 from incidents import permissions as ip
 from incidents.forms import IncidentCreateForm
@@ -614,6 +615,74 @@ _A = [
     Action("health", "public", _everyone),
     # --- risk module (risk/permissions.py) ------------------------------------------------------
     *_RISK_ACTIONS,
+]
+
+# --- the learning loop: root cause, scope, remediation, recurrence ----------------------------
+# Reads follow the incident. The incident's managers (GRC, the AI risk officer, the lead) write
+# the analysis, confirm, record the scope and the plan; engineers who own an affected system
+# (scope "own") add diagnostics and evidence links too; an item's owner (the helper, outside
+# the matrix) marks it done — so in the matrix only the managers do.
+
+
+def diagnoses(role, scope) -> bool:
+    return manages(role, scope) or (role == "engineer" and scope == "own")
+
+
+_A += [
+    Action("root_cause.list", "incident", _everyone),
+    Action("root_cause.retrieve", "incident", _everyone),
+    Action("root_cause.propose", "incident", manages, rule=_inc(cp.can_analyse), write=True),
+    Action("root_cause.update", "incident", manages, rule=_inc(cp.can_analyse), write=True),
+    Action("root_cause.why", "incident", manages, rule=_inc(cp.can_analyse), write=True),
+    Action(
+        "root_cause.diagnostic",
+        "incident",
+        diagnoses,
+        rule=_inc(cp.can_add_diagnostic),
+        write=True,
+    ),
+    Action(
+        "root_cause.evidence", "incident", diagnoses, rule=_inc(cp.can_add_diagnostic), write=True
+    ),
+    Action(
+        "root_cause.confirm",
+        "incident",
+        manages,
+        rule=_inc(cp.can_confirm_root_cause),
+        write=True,
+    ),
+    Action(
+        "root_cause.rule_out",
+        "incident",
+        manages,
+        rule=_inc(cp.can_confirm_root_cause),
+        write=True,
+    ),
+    Action("scope.retrieve", "incident", _everyone),
+    Action("scope.record", "incident", manages, rule=_inc(cp.can_record_scope), write=True),
+    Action("remediation.retrieve", "incident", _everyone),
+    Action("remediation.item", "incident", manages, rule=_inc(cp.can_plan_remediation), write=True),
+    Action(
+        "remediation.item_done",
+        "incident",
+        manages,
+        rule=lambda u, w, s: cp.can_complete_item(u, w.capa["items"][s]),
+        write=True,
+    ),
+    Action(
+        "remediation.reprocessing",
+        "incident",
+        manages,
+        rule=_inc(cp.can_plan_remediation),
+        write=True,
+    ),
+    Action(
+        "remediation.verify", "incident", manages, rule=_inc(cp.can_plan_remediation), write=True
+    ),
+    Action(
+        "remediation.restore", "incident", manages, rule=_inc(cp.can_plan_remediation), write=True
+    ),
+    Action("recurrence.list", "incident", _everyone),
 ]
 ACTIONS = {a.name: a for a in _A}
 
@@ -1485,6 +1554,158 @@ API = [
     *_RISK_API,
 ]
 
+
+# --- the learning loop ------------------------------------------------------------------------
+
+
+def _rc(w, role, scope):
+    return w.capa["root_causes"][scope].pk
+
+
+def _item(w, role, scope):
+    return w.capa["items"][scope].pk
+
+
+SCOPE_BODY = {
+    "period_start": "2026-11-01T00:00:00Z",
+    "period_end": "2026-11-02T00:00:00Z",
+    "population": 100,
+    "classification_rule": "Empty field at the scoring call.",
+    "sample_size": 10,
+    "sample_failures": 1,
+    "confirmed_count": 10,
+    "lower_bound": 8,
+    "upper_bound": 14,
+    "confirm": True,
+}
+ROOT_CAUSE_BODY = {"category": "distribution_shift", "statement": "Inputs shifted."}
+WHY_BODY = {"question": "Why empty?", "answer": "The regex expects digits."}
+DIAGNOSTIC_BODY = {
+    "method": "input_distribution",
+    "description": "PSI of the inputs against training data.",
+    "result": "PSI 0.31 on income.",
+    "outcome": "inconclusive",
+}
+ITEM_BODY = {"horizon": "short_term", "kind": "monitoring", "description": "Alert on empty fields."}
+REPROCESSING_BODY = {"affected_cases": 10, "reprocessed_cases": 4, "outcome_changed_cases": 1}
+
+API += [
+    Api("root_cause.list", "GET", f"{V1}/incidents/{{id}}/root-causes/", 200, INC, _i),
+    Api(
+        "root_cause.propose",
+        "POST",
+        f"{V1}/incidents/{{id}}/root-causes/",
+        201,
+        INC,
+        _i,
+        body=lambda w, r, s: ROOT_CAUSE_BODY,
+    ),
+    Api("root_cause.retrieve", "GET", f"{V1}/root-causes/{{id}}/", 200, INC, _rc),
+    Api(
+        "root_cause.update",
+        "PATCH",
+        f"{V1}/root-causes/{{id}}/",
+        200,
+        INC,
+        _rc,
+        body=lambda w, r, s: {"contributing_factors": "No input validation."},
+    ),
+    Api(
+        "root_cause.why",
+        "POST",
+        f"{V1}/root-causes/{{id}}/whys/",
+        201,
+        INC,
+        _rc,
+        body=lambda w, r, s: WHY_BODY,
+    ),
+    Api(
+        "root_cause.diagnostic",
+        "POST",
+        f"{V1}/root-causes/{{id}}/diagnostics/",
+        201,
+        INC,
+        _rc,
+        body=lambda w, r, s: DIAGNOSTIC_BODY,
+    ),
+    Api(
+        "root_cause.evidence",
+        "POST",
+        f"{V1}/root-causes/{{id}}/evidence/",
+        201,
+        INC,
+        _rc,
+        body=lambda w, r, s: {"evidence": w.evidence[s].pk},
+    ),
+    Api("root_cause.confirm", "POST", f"{V1}/root-causes/{{id}}/confirm/", 200, INC, _rc),
+    Api(
+        "root_cause.rule_out",
+        "POST",
+        f"{V1}/root-causes/{{id}}/rule-out/",
+        200,
+        INC,
+        _rc,
+        body=lambda w, r, s: {"reason": "The trace shows no parser fault."},
+    ),
+    Api("scope.retrieve", "GET", f"{V1}/incidents/{{id}}/scope/", 200, INC, _i),
+    Api(
+        "scope.record",
+        "PUT",
+        f"{V1}/incidents/{{id}}/scope/",
+        200,
+        INC,
+        _i,
+        body=lambda w, r, s: SCOPE_BODY,
+    ),
+    Api("remediation.retrieve", "GET", f"{V1}/incidents/{{id}}/remediation/", 200, INC, _i),
+    Api(
+        "remediation.item",
+        "POST",
+        f"{V1}/incidents/{{id}}/remediation/items/",
+        201,
+        INC,
+        _i,
+        body=lambda w, r, s: {**ITEM_BODY, "owner": w.helper.pk, "due_on": "2026-12-20"},
+    ),
+    Api(
+        "remediation.item_done",
+        "POST",
+        f"{V1}/remediation-items/{{id}}/done/",
+        200,
+        INC,
+        _item,
+        body=lambda w, r, s: {"note": "Done."},
+    ),
+    Api(
+        "remediation.reprocessing",
+        "PUT",
+        f"{V1}/incidents/{{id}}/remediation/reprocessing/",
+        200,
+        INC,
+        _i,
+        body=lambda w, r, s: REPROCESSING_BODY,
+    ),
+    Api(
+        "remediation.verify",
+        "POST",
+        f"{V1}/incidents/{{id}}/remediation/verify/",
+        200,
+        INC,
+        _i,
+        body=lambda w, r, s: {"verification": "Replayed the failing cases again."},
+    ),
+    Api(
+        "remediation.restore",
+        "POST",
+        f"{V1}/incidents/{{id}}/remediation/restore/",
+        200,
+        INC,
+        _i,
+        body=lambda w, r, s: {"note": "Traffic back to the model."},
+    ),
+    Api("recurrence.list", "GET", f"{V1}/incidents/{{id}}/recurrences/", 200, INC, _i),
+]
+
 # The schema's own views are documentation, not operations.
 API_NOT_IN_MATRIX = {"/api/schema/", "/api/docs/"}
 
@@ -2205,6 +2426,114 @@ HTML = [
     ),
     # --- risk module ----------------------------------------------------------------------------
     *_RISK_HTML,
+]
+
+
+# --- the learning loop: the forms of the root-cause section on the incident page -------------
+
+
+def _rck(w, role, scope):
+    return {"pk": w.capa["root_causes"][scope].pk}
+
+
+def _itemk(w, role, scope):
+    return {"pk": w.capa["items"][scope].pk}
+
+
+def _capa_form(action, url_name, kwargs, body, api, ok=302):
+    return Html(action, url_name, "POST", ok, INC, kwargs, body=body, marker=True, api=api)
+
+
+HTML += [
+    _capa_form(
+        "root_cause.propose",
+        "capa:root-cause-propose",
+        _ik,
+        lambda w, r, s: ROOT_CAUSE_BODY,
+        f"POST {V1}/incidents/{{id}}/root-causes/",
+    ),
+    _capa_form(
+        "root_cause.why",
+        "capa:why-add",
+        _rck,
+        lambda w, r, s: WHY_BODY,
+        f"POST {V1}/root-causes/{{id}}/whys/",
+    ),
+    _capa_form(
+        "root_cause.diagnostic",
+        "capa:diagnostic-add",
+        _rck,
+        lambda w, r, s: DIAGNOSTIC_BODY,
+        f"POST {V1}/root-causes/{{id}}/diagnostics/",
+    ),
+    _capa_form(
+        "root_cause.evidence",
+        "capa:evidence-link",
+        _rck,
+        lambda w, r, s: {"evidence": w.evidence[s].pk},
+        f"POST {V1}/root-causes/{{id}}/evidence/",
+    ),
+    _capa_form(
+        "root_cause.confirm",
+        "capa:root-cause-confirm",
+        _rck,
+        lambda w, r, s: {},
+        f"POST {V1}/root-causes/{{id}}/confirm/",
+    ),
+    _capa_form(
+        "root_cause.rule_out",
+        "capa:root-cause-rule-out",
+        _rck,
+        lambda w, r, s: {"reason": "The trace shows no parser fault."},
+        f"POST {V1}/root-causes/{{id}}/rule-out/",
+    ),
+    _capa_form(
+        "scope.record",
+        "capa:scope-record",
+        _ik,
+        lambda w, r, s: {
+            **SCOPE_BODY,
+            "period_start": "2026-11-01T00:00",
+            "period_end": "2026-11-02T00:00",
+            "confirm": "true",
+        },
+        f"PUT {V1}/incidents/{{id}}/scope/",
+    ),
+    _capa_form(
+        "remediation.item",
+        "capa:remediation-item-add",
+        _ik,
+        lambda w, r, s: {**ITEM_BODY, "owner": w.helper.pk, "due_on": "2026-12-20"},
+        f"POST {V1}/incidents/{{id}}/remediation/items/",
+    ),
+    _capa_form(
+        "remediation.item_done",
+        "capa:remediation-item-done",
+        _itemk,
+        lambda w, r, s: {"note": "Done."},
+        f"POST {V1}/remediation-items/{{id}}/done/",
+    ),
+    _capa_form(
+        "remediation.reprocessing",
+        "capa:reprocessing",
+        _ik,
+        lambda w, r, s: REPROCESSING_BODY,
+        f"PUT {V1}/incidents/{{id}}/remediation/reprocessing/",
+    ),
+    _capa_form(
+        "remediation.verify",
+        "capa:fix-verify",
+        _ik,
+        lambda w, r, s: {"verification": "Replayed the failing cases again."},
+        f"POST {V1}/incidents/{{id}}/remediation/verify/",
+    ),
+    _capa_form(
+        "remediation.restore",
+        "capa:restore",
+        _ik,
+        lambda w, r, s: {"note": "Traffic back to the model."},
+        f"POST {V1}/incidents/{{id}}/remediation/restore/",
+    ),
 ]
 
 # URL patterns outside the matrix: the admin, the API (its own matrix), static files, the schema.

@@ -16,6 +16,7 @@ EDITABLE_REFERENCE = {
     "clocks.businesscalendar": "business days as data",
     "notify.webhookendpoint": "delivery channels",
     "disclosure.communicationplanentry": "the communication plan (documented information)",
+    "capa.recurrencepolicy": "the recurrence window (policy data GRC edits)",
 }
 # Third-party support tools with no records of ours: sign-in lock-outs (unlocking is a delete).
 SUPPORT_APPS = {"axes"}

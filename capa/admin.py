@@ -1,0 +1,85 @@
+"""The learning loop in the admin. Root causes, scope, remediation and recurrences are audited
+records written only by ``capa.services`` (read-only here); the recurrence window is policy data
+GRC edits here (one row; never added or deleted)."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from aims.core.admin import ReadOnlyAdmin
+
+from . import permissions
+from .models import (
+    Diagnostic,
+    Recurrence,
+    RecurrencePolicy,
+    RemediationItem,
+    RemediationPlan,
+    RootCause,
+    RootCauseEvidence,
+    ScopeConfirmation,
+    Why,
+)
+
+# =============================================================================================
+# Root causes, scope, remediation and recurrence
+# =============================================================================================
+
+
+@admin.register(RecurrencePolicy)
+class RecurrencePolicyAdmin(SimpleHistoryAdmin):
+    list_display = ("window_days", "updated_at")
+    fields = ("window_days",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return bool(permissions.can_edit_recurrence_policy(request.user))
+
+
+@admin.register(RootCause)
+class RootCauseAdmin(ReadOnlyAdmin):
+    list_display = ("incident", "category", "status", "confirmed_at")
+    list_filter = ("category", "status")
+    search_fields = ("incident__reference", "statement")
+
+
+@admin.register(Why)
+class WhyAdmin(ReadOnlyAdmin):
+    list_display = ("root_cause", "position", "question")
+
+
+@admin.register(Diagnostic)
+class DiagnosticAdmin(ReadOnlyAdmin):
+    list_display = ("root_cause", "method", "outcome", "performed_at")
+    list_filter = ("method", "outcome")
+
+
+@admin.register(RootCauseEvidence)
+class RootCauseEvidenceAdmin(ReadOnlyAdmin):
+    list_display = ("root_cause", "evidence", "created_at")
+
+
+@admin.register(ScopeConfirmation)
+class ScopeConfirmationAdmin(ReadOnlyAdmin):
+    list_display = ("incident", "status", "confirmed_count", "population", "confirmed_at")
+    list_filter = ("status",)
+
+
+@admin.register(RemediationPlan)
+class RemediationPlanAdmin(ReadOnlyAdmin):
+    list_display = ("incident", "affected_cases", "reprocessed_cases", "restored_at")
+
+
+@admin.register(RemediationItem)
+class RemediationItemAdmin(ReadOnlyAdmin):
+    list_display = ("plan", "horizon", "kind", "owner", "due_on", "done_at")
+    list_filter = ("horizon", "kind")
+
+
+@admin.register(Recurrence)
+class RecurrenceAdmin(ReadOnlyAdmin):
+    list_display = ("earlier_incident", "later_incident", "system", "category", "days_apart")

@@ -1,0 +1,122 @@
+"""Forms of the learning loop's pages. They shape input; the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .choices import (
+    DiagnosticMethod,
+    DiagnosticOutcome,
+    Horizon,
+    RemediationKind,
+    RootCauseCategory,
+)
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class RootCauseForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=RootCauseCategory.choices)
+    statement = forms.CharField(label=_("Statement"), widget=forms.Textarea(attrs={"rows": 2}))
+    contributing_factors = forms.CharField(
+        label=_("Contributing factors"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class WhyForm(forms.Form):
+    question = forms.CharField(label=_("Why?"), widget=forms.Textarea(attrs={"rows": 1}))
+    answer = forms.CharField(label=_("Because"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DiagnosticForm(forms.Form):
+    method = forms.ChoiceField(label=_("Diagnostic"), choices=DiagnosticMethod.choices)
+    description = forms.CharField(
+        label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=DiagnosticOutcome.choices)
+
+
+class EvidenceLinkForm(forms.Form):
+    evidence = forms.ModelChoiceField(label=_("Evidence item"), queryset=None)
+    note = forms.CharField(label=_("What it shows"), required=False)
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the incident's own evidence is offered (the service refuses any other).
+        from incidents.models import Evidence
+
+        self.fields["evidence"].queryset = Evidence.objects.filter(incident=incident)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is ruled out"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ScopeForm(forms.Form):
+    period_start = forms.DateTimeField(label=_("Affected period — from (UTC)"), widget=DATETIME)
+    period_end = forms.DateTimeField(label=_("Affected period — to (UTC)"), widget=DATETIME)
+    population = forms.IntegerField(label=_("Decisions processed in the period"), min_value=0)
+    classification_rule = forms.CharField(
+        label=_("Classification rule"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("How a decision is counted as affected."),
+    )
+    sample_size = forms.IntegerField(label=_("Hand-verified sample size"), min_value=0)
+    sample_failures = forms.IntegerField(label=_("Confirmed failures in the sample"), min_value=0)
+    confirmed_count = forms.IntegerField(label=_("Affected decisions"), min_value=0)
+    lower_bound = forms.IntegerField(label=_("Lower bound"), min_value=0)
+    upper_bound = forms.IntegerField(label=_("Upper bound"), min_value=0)
+    uncertainty_note = forms.CharField(
+        label=_("Uncertainty (for an estimate)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.TypedChoiceField(
+        label=_("Record as"),
+        choices=[("false", _("Best estimate")), ("true", _("Confirmed"))],
+        coerce=lambda v: v == "true",
+    )
+
+    def service_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "confirm"}
+
+
+class RemediationItemForm(forms.Form):
+    horizon = forms.ChoiceField(label=_("Horizon"), choices=Horizon.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=RemediationKind.choices)
+    description = forms.CharField(label=_("What"), widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)
+    due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+
+
+class DoneForm(forms.Form):
+    note = forms.CharField(label=_("How it was done"), required=False)
+
+
+class ReprocessingForm(forms.Form):
+    affected_cases = forms.IntegerField(label=_("Affected"), min_value=0)
+    reprocessed_cases = forms.IntegerField(label=_("Re-processed"), min_value=0)
+    outcome_changed_cases = forms.IntegerField(label=_("Outcome changed"), min_value=0)
+
+
+class VerificationForm(forms.Form):
+    verification = forms.CharField(
+        label=_("How the fix was verified on the failing input types"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RestoreForm(forms.Form):
+    note = forms.CharField(
+        label=_("Decision: normal operation restored"), widget=forms.Textarea(attrs={"rows": 2})
+    )

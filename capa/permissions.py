@@ -1,0 +1,101 @@
+"""Who may do what in the learning loop (DESIGN section 6), each rule written once.
+
+Reading follows the incident: whoever may see an incident (``incidents_visible_to``) reads its
+root-cause analysis, scope and remediation plan — auditors included; nobody else learns that a
+record exists (404).
+
+Root cause and scope
+- The investigation is run by the people who run the incident — GRC staff, the AI risk officer
+  and the incident lead (``incidents.permissions.manages``): they propose candidate causes, write
+  the five-whys chain, and *confirm* or *rule out*. Confirming decides what the case file, the
+  CAPAs and the regulators are told and stamps a lifecycle milestone of the incident, so it
+  belongs to the same people who move the lifecycle, not to every contributor.
+- Engineers add diagnostics and evidence links for the systems they own (business or technical
+  owner of an affected system): they run the evaluation set, the trace, the distribution check.
+- The scope confirmed to regulators is recorded by the same people who run the incident.
+
+Remediation
+- The plan, its items, the verification of the fix and the "normal operation restored" decision
+  are the incident managers'; an item's owner may also mark it done.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from aims.accounts.choices import Role
+from aims.core.permissions import Decision, decide, has_any_role, has_role, is_signed_in
+from incidents.models import AffectedSystem
+from incidents.permissions import manages
+
+MANAGE_REFUSAL = _("Only GRC staff, the AI risk officer and the incident lead %(what)s.")
+
+
+def _managers_and_lead(what) -> str:
+    return MANAGE_REFUSAL % {"what": what}
+
+
+def owns_affected_system(user, incident) -> bool:
+    """The engineer is business or technical owner of one of the incident's affected systems."""
+    if not (is_signed_in(user) and has_role(user, Role.ENGINEER)):
+        return False
+    from django.db.models import Q
+
+    return AffectedSystem.objects.filter(
+        Q(system__business_owner=user) | Q(system__technical_owner=user), incident=incident
+    ).exists()
+
+
+def can_read(user) -> Decision:
+    return decide(
+        has_any_role(user),
+        _("Your account has no role in AIMS Register; ask GRC staff to assign one."),
+    )
+
+
+def can_analyse(user, incident) -> Decision:
+    """Propose candidate causes, write the five-whys chain and contributing factors."""
+    return decide(manages(user, incident), _managers_and_lead(_("write the root-cause analysis")))
+
+
+def can_add_diagnostic(user, incident) -> Decision:
+    """Diagnostics and evidence links: the incident's managers and the engineers who own an
+    affected system (they hold the evaluation sets, logs and traces)."""
+    return decide(
+        manages(user, incident) or owns_affected_system(user, incident),
+        _(
+            "Only GRC staff, the AI risk officer, the incident lead and the engineers who own "
+            "an affected system add diagnostics and evidence to the root-cause analysis."
+        ),
+    )
+
+
+def can_confirm_root_cause(user, incident) -> Decision:
+    """Confirm or rule out a cause: those who move the lifecycle (it stamps a milestone)."""
+    return decide(
+        manages(user, incident), _managers_and_lead(_("confirm or rule out a root cause"))
+    )
+
+
+def can_record_scope(user, incident) -> Decision:
+    return decide(
+        manages(user, incident), _managers_and_lead(_("record or confirm the incident's scope"))
+    )
+
+
+def can_plan_remediation(user, incident) -> Decision:
+    """Plan items, re-processing counts, the verification of the fix, normal operation."""
+    return decide(manages(user, incident), _managers_and_lead(_("change the remediation plan")))
+
+
+def can_complete_item(user, item) -> Decision:
+    incident = item.plan.incident
+    return decide(
+        manages(user, incident) or (is_signed_in(user) and item.owner_id == user.pk),
+        _(
+            "Only the item's owner, GRC staff, the AI risk officer and the incident lead mark "
+            "a remediation item done."
+        ),
+    )
+
+
+def can_edit_recurrence_policy(user) -> Decision:
+    return decide(has_role(user, Role.GRC), _("Only GRC staff change the recurrence window."))
