@@ -31,17 +31,19 @@ class ChainedHistoricalRecord(models.Model):
     def save(self, *args, **kwargs):
         """Insert a new record and link it into the chain, in one transaction.
 
-        Inside the writer's transaction this adds no savepoint; outside any (a login stamping
-        ``last_login``, say) it opens a transaction, so no reader ever sees the record unlinked.
+        Inside an audited write the record joins the write's batch and is linked with the
+        others when the write ends (``aims.audit.chain.chain_batch``). Inside any other
+        transaction it is linked now, with no savepoint; outside any (a login stamping
+        ``last_login``, say) a transaction is opened, so no reader ever sees the record unlinked.
         """
         if not self._state.adding:
             super().save(*args, **kwargs)
             return
-        from .chain import link_record
+        from .chain import link_records
 
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
-            link_record(self)
+            link_records([self])
 
 
 def audit_history(**kwargs) -> HistoricalRecords:

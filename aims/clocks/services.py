@@ -18,8 +18,11 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.aggregates import ArrayAgg, JSONBAgg
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from aims.core.services import audited_write, model_save, validation_failed_from
@@ -93,17 +96,28 @@ def _public_holidays(country: str, subdivision: str):
     return holidays_lib.country_holidays(country, subdiv=subdivision or None)
 
 
+def _exception_dates(working: bool) -> ArrayAgg:
+    return ArrayAgg(
+        "exceptions__date", filter=Q(exceptions__is_working_day=working), default=Value([])
+    )
+
+
 def _load_calendar_rules() -> rules.CalendarRules:
-    calendar = BusinessCalendar.objects.filter(active=True).prefetch_related("exceptions").first()
+    # The calendar and its exception days in one query.
+    calendar = (
+        BusinessCalendar.objects.filter(active=True)
+        .annotate(working_days=_exception_dates(True), days_off=_exception_dates(False))
+        .order_by("pk")
+        .first()
+    )
     if calendar is None:
         return rules.CalendarRules()
-    exceptions = list(calendar.exceptions.all())
     return rules.CalendarRules(
         tz=ZoneInfo(calendar.time_zone),
         working_weekdays=frozenset(calendar.working_weekdays) or rules.MONDAY_TO_FRIDAY,
         holidays=_public_holidays(calendar.country, calendar.subdivision),
-        extra_working_days=frozenset(e.date for e in exceptions if e.is_working_day),
-        extra_holidays=frozenset(e.date for e in exceptions if not e.is_working_day),
+        extra_working_days=frozenset(calendar.working_days),
+        extra_holidays=frozenset(calendar.days_off),
     )
 
 
@@ -115,7 +129,20 @@ def calendar_rules() -> rules.CalendarRules:
 def _active_policies() -> dict[str, list[ClockPolicy]]:
     def load():
         found: dict[str, list[ClockPolicy]] = {}
-        for policy in ClockPolicy.objects.filter(active=True).prefetch_related("steps"):
+        # Each policy with its escalation steps, in one query.
+        steps = JSONBAgg(
+            JSONObject(
+                position="steps__position", roles="steps__roles", delay="steps__delay_minutes"
+            ),
+            filter=Q(steps__isnull=False),
+            order_by="steps__position",
+            default=Value("[]"),
+        )
+        for policy in (
+            ClockPolicy.objects.filter(active=True)
+            .annotate(step_rows=steps)
+            .order_by("kind", "severity")
+        ):
             found.setdefault(policy.kind, []).append(policy)
         return found
 
@@ -160,6 +187,9 @@ def _schedule(clock: Clock, steps) -> None:
 def _steps(policy: ClockPolicy | None) -> list[tuple[int, tuple, int]]:
     if policy is None:
         return []
+    rows = getattr(policy, "step_rows", None)  # read with the policy (``_active_policies``)
+    if rows is not None:
+        return [(s["position"], tuple(s["roles"]), s["delay"]) for s in rows]
     return [(s.position, tuple(s.roles), s.delay_minutes) for s in policy.steps.all()]
 
 
