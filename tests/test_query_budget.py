@@ -685,3 +685,257 @@ def test_disclosure_writes(users, make_system):
             actor=users["dpo"], obligation=fresh(gdpr), applies="yes", reason="Risk to people."
         ),
     )
+
+
+def _breach(users, make_system, *, systems=1, name="Claims"):
+    made = [
+        make_system(name=f"{name} {n}", gdpr_role="controller", supplier="Acme Models Ltd")
+        for n in range(systems)
+    ]
+    return file_incident(users["grc"], systems=made, harm_flags=["personal_data_breach"])
+
+
+def test_disclosure_communications(users, make_system):
+    """A communication is drafted by the DPO, approved by legal (the plan's approver for a
+    regulator) and recorded as sent; none of the three reads more with more systems."""
+    from disclosure import services as disclosure
+
+    counts, listings = {}, {}
+    data = {
+        "audience": "regulator",
+        "channel": "e-mail",
+        "subject": "Breach notification",
+        "content": "What happened and what we did.",
+    }
+    for size in (1, 4):
+        incident = fresh(_breach(users, make_system, systems=size, name=f"Comms {size}"))
+        dpo, legal = fresh(users["dpo"]), fresh(users["legal"])
+        steps = {
+            "draft": lambda: disclosure.communication_draft(
+                actor=dpo,  # noqa: B023
+                incident=incident,  # noqa: B023
+                data=data,
+            ),
+            "approve": lambda: disclosure.communication_approve(
+                actor=legal,  # noqa: B023
+                communication=fresh(drafted),  # noqa: B023
+            ),
+            "send": lambda: disclosure.communication_send(
+                actor=dpo,  # noqa: B023
+                communication=fresh(drafted),  # noqa: B023
+            ),
+        }
+        for verb, step in steps.items():
+            counts[verb, size], result, listings[verb] = measure(step)
+            if verb == "draft":
+                drafted = result
+                assert drafted.approver_role == "legal"
+        assert result.status == "sent"
+    for verb in ("draft", "approve", "send"):
+        assert counts[verb, 4] == counts[verb, 1], (verb, counts)
+        check(f"disclosure_communication_{verb}", counts[verb, 1], listings[verb])
+
+
+def test_disclosure_obligation_draft_does_not_grow_with_systems(users, make_system):
+    from disclosure import services as disclosure
+
+    counts = {}
+    for size in (1, 4):
+        incident = _breach(users, make_system, systems=size, name=f"Draft {size}")
+        assessment = disclosure.assessment_refresh(actor=users["dpo"], incident=incident)
+        gdpr = assessment.obligations.get(code="gdpr_art33")
+        actor = fresh(users["dpo"])
+        counts[size], drafted, ctx = measure(
+            lambda: disclosure.obligation_draft(actor=actor, obligation=fresh(gdpr))  # noqa: B023
+        )
+        assert drafted.obligation_id == gdpr.pk and incident.reference in drafted.subject
+    assert counts[4] == counts[1], counts
+    check("disclosure_obligation_draft", counts[1], ctx)
+
+
+def test_disclosure_vendor_notices(users, make_system):
+    """The notice to a supplier, its acknowledgement and the supplier's fix."""
+    from disclosure import services as disclosure
+
+    incident = _breach(users, make_system, systems=2, name="Vendor")
+    system = incident.affected_systems.first().system
+    actor = fresh(users["legal"])
+    notice, _ = budget(
+        "disclosure_vendor_notice_record",
+        lambda: disclosure.vendor_notice_record(
+            actor=actor,
+            incident=fresh(incident),
+            system=fresh(system),
+            data={"basis": "contract", "channel": "e-mail", "content": "Serious incident."},
+        ),
+    )
+    assert notice.supplier == "Acme Models Ltd"
+    actor = fresh(users["legal"])
+    budget(
+        "disclosure_vendor_notice_acknowledge",
+        lambda: disclosure.vendor_notice_acknowledge(
+            actor=actor, notice=fresh(notice), vendor_reference="ACME-9"
+        ),
+    )
+    actor = fresh(users["legal"])
+    fixed, _ = budget(
+        "disclosure_vendor_notice_fix",
+        lambda: disclosure.vendor_notice_fix(
+            actor=actor, notice=fresh(notice), fix_description="Guardrail", fixed_version="4.2.1"
+        ),
+    )
+    assert fixed.fixed_version == "4.2.1"
+
+
+# --- reporting pages ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_run_cap(settings):
+    settings.REPORT_RUNS_PER_USER = 1000
+
+
+def _review_runs(actor, count, *, offset=0):
+    """``count`` review-pack runs of ``actor``, each of another period (so none is joined)."""
+    from datetime import date
+
+    from reporting import services as reporting
+
+    for n in range(offset, offset + count):
+        start = date(2025, 1, 1) + timedelta(days=n)
+        reporting.review_pack_request(actor=actor, start=start, end=start + timedelta(days=30))
+
+
+def _same_at_two_sizes(name, request, grow):
+    """Measure ``request`` (returns a response) after ``grow(2)`` and again after
+    ``grow(10)``: the counts must agree."""
+    grow(2)
+    small, response, ctx = measure(request)
+    grow(10)
+    large, _, _ = measure(request)
+    assert large == small, _listing(ctx)
+    check(name, small, ctx)
+    return response
+
+
+def test_reports_index_and_run_page(client, users, no_run_cap):
+    grc = users["grc"]
+    client.force_login(grc)
+    offset = iter(range(0, 1000, 20))
+    _same_at_two_sizes(
+        "page_reports",
+        page(client, "/reports/"),
+        lambda n: _review_runs(grc, n, offset=next(offset)),
+    )
+    run = selectors_runs(grc).first()
+    client.get(f"/reports/runs/{run.pk}/")
+    budget("page_report_run", page(client, f"/reports/runs/{run.pk}/"))
+
+    def poll():
+        response = client.get(f"/reports/runs/{run.pk}/", headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        return response
+
+    budget("page_report_run_progress", poll)
+
+
+def selectors_runs(user):
+    from reporting.selectors import runs_visible_to
+
+    return runs_visible_to(user)
+
+
+def _redirects(client, method, url, data=None):
+    def go():
+        response = getattr(client, method)(url, data or {})
+        assert response.status_code == 302, (url, response.status_code)
+        assert "/reports/runs/" in response["Location"]
+        return response
+
+    return go
+
+
+def test_case_file_request_does_not_grow_with_the_record(client, users, make_system, no_run_cap):
+    grc = users["grc"]
+    incident = _triaged(grc, make_system(name="Case"))
+    client.force_login(users["risk_officer"])
+    url = f"/reports/incidents/{incident.pk}/case-file.pdf"
+
+    def grow(n):
+        from reporting.models import ReportRun
+
+        for i in range(n):
+            services.note_add(actor=grc, incident=incident, body=f"Note {i}")
+        _review_runs(users["risk_officer"], n, offset=incident.timeline.count() * 10)
+        ReportRun.objects.filter(kind="case_file").update(status="done")  # a new run, not a join
+
+    _same_at_two_sizes("page_case_file_request", _redirects(client, "get", url), grow)
+
+
+def test_register_export_pages_do_not_grow_with_rows(client, users, make_system, no_run_cap):
+    client.force_login(users["grc"])
+    counter = iter(range(100))
+
+    def grow(n):
+        _populate_named(users, make_system, n, prefix=f"Export {next(counter)}")
+
+    _same_at_two_sizes("page_export_new", page(client, "/reports/exports/new/"), grow)
+    formats = iter(["csv", "xlsx"])  # two different requests: neither joins the other
+
+    def post():
+        return _redirects(client, "post", "/reports/exports/new/", {"format": next(formats)})()
+
+    _same_at_two_sizes("page_export_request", post, grow)
+
+
+def _populate_named(users, make_system, count, *, prefix):
+    grc = users["grc"]
+    for n in range(count):
+        file_incident(
+            grc,
+            systems=[make_system(name=f"{prefix} {n}")],
+            severity=Severity.P2,
+            severity_reason="x",
+            title=f"{prefix} row {n}",
+        )
+
+
+def test_audit_sample_pages_do_not_grow_with_the_population(client, users, make_system, no_run_cap):
+    client.force_login(users["auditor"])
+    counter = iter(range(100))
+
+    def grow(n):
+        _populate_named(users, make_system, n, prefix=f"Sample {next(counter)}")
+
+    _same_at_two_sizes("page_sample_new", page(client, "/reports/samples/new/"), grow)
+    seeds = iter([11, 12])
+
+    def post():
+        return _redirects(
+            client, "post", "/reports/samples/new/", {"size": 2, "seed": next(seeds)}
+        )()
+
+    _same_at_two_sizes("page_sample_request", post, grow)
+
+
+def test_review_pages_do_not_grow(client, users, make_system, no_run_cap):
+    viewer = users["risk_officer"]
+    client.force_login(viewer)
+    counter = iter(range(100))
+
+    def grow(n):
+        _populate_named(users, make_system, n, prefix=f"Review {next(counter)}")
+        _review_runs(viewer, n, offset=100 + next(counter) * 20)
+
+    _same_at_two_sizes(
+        "page_review_dashboard",
+        page(client, "/reports/review/dashboard/"),
+        grow,
+    )
+    periods = iter([("2026-01-01", "2026-02-01"), ("2026-02-01", "2026-03-01")])
+
+    def post():
+        start, end = next(periods)
+        return _redirects(client, "post", "/reports/review/new/", {"start": start, "end": end})()
+
+    _same_at_two_sizes("page_review_pack_request", post, grow)
