@@ -376,3 +376,26 @@ def test_a_record_placed_beyond_the_head_is_detected(make_system):
     report = verify_chain()
     assert not report.intact
     assert f"claims place {head.last_seq + 5} beyond the chain's head" in report.problem
+
+
+@pytest.mark.django_db
+def test_a_records_own_source_field_is_kept_in_its_history(users, make_system):
+    """An obligation's ``source`` is the regulation it comes from; its history records must
+    hold that, not where the change came from (web, API), whether written one by one or in bulk."""
+    from disclosure import services as disclosure
+
+    made = make_system(name="Claims", gdpr_role="controller")
+    incident = file_incident(users["grc"], systems=[made], harm_flags=["personal_data_breach"])
+    with audit_source("api"):
+        assessment = disclosure.assessment_refresh(actor=users["dpo"], incident=incident)
+        gdpr = assessment.obligations.get(code="gdpr_art33")
+        disclosure.obligation_confirm(
+            actor=users["dpo"], obligation=gdpr, applies="yes", reason="Risk to people."
+        )
+    assert gdpr.source and gdpr.source != "api"
+    records = list(gdpr.history.order_by("history_id"))
+    assert [r.history_type for r in records] == ["+", "~"]  # in bulk, then one by one
+    assert [r.source for r in records] == [gdpr.source, gdpr.source]
+    # Positive control: a model without a field of that name is stamped with the source.
+    assert assessment.history.latest("history_id").source == "api"
+    assert verify_chain().intact

@@ -695,6 +695,49 @@ def _breach(users, make_system, *, systems=1, name="Claims"):
     return file_incident(users["grc"], systems=made, harm_flags=["personal_data_breach"])
 
 
+def test_assessment_refresh_does_not_grow_with_obligations(users, make_system):
+    """Proposing the obligations writes them (and their clocks) in bulk: an assessment of the
+    whole rules table costs what one of a few rows costs."""
+    from disclosure import services as disclosure
+    from disclosure.models import RegimeRule
+
+    def refresh(name):
+        made = make_system(
+            name=name, gdpr_role="controller", nis2_entity="essential", eu_market=True
+        )
+        incident = file_incident(
+            users["grc"],
+            systems=[made],
+            harm_flags=["personal_data_breach"],
+            severity=Severity.P1,
+            severity_reason="Customers hit",
+        )
+        actor, incident = fresh(users["dpo"]), fresh(incident)
+        return measure(lambda: disclosure.assessment_refresh(actor=actor, incident=incident))
+
+    full, assessment, ctx = refresh("Every regime")
+    many = assessment.obligations.count()
+    owed = count_clocks_of_obligations(assessment)
+    kept = list(RegimeRule.objects.order_by("id").values_list("pk", flat=True)[:3])
+    kept += list(RegimeRule.objects.filter(code="gdpr_art33").values_list("pk", flat=True))
+    RegimeRule.objects.exclude(pk__in=kept).delete()
+    few, small, _ = refresh("A few regimes")
+    assert small.obligations.count() < many // 3 and many >= 20
+    assert owed > count_clocks_of_obligations(small) >= 1, owed  # clocks are started in bulk too
+    assert few == full, _listing(ctx)
+    check("disclosure_assessment_refresh_p1_nis2", full, ctx)
+    assert verify_chain().intact
+
+
+def count_clocks_of_obligations(assessment) -> int:
+    from aims.clocks.models import Clock
+
+    return Clock.objects.filter(
+        target_type=ContentType.objects.get_for_model(assessment.obligations.model),
+        target_id__in=assessment.obligations.values("pk"),
+    ).count()
+
+
 def test_disclosure_communications(users, make_system):
     """A communication is drafted by the DPO, approved by legal (the plan's approver for a
     regulator) and recorded as sent; none of the three reads more with more systems."""

@@ -5,6 +5,8 @@ besides simple-history's who/when/what, the change's source and three chain colu
 ``aims.audit.chain`` in the same transaction as the change.
 """
 
+import functools
+
 from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
@@ -44,6 +46,17 @@ class ChainedHistoricalRecord(models.Model):
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
             link_records([self])
+
+
+@functools.cache
+def stamps_source(history_model) -> bool:
+    """Whether the history model's ``source`` column is the audit one (web, API, task…).
+
+    A few audited models have a field of their own called ``source`` (a regulation's source,
+    where an alert came from); their history column of that name holds the record's own value,
+    which must never be overwritten with where the change came from.
+    """
+    return "source" not in {f.name for f in history_model.tracked_fields}
 
 
 def audit_history(**kwargs) -> HistoricalRecords:

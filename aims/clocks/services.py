@@ -25,7 +25,13 @@ from django.db.models import Q, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from aims.core.services import audited_write, model_save, validation_failed_from
+from aims.core.services import (
+    audited_write,
+    model_bulk_create,
+    model_bulk_update,
+    model_save,
+    validation_failed_from,
+)
 
 from . import rules
 from .choices import ACTIVE, ACTIVE_STATES, CLOCK_OWNER, ClockState, DurationUnit
@@ -200,6 +206,50 @@ def _save(clock: Clock, actor) -> Clock:
     return model_save(clock, actor=actor, validate=False)
 
 
+def _check_kind(kind: str) -> None:
+    try:
+        validate_kind(kind)  # the one model check kept: only registered kinds run
+    except ValidationError as exc:
+        raise validation_failed_from(exc) from exc
+
+
+def _new_clock(
+    keys: dict,
+    *,
+    kind: str,
+    label: str,
+    started_at: datetime,
+    owner=None,
+    owner_role: str = "",
+    severity: int | None = None,
+    due_at: datetime | None = None,
+) -> Clock | None:
+    """A clock ready to save, scheduled by its policy; None when no policy applies and no due
+    time is given."""
+    _check_kind(kind)
+    policy = policy_for(kind, severity)
+    if due_at is None:
+        if policy is None:
+            return None
+        due_at = due_time(started_at, policy)
+    clock = Clock(
+        **keys,
+        kind=kind,
+        label=label,
+        policy=policy,
+        severity=severity,
+        started_at=started_at,
+        due_at=due_at,
+        owner=owner,
+        owner_role=owner_role,
+        remind_at=rules.reminder_time(
+            started_at, due_at, policy.remind_before_minutes if policy else 30
+        ),
+    )
+    _schedule(clock, _steps(policy))
+    return clock
+
+
 class RecordClocks:
     """Every clock of one record, read in one query, and the writes that keep them.
 
@@ -257,35 +307,24 @@ class RecordClocks:
         starts it again from ``started_at`` — what a severity change does to severity-dependent
         clocks.
         """
-        try:
-            validate_kind(kind)  # the one model check kept: only registered kinds run
-        except ValidationError as exc:
-            raise validation_failed_from(exc) from exc
+        _check_kind(kind)
         existing = self.active(kind)
         if existing is not None:
             if not restart:
                 return existing
             self.cancel(kind=kind, reason=reason or "restarted", actor=actor)
-        policy = policy_for(kind, severity)
-        if due_at is None:
-            if policy is None:
-                return None
-            due_at = due_time(started_at, policy)
-        clock = Clock(
-            **self.keys,
+        clock = _new_clock(
+            self.keys,
             kind=kind,
             label=label,
-            policy=policy,
-            severity=severity,
             started_at=started_at,
-            due_at=due_at,
             owner=owner,
             owner_role=owner_role,
-            remind_at=rules.reminder_time(
-                started_at, due_at, policy.remind_before_minutes if policy else 30
-            ),
+            severity=severity,
+            due_at=due_at,
         )
-        _schedule(clock, _steps(policy))
+        if clock is None:
+            return None
         _save(clock, actor)
         self.clocks.append(clock)
         return clock
@@ -349,6 +388,54 @@ def clocks_reassign(*, target, kinds, owner, actor=None) -> list[Clock]:
     taking over what the former lead (or GRC, for want of one) owned. Called by the record's
     own service, in its transaction; returns the clocks that changed hands."""
     return RecordClocks(target).reassign(kinds=frozenset(kinds), owner=owner, actor=actor)
+
+
+# --- many records' clocks at once ---------------------------------------------------------------
+#
+# A module that keeps one clock on each of many records (disclosure: one per owed obligation)
+# reads them with one query and writes them with one statement per change, whatever their number.
+
+
+def active_clocks_of(targets, kind: str) -> dict[int, Clock]:
+    """The active clock of ``kind`` of each target (all of one model), by target id."""
+    targets = list(targets)
+    if not targets:
+        return {}
+    found = Clock.objects.filter(
+        ACTIVE,
+        target_type=ContentType.objects.get_for_model(type(targets[0])),
+        target_id__in=[t.pk for t in targets],
+        kind=kind,
+    )
+    return {clock.target_id: clock for clock in found}
+
+
+def clocks_cancel_many(ends, *, actor=None) -> list[Clock]:
+    """End clocks as not applicable, each with its reason (``ends``: (clock, reason) pairs):
+    one UPDATE, one history INSERT."""
+    clocks_ = []
+    for clock, reason in ends:
+        clock.state, clock.next_action_at = ClockState.NOT_APPLICABLE, None
+        clock.ended_reason = reason[:300]
+        clocks_.append(clock)
+    return model_bulk_update(
+        clocks_, actor=actor, fields=["state", "next_action_at", "ended_reason"], validate=False
+    )
+
+
+def clocks_start_many(starts, *, actor=None) -> list[Clock]:
+    """Start one clock per entry of ``starts`` (``target`` plus ``RecordClocks.start``'s
+    keywords, without ``restart``: end the running ones first with ``clocks_cancel_many``).
+    One INSERT for the clocks and one for their history; entries no policy applies to and
+    without a due time start nothing."""
+    built = []
+    for start in starts:
+        start = dict(start)
+        target = start.pop("target")
+        clock = _new_clock(_target_keys(target), **start)
+        if clock is not None:
+            built.append(clock)
+    return model_bulk_create(built, actor=actor, validate=False)
 
 
 def clocks_of(target):

@@ -101,12 +101,14 @@ def _history_bulk(model, instances, *, actor, update: bool) -> None:
     """
     from aims.audit.chain import link_records
     from aims.audit.context import current_source
+    from aims.audit.history import stamps_source
 
     user = actor if getattr(actor, "is_authenticated", False) else None
     for instance in instances:
         instance._history_user = user
+    stamped = {"source": current_source()} if stamps_source(model.history.model) else None
     records = model.history.bulk_history_create(
-        instances, update=update, custom_historical_attrs={"source": current_source()}
+        instances, update=update, custom_historical_attrs=stamped
     )
     link_records(records)
 
