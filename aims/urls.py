@@ -50,3 +50,4 @@ urlpatterns = [
 
 # Unknown paths under /api/ answer JSON like the rest of the API; the HTML 404 page elsewhere.
 handler404 = core_api_views.not_found
+handler500 = core_views.server_error

@@ -14,7 +14,13 @@ from aims.clocks import services as clocks
 from aims.core.concurrency import check_version
 from aims.core.exceptions import ApplicationError, Conflict, GuardFailed, ValidationFailed
 from aims.core.permissions import require
-from aims.core.services import audited_write, bulk_save_audited, model_save
+from aims.core.services import (
+    audited_write,
+    bulk_save_audited,
+    model_bulk_create,
+    model_bulk_update,
+    model_save,
+)
 
 from . import events, permissions, rules, selectors
 from .choices import (
@@ -224,10 +230,27 @@ def assessment_refresh(*, actor, incident, reason: str = "") -> DisclosureAssess
         assessment.facts = facts_json
         assessment.evaluated_at = now
         model_save(assessment, actor=actor, validate=False)
-    for position, proposal in enumerate(proposals):
-        _apply_proposal(
-            assessment, existing.get((proposal.code, proposal.stage)), proposal, position, actor
+    # Every obligation the proposal changes is written in one statement for the new ones and
+    # one for the others, with their history, whatever the number of regimes.
+    changed = [
+        obligation
+        for position, proposal in enumerate(proposals)
+        if (
+            obligation := _apply_proposal(
+                assessment, existing.get((proposal.code, proposal.stage)), proposal, position
+            )
         )
+        is not None
+    ]
+    new = [o for o in changed if o.pk is None]
+    model_bulk_update(
+        [o for o in changed if o.pk is not None],
+        actor=actor,
+        fields=[*PROPOSAL_FIELDS, *CONFIRMATION_FIELDS, "status"],
+        validate=False,
+    )
+    model_bulk_create(new, actor=actor, validate=False)
+    _sync_clocks(changed, incident, actor)
     return assessment
 
 
@@ -240,7 +263,11 @@ def assessment_propose(*, actor, incident) -> DisclosureAssessment:
     return assessment_refresh(actor=actor, incident=incident)
 
 
-def _apply_proposal(assessment, obligation, proposal: rules.Obligation, position: int, actor):
+CONFIRMATION_FIELDS = ("applies", "confirmed_reason", "confirmed_by", "confirmed_at")
+
+
+def _apply_proposal(assessment, obligation, proposal: rules.Obligation, position: int):
+    """The obligation as the proposal makes it (not saved), or None when nothing changes."""
     values = {
         "position": position,
         "proposed": proposal.applies,
@@ -256,7 +283,7 @@ def _apply_proposal(assessment, obligation, proposal: rules.Obligation, position
     if obligation is None:
         obligation = Obligation(assessment=assessment, code=proposal.code, stage=proposal.stage)
     elif all(getattr(obligation, k) == v for k, v in values.items()):
-        return obligation
+        return None
     elif obligation.proposed != proposal.applies and obligation.applies:
         # The rules now say something else than what was confirmed: confirm again.
         obligation.applies, obligation.confirmed_reason = "", ""
@@ -264,8 +291,6 @@ def _apply_proposal(assessment, obligation, proposal: rules.Obligation, position
     for name, value in values.items():
         setattr(obligation, name, value)
     _settle_status(obligation)
-    model_save(obligation, actor=actor, validate=False)
-    _sync_clock(obligation, actor)
     return obligation
 
 
@@ -304,6 +329,41 @@ def _sync_clock(obligation: Obligation, actor) -> None:
         restart=active is not None,
         reason="deadline changed",
     )
+
+
+def _sync_clocks(obligations, incident, actor) -> None:
+    """``_sync_clock`` for many obligations of one incident: their clocks read in one query,
+    ended in one statement and started in one."""
+    kind = DisclosureClockKind.OBLIGATION
+    active = clocks.active_clocks_of(obligations, kind)
+    ends, starts = [], []
+    for obligation in obligations:
+        running = active.get(obligation.pk)
+        owed = (
+            obligation.is_owed
+            and obligation.deadline is not None
+            and obligation.submitted_at is None
+        )
+        if not owed:
+            if running is not None:
+                ends.append((running, "not owed"))
+            continue
+        if running is not None:
+            if running.due_at == obligation.deadline:
+                continue
+            ends.append((running, "deadline changed"))
+        starts.append(
+            {
+                "target": obligation,
+                "kind": kind,
+                "label": f"{obligation.code} {obligation.stage} — {incident.reference}",
+                "started_at": obligation.clock_start or timezone.now(),
+                "due_at": obligation.deadline,
+                "owner_role": "legal",
+            }
+        )
+    clocks.clocks_cancel_many(ends, actor=actor)
+    clocks.clocks_start_many(starts, actor=actor)
 
 
 def _lock_obligation(obligation: Obligation) -> Obligation:

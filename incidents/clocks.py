@@ -55,11 +55,12 @@ def sync_clocks(
 ) -> list:
     """Bring the incident's clocks in line with its record. Returns clocks (re)started now.
 
-    The incident's clocks are read once; ``new`` says the incident was filed in this
+    The incident's clocks are read once and written together at the end (one statement for the
+    changed ones, one for the new ones); ``new`` says the incident was filed in this
     transaction, so it has none yet.
     """
     now = now or timezone.now()
-    book = clocks.record_clocks(incident, known_empty=new)
+    book = clocks.record_clocks(incident, known_empty=new, batched=True)
     started = []
     sev = incident.severity
     status = incident.status
@@ -86,6 +87,7 @@ def sync_clocks(
     if status == Status.REJECTED:
         for kind in ClockKind.values:
             book.cancel(kind=kind, reason="incident rejected", actor=actor)
+        book.flush()
         return started
 
     # Triage.
@@ -148,6 +150,7 @@ def sync_clocks(
     else:
         book.cancel(kind=ClockKind.POST_INCIDENT_REVIEW, reason="incident reopened", actor=actor)
 
+    book.flush()
     if severity_changed and started:
         events.clocks_restarted_event(incident=incident, actor=actor, clocks=started)
     return started

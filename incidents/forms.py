@@ -15,6 +15,7 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aims.core.forms import RecordedInstantFormField
 from inventory.models import ModelVersion
 from inventory.selectors import systems_visible_to
 
@@ -41,8 +42,9 @@ def _textarea(rows=3):
     return forms.Textarea(attrs={"rows": rows})
 
 
-class LocalDateTimeField(forms.DateTimeField):
-    """A ``datetime-local`` input, to the minute, in the current time zone.
+class LocalDateTimeField(RecordedInstantFormField):
+    """A ``datetime-local`` input, to the minute, in the current time zone, of when something
+    happened (from 1970 and before 2100, as in the API).
 
     Unchanged when equal to the minute, so that re-saving a form never "changes" a stored time
     only because the input has no seconds.

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aims.core.forms import RecordedInstantFormField
+
 from .choices import DataCategory
 from .models import AISystem, Deployment, ModelVersion, MonitoringRule
 
@@ -160,7 +162,7 @@ def _version_choice_label(version) -> str:
 class DeploymentForm(forms.ModelForm):
     """One entry of the model change log; the version list is the system's own versions."""
 
-    deployed_at = forms.DateTimeField(
+    deployed_at = RecordedInstantFormField(
         label=_("Deployed at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],

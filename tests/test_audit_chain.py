@@ -271,24 +271,38 @@ def test_the_verifier_computes_the_hash_linking_computed_for_every_kind_of_recor
 
 
 @pytest.mark.django_db
-def test_filing_an_incident_links_each_history_record_in_three_queries_and_no_savepoint(users):
+def test_filing_an_incident_links_its_history_records_in_one_step_and_no_savepoint(users):
+    """An audited write links the records it wrote together as it ends: one read-back per
+    history table and one statement, not three queries a record."""
     file_incident(users["grc"])
+    before = ChainHead.objects.get().last_seq
     with CaptureQueriesContext(connection) as ctx:
-        file_incident(users["grc"])
+        incident = file_incident(users["grc"])
     sql = [q["sql"] for q in ctx.captured_queries]
     inserts = [
         i for i, q in enumerate(sql) if q.startswith("INSERT INTO") and "_historical" in q[:60]
     ]
     assert len(inserts) == 3  # the incident, its "created" timeline entry, its triage clock
-    for i in inserts:
-        lock, read_back, link = sql[i + 1 : i + 4]
-        assert 'FROM "audit_chainhead"' in lock and lock.endswith("FOR UPDATE")
-        assert read_back.startswith("SELECT") and "_historical" in read_back
-        assert link.startswith('WITH moved AS (UPDATE "audit_chainhead"')
+    head_reads = [i for i, q in enumerate(sql) if 'FROM "audit_chainhead"' in q]
+    assert head_reads and all(sql[i].endswith("FOR UPDATE") for i in head_reads)
+    assert max(head_reads) < inserts[0]  # the lock is taken first, never again while writing
+    links = [
+        i for i, q in enumerate(sql) if q.startswith('WITH moved AS (UPDATE "audit_chainhead"')
+    ]
+    assert len(links) == 1 and links[0] > inserts[-1]
+    read_backs = sql[links[0] - 3 : links[0]]
+    assert all(q.startswith("SELECT") and "_historical" in q for q in read_backs)
+    assert sql[links[0] + 1].startswith("RELEASE SAVEPOINT")  # still inside the write
     # The only savepoint is the service's own transaction (a savepoint inside the test's).
     assert sum(q.startswith("SAVEPOINT") for q in sql) == 1 + sum(
         "_check" in q for q in sql
     )  # Django's check-constraint validation takes one per check
+
+    # The three records took the next three places, in the order they were written.
+    assert ChainHead.objects.get().last_seq == before + 3
+    assert incident.history.get().chain_seq == before + 1
+    assert incident.timeline.get().history.get().chain_seq == before + 2
+    assert verify_chain().intact
 
 
 @pytest.mark.django_db
@@ -362,3 +376,26 @@ def test_a_record_placed_beyond_the_head_is_detected(make_system):
     report = verify_chain()
     assert not report.intact
     assert f"claims place {head.last_seq + 5} beyond the chain's head" in report.problem
+
+
+@pytest.mark.django_db
+def test_a_records_own_source_field_is_kept_in_its_history(users, make_system):
+    """An obligation's ``source`` is the regulation it comes from; its history records must
+    hold that, not where the change came from (web, API), whether written one by one or in bulk."""
+    from disclosure import services as disclosure
+
+    made = make_system(name="Claims", gdpr_role="controller")
+    incident = file_incident(users["grc"], systems=[made], harm_flags=["personal_data_breach"])
+    with audit_source("api"):
+        assessment = disclosure.assessment_refresh(actor=users["dpo"], incident=incident)
+        gdpr = assessment.obligations.get(code="gdpr_art33")
+        disclosure.obligation_confirm(
+            actor=users["dpo"], obligation=gdpr, applies="yes", reason="Risk to people."
+        )
+    assert gdpr.source and gdpr.source != "api"
+    records = list(gdpr.history.order_by("history_id"))
+    assert [r.history_type for r in records] == ["+", "~"]  # in bulk, then one by one
+    assert [r.source for r in records] == [gdpr.source, gdpr.source]
+    # Positive control: a model without a field of that name is stamped with the source.
+    assert assessment.history.latest("history_id").source == "api"
+    assert verify_chain().intact

@@ -616,6 +616,56 @@ def test_postgres_connections_cut_under_load_lose_and_half_write_nothing(
     assert verify_chain().intact
 
 
+def terminate_backend(pid: int) -> None:
+    """From a connection of its own, cut one connection to the test database."""
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as conn:
+        (ok,) = conn.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()
+    assert ok
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("get", "/incidents/"), ("post", "/inbox/read/"), ("get", "/api/v1/incidents/")],
+)
+def test_a_cut_database_connection_is_answered_503_on_pages_as_in_the_api(
+    method, url, users, client
+):
+    """A page whose database connection is lost says so (503, retry) in the API's words,
+    instead of the server-error page; the next request reconnects."""
+    from django.db import connection
+
+    client.force_login(users["grc"])
+    client.raise_request_exception = False
+    assert getattr(client, method)(url).status_code in (200, 302)  # the control
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own_pid = cursor.fetchone()[0]
+    terminate_backend(own_pid)
+
+    response = getattr(client, method)(url)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    message = "The database is unavailable for a moment. Nothing was saved; retry."
+    if url.startswith("/api/"):
+        assert response.json() == {"code": "database_unavailable", "message": message}
+    else:
+        assert response["Content-Type"].startswith("text/html")
+        body = response.content.decode()
+        assert message in body and "Server Error" not in body
+
+    connection.close()  # what the end of the request does with a broken connection
+    assert getattr(client, method)(url).status_code in (200, 302)
+
+
 # --- 5. Disk full on evidence upload ------------------------------------------------------
 
 

@@ -1,13 +1,23 @@
 """The tamper-evident chain over every history record, and its verification.
 
-Linking: the moment simple-history inserts a historical row, ``link_record`` locks the
-``ChainHead`` row, reads the new row back from the database (so the hash covers exactly what is
-stored), computes ``record_hash`` (``aims.audit.hashing``) over its content, its place
-``chain_seq`` and ``prev_hash``, and writes the three chain columns. The insert and the link run
-in the writing transaction (``ChainedHistoricalRecord.save`` opens one when there is none), with
-no savepoint of their own: a history row can only ever commit together with its link. The head
-lock is held until the writing transaction commits, which gives one total order over all history
-tables: a record's place in the chain is also its place in commit order.
+Linking: a record's chain columns are ``chain_seq`` (its place), ``prev_hash`` (the hash of the
+record before it, in any table) and ``record_hash`` (``aims.audit.hashing``: SHA-256 over its
+content as the database stores it, its place and ``prev_hash``). Linking reads the new rows back
+(so the hash covers exactly what is stored), computes their hashes in order and writes every
+chain column and the ``ChainHead`` in one statement.
+
+- Inside an audited write (``aims.core.services.audited_write``, through ``chain_batch``) the
+  records are collected as they are inserted and linked together at the end of the write, still
+  inside its transaction: one read-back per history table and one statement, however many
+  records the write produced. The write took the chain lock first and holds it to commit, so no
+  other writer can link in between.
+- Anywhere else (a login stamping ``last_login``, a command's own transaction) a record is
+  linked the moment it is inserted, taking the lock then.
+
+Either way the insert and the link run in the writing transaction, with no savepoint of their
+own: a history row can only ever commit together with its link. The head lock is held until the
+writing transaction commits, which gives one total order over all history tables: a record's
+place in the chain is also its place in commit order.
 
 Lock order: anything that also locks a reference counter takes the chain lock first
 (``lock_chain``), so two writers can never wait on each other in opposite orders.
@@ -38,6 +48,7 @@ __all__ = [
     "CHAIN_FIELDS",
     "GENESIS",
     "ChainReport",
+    "chain_batch",
     "compute_hash",
     "history_models",
     "latest_verification",
@@ -69,84 +80,138 @@ def lock_chain() -> ChainHead:
     return head
 
 
-def link_record(history_instance) -> None:
-    """Put a freshly inserted historical row at the end of the chain.
+# Rows per linking statement: four parameters each, far below PostgreSQL's 65,535.
+LINK_CHUNK = 2000
+_BATCH_ATTR = "aims_chain_batch"
 
-    Must run in the transaction that inserted the row, and takes no savepoint: if any step
-    fails, Django marks that whole transaction for rollback, so the row, its link and the head
-    either all commit or none does.
+
+class _Batch:
+    """The records an audited write inserted and has not linked yet, and the head they follow.
+
+    The head is the one read when the write took the chain lock: while the batch is open every
+    link goes through it, so nothing else moves the head.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("link_record must run inside the transaction that inserted the record")
-    model = type(history_instance)
-    head = lock_chain()
-    row = model._default_manager.filter(pk=history_instance.pk).values(*content_fields(model)).get()
-    seq = head.last_seq + 1
-    record_hash = compute_hash(model, row, seq=seq, prev_hash=head.last_hash)
-    # The chain columns (not part of the audited content) and the head, in one statement.
-    quote = connection.ops.quote_name
-    head_table, table = quote(ChainHead._meta.db_table), quote(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH moved AS (UPDATE {head_table} SET last_seq = %s, last_hash = %s WHERE id = 1) "  # noqa: S608 - names from _meta
-            f"UPDATE {table} SET chain_seq = %s, prev_hash = %s, record_hash = %s "
-            f"WHERE {quote(model._meta.pk.column)} = %s",
-            [seq, record_hash, seq, head.last_hash, record_hash, history_instance.pk],
-        )
-    history_instance.chain_seq = seq
-    history_instance.prev_hash = head.last_hash
-    history_instance.record_hash = record_hash
+
+    def __init__(self, head: ChainHead):
+        self.last_seq, self.last_hash = head.last_seq, head.last_hash
+        self.pending: list = []
 
 
-LINK_BATCH = 1000  # history rows linked per statement
+def _open_batch(using=None) -> _Batch | None:
+    return getattr(transaction.get_connection(using), _BATCH_ATTR, None)
+
+
+@contextlib.contextmanager
+def chain_batch(using=None):
+    """Take the chain lock, and link every history record inserted in the block at its end.
+
+    Must be entered inside the writing transaction, and left (normally) before it commits: the
+    records are linked as the block ends, still inside that transaction. A block inside another
+    joins it; the outermost one links. When the block raises, nothing is linked: the
+    transaction that inserted the records is on its way to a rollback.
+    """
+    conn = transaction.get_connection(using)
+    if getattr(conn, _BATCH_ATTR, None) is not None:
+        yield
+        return
+    if not conn.in_atomic_block:
+        raise RuntimeError("chain_batch must run inside the writing transaction")
+    batch = _Batch(lock_chain())
+    setattr(conn, _BATCH_ATTR, batch)
+    try:
+        yield
+        _link_pending(batch)
+    finally:
+        setattr(conn, _BATCH_ATTR, None)
+
+
+def link_pending(using=None) -> None:
+    """Link what the open batch holds now (a check reading the chain inside the write)."""
+    batch = _open_batch(using)
+    if batch is not None:
+        _link_pending(batch)
+
+
+def link_record(history_instance) -> None:
+    """Put a freshly inserted historical row at the end of the chain (see ``link_records``)."""
+    link_records([history_instance])
 
 
 def link_records(history_instances) -> None:
-    """Put many freshly inserted historical rows of one model at the end of the chain, in the
-    order given, in a constant number of statements per ``LINK_BATCH`` rows.
+    """Put freshly inserted historical rows at the end of the chain, in the order given.
 
-    The bulk counterpart of ``link_record`` for writes that touch one row per person of a list
-    (rows inserted by ``bulk_create`` skip ``ChainedHistoricalRecord.save``): the rows are read
-    back in one query, hashed here in order, and their chain columns and the head written in one
-    statement. The same transaction rules hold: no savepoint, everything commits together.
+    Must run in the transaction that inserted them, and takes no savepoint: if any step fails,
+    Django marks that whole transaction for rollback, so the rows, their links and the head
+    either all commit or none does. Inside an audited write they join its batch and are linked
+    when it ends; elsewhere they are linked now.
     """
-    history_instances = list(history_instances)
-    if not history_instances:
-        return
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("link_records must run inside the transaction that inserted them")
-    model = type(history_instances[0])
-    head = lock_chain()
-    seq, prev = head.last_seq, head.last_hash
+        raise RuntimeError("link_record must run inside the transaction that inserted the record")
+    batch = _open_batch()
+    if batch is not None:
+        batch.pending.extend(history_instances)
+        return
+    batch = _Batch(lock_chain())
+    batch.pending.extend(history_instances)
+    _link_pending(batch)
+
+
+def _link_pending(batch: _Batch) -> None:
+    pending, batch.pending = batch.pending, []
+    for start in range(0, len(pending), LINK_CHUNK):
+        _link(batch, pending[start : start + LINK_CHUNK])
+
+
+def _link(batch: _Batch, instances) -> None:
+    """Hash ``instances`` after the batch's head and write their chain columns and the new head
+    in one statement. A record whose insert a savepoint rolled back is no longer there to read
+    back: it takes no place in the chain."""
+    by_model: dict = {}
+    for instance in instances:
+        by_model.setdefault(type(instance), []).append(instance)
+    stored = {}
+    for model, members in by_model.items():
+        fields = content_fields(model)
+        pk = model._meta.pk.attname
+        for row in model._default_manager.filter(pk__in=[m.pk for m in members]).values(
+            *fields, pk
+        ):
+            stored[model, row[pk]] = row
+
+    seq, prev = batch.last_seq, batch.last_hash
+    links: dict = {}
+    for instance in instances:
+        model = type(instance)
+        row = stored.pop((model, instance.pk), None)
+        if row is None:
+            continue
+        seq += 1
+        record_hash = compute_hash(model, row, seq=seq, prev_hash=prev)
+        links.setdefault(model, []).append((instance.pk, seq, prev, record_hash))
+        instance.chain_seq, instance.prev_hash, instance.record_hash = seq, prev, record_hash
+        prev = record_hash
+    if not links:
+        return
+
+    # The chain columns (not part of the audited content) of every table, and the head, in one
+    # statement: PostgreSQL runs every data-modifying WITH part, read or not.
     quote = connection.ops.quote_name
-    head_table, table = quote(ChainHead._meta.db_table), quote(model._meta.db_table)
-    pk_column = quote(model._meta.pk.column)
-    pk_name = model._meta.pk.attname
-    for start in range(0, len(history_instances), LINK_BATCH):
-        batch = history_instances[start : start + LINK_BATCH]
-        rows = {
-            row[pk_name]: row
-            for row in model._default_manager.filter(pk__in=[h.pk for h in batch]).values(
-                *content_fields(model)
-            )
-        }
-        values, params = [], []
-        for instance in batch:
-            seq += 1
-            record_hash = compute_hash(model, rows[instance.pk], seq=seq, prev_hash=prev)
-            instance.chain_seq, instance.prev_hash, instance.record_hash = seq, prev, record_hash
-            values.append("(%s::bigint, %s::bigint, %s::varchar, %s::varchar)")
-            params += [instance.pk, seq, prev, record_hash]
-            prev = record_hash
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH moved AS (UPDATE {head_table} SET last_seq = %s, last_hash = %s WHERE id = 1) "  # noqa: S608 - names from _meta
-                f"UPDATE {table} AS t SET chain_seq = v.seq, prev_hash = v.prev, "
-                f"record_hash = v.hash FROM (VALUES {', '.join(values)}) AS v(pk, seq, prev, hash) "
-                f"WHERE t.{pk_column} = v.pk",
-                [seq, prev, *params],
-            )
-    head.last_seq, head.last_hash = seq, prev
+    parts, params = [], []
+    for model, rows in links.items():
+        values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(rows))
+        parts.append(
+            f"UPDATE {quote(model._meta.db_table)} AS t "  # noqa: S608 - names from _meta
+            "SET chain_seq = v.seq, prev_hash = v.prev, record_hash = v.hash "
+            f"FROM (VALUES {values}) AS v (id, seq, prev, hash) "
+            f"WHERE t.{quote(model._meta.pk.column)} = v.id"
+        )
+        params.extend(value for row in rows for value in row)
+    head_table = quote(ChainHead._meta.db_table)
+    ctes = [f"moved AS (UPDATE {head_table} SET last_seq = %s, last_hash = %s WHERE id = 1)"]  # noqa: S608 - names from _meta
+    ctes += [f"linked_{i} AS ({part})" for i, part in enumerate(parts[:-1])]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} {parts[-1]}", [seq, prev, *params])
+    batch.last_seq, batch.last_hash = seq, prev
 
 
 @dataclass
@@ -234,6 +299,7 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
     records committed later are left to the next verification.
     """
     if connection.in_atomic_block:
+        link_pending()
         return _verify(chunk_size)
     with _snapshot():
         return _verify(chunk_size)

@@ -5,6 +5,8 @@ besides simple-history's who/when/what, the change's source and three chain colu
 ``aims.audit.chain`` in the same transaction as the change.
 """
 
+import functools
+
 from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
@@ -31,17 +33,30 @@ class ChainedHistoricalRecord(models.Model):
     def save(self, *args, **kwargs):
         """Insert a new record and link it into the chain, in one transaction.
 
-        Inside the writer's transaction this adds no savepoint; outside any (a login stamping
-        ``last_login``, say) it opens a transaction, so no reader ever sees the record unlinked.
+        Inside an audited write the record joins the write's batch and is linked with the
+        others when the write ends (``aims.audit.chain.chain_batch``). Inside any other
+        transaction it is linked now, with no savepoint; outside any (a login stamping
+        ``last_login``, say) a transaction is opened, so no reader ever sees the record unlinked.
         """
         if not self._state.adding:
             super().save(*args, **kwargs)
             return
-        from .chain import link_record
+        from .chain import link_records
 
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
-            link_record(self)
+            link_records([self])
+
+
+@functools.cache
+def stamps_source(history_model) -> bool:
+    """Whether the history model's ``source`` column is the audit one (web, API, task…).
+
+    A few audited models have a field of their own called ``source`` (a regulation's source,
+    where an alert came from); their history column of that name holds the record's own value,
+    which must never be overwritten with where the change came from.
+    """
+    return "source" not in {f.name for f in history_model.tracked_fields}
 
 
 def audit_history(**kwargs) -> HistoricalRecords:

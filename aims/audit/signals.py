@@ -8,10 +8,12 @@ from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
 from .context import current_source
-from .history import ChainedHistoricalRecord
+from .history import ChainedHistoricalRecord, stamps_source
 
 
 @receiver(pre_create_historical_record)
 def stamp_source(sender, history_instance, **kwargs):
-    if isinstance(history_instance, ChainedHistoricalRecord):
+    if isinstance(history_instance, ChainedHistoricalRecord) and stamps_source(
+        type(history_instance)
+    ):
         history_instance.source = current_source()

@@ -18,11 +18,20 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.aggregates import ArrayAgg, JSONBAgg
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from aims.core.services import audited_write, model_save, validation_failed_from
+from aims.core.services import (
+    audited_write,
+    model_bulk_create,
+    model_bulk_update,
+    model_save,
+    validation_failed_from,
+)
 
 from . import rules
 from .choices import ACTIVE, ACTIVE_STATES, CLOCK_OWNER, ClockState, DurationUnit
@@ -93,17 +102,28 @@ def _public_holidays(country: str, subdivision: str):
     return holidays_lib.country_holidays(country, subdiv=subdivision or None)
 
 
+def _exception_dates(working: bool) -> ArrayAgg:
+    return ArrayAgg(
+        "exceptions__date", filter=Q(exceptions__is_working_day=working), default=Value([])
+    )
+
+
 def _load_calendar_rules() -> rules.CalendarRules:
-    calendar = BusinessCalendar.objects.filter(active=True).prefetch_related("exceptions").first()
+    # The calendar and its exception days in one query.
+    calendar = (
+        BusinessCalendar.objects.filter(active=True)
+        .annotate(working_days=_exception_dates(True), days_off=_exception_dates(False))
+        .order_by("pk")
+        .first()
+    )
     if calendar is None:
         return rules.CalendarRules()
-    exceptions = list(calendar.exceptions.all())
     return rules.CalendarRules(
         tz=ZoneInfo(calendar.time_zone),
         working_weekdays=frozenset(calendar.working_weekdays) or rules.MONDAY_TO_FRIDAY,
         holidays=_public_holidays(calendar.country, calendar.subdivision),
-        extra_working_days=frozenset(e.date for e in exceptions if e.is_working_day),
-        extra_holidays=frozenset(e.date for e in exceptions if not e.is_working_day),
+        extra_working_days=frozenset(calendar.working_days),
+        extra_holidays=frozenset(calendar.days_off),
     )
 
 
@@ -115,7 +135,20 @@ def calendar_rules() -> rules.CalendarRules:
 def _active_policies() -> dict[str, list[ClockPolicy]]:
     def load():
         found: dict[str, list[ClockPolicy]] = {}
-        for policy in ClockPolicy.objects.filter(active=True).prefetch_related("steps"):
+        # Each policy with its escalation steps, in one query.
+        steps = JSONBAgg(
+            JSONObject(
+                position="steps__position", roles="steps__roles", delay="steps__delay_minutes"
+            ),
+            filter=Q(steps__isnull=False),
+            order_by="steps__position",
+            default=Value("[]"),
+        )
+        for policy in (
+            ClockPolicy.objects.filter(active=True)
+            .annotate(step_rows=steps)
+            .order_by("kind", "severity")
+        ):
             found.setdefault(policy.kind, []).append(policy)
         return found
 
@@ -160,7 +193,14 @@ def _schedule(clock: Clock, steps) -> None:
 def _steps(policy: ClockPolicy | None) -> list[tuple[int, tuple, int]]:
     if policy is None:
         return []
+    rows = getattr(policy, "step_rows", None)  # read with the policy (``_active_policies``)
+    if rows is not None:
+        return [(s["position"], tuple(s["roles"]), s["delay"]) for s in rows]
     return [(s.position, tuple(s.roles), s.delay_minutes) for s in policy.steps.all()]
+
+
+# What meeting, ending and handing over change on a saved clock.
+CHANGED_FIELDS = ("state", "met_at", "next_action_at", "ended_reason", "owner", "owner_role")
 
 
 def _save(clock: Clock, actor) -> Clock:
@@ -170,20 +210,87 @@ def _save(clock: Clock, actor) -> Clock:
     return model_save(clock, actor=actor, validate=False)
 
 
+def _check_kind(kind: str) -> None:
+    try:
+        validate_kind(kind)  # the one model check kept: only registered kinds run
+    except ValidationError as exc:
+        raise validation_failed_from(exc) from exc
+
+
+def _new_clock(
+    keys: dict,
+    *,
+    kind: str,
+    label: str,
+    started_at: datetime,
+    owner=None,
+    owner_role: str = "",
+    severity: int | None = None,
+    due_at: datetime | None = None,
+) -> Clock | None:
+    """A clock ready to save, scheduled by its policy; None when no policy applies and no due
+    time is given."""
+    _check_kind(kind)
+    policy = policy_for(kind, severity)
+    if due_at is None:
+        if policy is None:
+            return None
+        due_at = due_time(started_at, policy)
+    clock = Clock(
+        **keys,
+        kind=kind,
+        label=label,
+        policy=policy,
+        severity=severity,
+        started_at=started_at,
+        due_at=due_at,
+        owner=owner,
+        owner_role=owner_role,
+        remind_at=rules.reminder_time(
+            started_at, due_at, policy.remind_before_minutes if policy else 30
+        ),
+    )
+    _schedule(clock, _steps(policy))
+    return clock
+
+
 class RecordClocks:
     """Every clock of one record, read in one query, and the writes that keep them.
 
     A module that derives several clocks from its record (``incidents.clocks.sync_clocks``)
     reads them once, decides in Python and writes only what changes. ``known_empty`` is for a
     record created in this transaction: it has no clocks yet, so there is nothing to read.
+
+    ``batched`` keeps the writes until ``flush``: then the changed clocks are saved in one
+    UPDATE and the new ones in one INSERT (each with its history), however many changed. Ended
+    clocks are written before new ones, so a restarted kind never has two active clocks.
     """
 
-    def __init__(self, target, *, known_empty: bool = False):
+    def __init__(self, target, *, known_empty: bool = False, batched: bool = False):
         self.target = target
         self.keys = _target_keys(target)
         self.clocks: list[Clock] = (
             [] if known_empty else list(Clock.objects.filter(**self.keys).order_by("id"))
         )
+        self.batched = batched
+        self._pending: dict[int, tuple[Clock, object]] = {}
+
+    def _write(self, clock: Clock, actor) -> Clock:
+        if not self.batched:
+            return _save(clock, actor)
+        self._pending[id(clock)] = (clock, actor)
+        return clock
+
+    def flush(self) -> None:
+        """Save what a batched book kept (see the class)."""
+        pending, self._pending = list(self._pending.values()), {}
+        by_actor: dict = {}
+        for clock, actor in pending:
+            by_actor.setdefault(actor, ([], []))[clock.pk is None].append(clock)
+        for actor, (changed, _new) in by_actor.items():
+            model_bulk_update(changed, actor=actor, fields=CHANGED_FIELDS, validate=False)
+        for actor, (_changed, new) in by_actor.items():
+            model_bulk_create(new, actor=actor, validate=False)
 
     def active(self, kind: str) -> Clock | None:
         return next(
@@ -227,36 +334,25 @@ class RecordClocks:
         starts it again from ``started_at`` — what a severity change does to severity-dependent
         clocks.
         """
-        try:
-            validate_kind(kind)  # the one model check kept: only registered kinds run
-        except ValidationError as exc:
-            raise validation_failed_from(exc) from exc
+        _check_kind(kind)
         existing = self.active(kind)
         if existing is not None:
             if not restart:
                 return existing
             self.cancel(kind=kind, reason=reason or "restarted", actor=actor)
-        policy = policy_for(kind, severity)
-        if due_at is None:
-            if policy is None:
-                return None
-            due_at = due_time(started_at, policy)
-        clock = Clock(
-            **self.keys,
+        clock = _new_clock(
+            self.keys,
             kind=kind,
             label=label,
-            policy=policy,
-            severity=severity,
             started_at=started_at,
-            due_at=due_at,
             owner=owner,
             owner_role=owner_role,
-            remind_at=rules.reminder_time(
-                started_at, due_at, policy.remind_before_minutes if policy else 30
-            ),
+            severity=severity,
+            due_at=due_at,
         )
-        _schedule(clock, _steps(policy))
-        _save(clock, actor)
+        if clock is None:
+            return None
+        self._write(clock, actor)
         self.clocks.append(clock)
         return clock
 
@@ -269,7 +365,7 @@ class RecordClocks:
         clock.state = ClockState.MET if at <= clock.due_at else ClockState.BREACHED
         clock.next_action_at = None
         clock.ended_reason = "" if at <= clock.due_at else "completed late"
-        return _save(clock, actor)
+        return self._write(clock, actor)
 
     def cancel(self, *, kind: str, reason: str, actor=None) -> Clock | None:
         clock = self.active(kind)
@@ -278,7 +374,7 @@ class RecordClocks:
         clock.state = ClockState.NOT_APPLICABLE
         clock.next_action_at = None
         clock.ended_reason = reason[:300]
-        return _save(clock, actor)
+        return self._write(clock, actor)
 
     def reassign(self, *, kinds, owner, actor=None) -> list[Clock]:
         """Hand the active clocks of these kinds to ``owner`` (a person: no role owns them then)."""
@@ -288,12 +384,12 @@ class RecordClocks:
                 if clock.owner_id == getattr(owner, "pk", None) and not clock.owner_role:
                     continue
                 clock.owner, clock.owner_role = owner, ""
-                changed.append(_save(clock, actor))
+                changed.append(self._write(clock, actor))
         return changed
 
 
-def record_clocks(target, *, known_empty: bool = False) -> RecordClocks:
-    return RecordClocks(target, known_empty=known_empty)
+def record_clocks(target, *, known_empty: bool = False, batched: bool = False) -> RecordClocks:
+    return RecordClocks(target, known_empty=known_empty, batched=batched)
 
 
 def active_clock(target, kind: str) -> Clock | None:
@@ -319,6 +415,54 @@ def clocks_reassign(*, target, kinds, owner, actor=None) -> list[Clock]:
     taking over what the former lead (or GRC, for want of one) owned. Called by the record's
     own service, in its transaction; returns the clocks that changed hands."""
     return RecordClocks(target).reassign(kinds=frozenset(kinds), owner=owner, actor=actor)
+
+
+# --- many records' clocks at once ---------------------------------------------------------------
+#
+# A module that keeps one clock on each of many records (disclosure: one per owed obligation)
+# reads them with one query and writes them with one statement per change, whatever their number.
+
+
+def active_clocks_of(targets, kind: str) -> dict[int, Clock]:
+    """The active clock of ``kind`` of each target (all of one model), by target id."""
+    targets = list(targets)
+    if not targets:
+        return {}
+    found = Clock.objects.filter(
+        ACTIVE,
+        target_type=ContentType.objects.get_for_model(type(targets[0])),
+        target_id__in=[t.pk for t in targets],
+        kind=kind,
+    )
+    return {clock.target_id: clock for clock in found}
+
+
+def clocks_cancel_many(ends, *, actor=None) -> list[Clock]:
+    """End clocks as not applicable, each with its reason (``ends``: (clock, reason) pairs):
+    one UPDATE, one history INSERT."""
+    clocks_ = []
+    for clock, reason in ends:
+        clock.state, clock.next_action_at = ClockState.NOT_APPLICABLE, None
+        clock.ended_reason = reason[:300]
+        clocks_.append(clock)
+    return model_bulk_update(
+        clocks_, actor=actor, fields=["state", "next_action_at", "ended_reason"], validate=False
+    )
+
+
+def clocks_start_many(starts, *, actor=None) -> list[Clock]:
+    """Start one clock per entry of ``starts`` (``target`` plus ``RecordClocks.start``'s
+    keywords, without ``restart``: end the running ones first with ``clocks_cancel_many``).
+    One INSERT for the clocks and one for their history; entries no policy applies to and
+    without a due time start nothing."""
+    built = []
+    for start in starts:
+        start = dict(start)
+        target = start.pop("target")
+        clock = _new_clock(_target_keys(target), **start)
+        if clock is not None:
+            built.append(clock)
+    return model_bulk_create(built, actor=actor, validate=False)
 
 
 def clocks_of(target):

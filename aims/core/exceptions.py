@@ -75,3 +75,13 @@ class IdempotencyConflict(ApplicationError):
         "This Idempotency-Key was already used with a different request body. "
         "Use a new key for a different request."
     )
+
+
+# A lost database connection: the request's transaction rolled back, nothing was written, and
+# the next request reconnects (CONN_HEALTH_CHECKS). The API and the HTML pages say it the same
+# way, with a 503 and Retry-After.
+DATABASE_UNAVAILABLE_CODE = "database_unavailable"
+DATABASE_UNAVAILABLE_MESSAGE = _(
+    "The database is unavailable for a moment. Nothing was saved; retry."
+)
+DATABASE_UNAVAILABLE_RETRY_AFTER_S = 5

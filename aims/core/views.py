@@ -1,13 +1,23 @@
 """Project-wide pages: home, health check, and the HTML side of application errors."""
 
+import sys
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
-from aims.core.exceptions import ApplicationError, ValidationFailed
+from aims.core.exceptions import (
+    DATABASE_UNAVAILABLE_CODE,
+    DATABASE_UNAVAILABLE_MESSAGE,
+    DATABASE_UNAVAILABLE_RETRY_AFTER_S,
+    ApplicationError,
+    ValidationFailed,
+)
 
 from .registry import home_panels_for
 from .rendering import render_fragment
@@ -30,6 +40,31 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request):
+    """The site's 500, except when the database connection was lost: that is a 503 (nothing
+    was saved, retry in a moment), as the API answers it.
+
+    Django calls this while it handles the exception, so the exception is the one in
+    ``sys.exc_info()``. The page is rendered without the request's context (no user, no
+    navigation): both would need the database that is gone.
+    """
+    exc = sys.exc_info()[1]
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return defaults.server_error(request)
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"code": DATABASE_UNAVAILABLE_CODE, "message": str(DATABASE_UNAVAILABLE_MESSAGE)},
+            status=503,
+        )
+    else:
+        page = loader.get_template("503.html").render(
+            {"message": DATABASE_UNAVAILABLE_MESSAGE, "path": request.get_full_path()}
+        )
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER_S)
+    return response
 
 
 def report_application_error(request, exc: ApplicationError) -> None:

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aims.clocks.registry import target_for
-from aims.core.services import audited_write, model_save
+from aims.core.services import audited_write, model_bulk_update, model_save
 
 from . import channels
 from .choices import AttemptStatus, Channel
@@ -222,9 +222,9 @@ def queue_attempts(attempt_ids) -> None:
 def notification_mark_read(*, actor, notification_ids=None) -> int:
     """Mark some (or all) of the actor's unread inbox items read.
 
-    One query finds them; each then costs only its own audited write (the row and its chained
-    history record): the recipient is the actor and the read time is set here, so there is
-    nothing to validate against the database.
+    One query finds them, one UPDATE marks them and one INSERT writes their history records,
+    chained with the write's others: the cost is the same for one item or a hundred. The
+    recipient is the actor and the read time is set here, so there is nothing to validate.
     """
     qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
     if notification_ids is not None:
@@ -233,5 +233,5 @@ def notification_mark_read(*, actor, notification_ids=None) -> int:
     items = list(qs)
     for item in items:
         item.read_at = now
-        model_save(item, actor=actor, validate=False, update_fields=["read_at"])
+    model_bulk_update(items, actor=actor, fields=["read_at"], validate=False)
     return len(items)

@@ -100,9 +100,16 @@ def test_policies_and_calendar_are_read_once_per_transaction(users, make_system)
         file_p2(grc, make_system())
 
     def reads(ctx, table):
-        return [q for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
+        return [q for q in ctx.captured_queries if f'"{table}"' in q["sql"]]
 
-    for table in ("clocks_clockpolicy", "clocks_businesscalendar", "clocks_calendarexception"):
+    # A policy is read with its steps, the calendar with its exceptions: one query each.
+    tables = (
+        "clocks_clockpolicy",
+        "clocks_escalationstep",
+        "clocks_businesscalendar",
+        "clocks_calendarexception",
+    )
+    for table in tables:
         assert len(reads(first, table)) == 1, table  # positive control: read once ...
         assert reads(second, table) == [], table  # ... and not again in this transaction
 

@@ -764,6 +764,35 @@ def test_edit_saves_only_what_changed(client, users):
     assert "Updated verification_note" in text(response)
 
 
+def test_edit_holds_detection_to_1970_in_the_words_of_the_api(client, users, api_client_for):
+    incident = file_incident(users["grc"])
+    detected_at = incident.detected_at
+    client.force_login(users["grc"])
+    form_page = client.get(action("incident-edit", incident))
+    response = client.post(
+        action("incident-edit", incident), edit_post(form_page, detected_at="1960-03-01T10:00")
+    )
+    assert response.status_code == 200  # the form again, with the error at the field
+    words = "1960-03-01T10:00:00+00:00 is before 1970: check the year."
+    assert words in response.context["form"].errors["detected_at"]
+    incident.refresh_from_db()
+    assert incident.detected_at == detected_at
+    api = api_client_for(users["grc"]).patch(
+        f"/api/v1/incidents/{incident.pk}/",
+        {"detected_at": "1960-03-01T10:00:00Z"},
+        format="json",
+        headers={"If-Match": version_of(incident)},
+    )
+    assert api.status_code == 400 and api.json()["fields"]["detected_at"] == [words]
+    # Positive control: a year this side of 1970 is saved.
+    response = client.post(
+        action("incident-edit", incident), edit_post(form_page, detected_at="1971-03-01T10:00")
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.detected_at.year == 1971
+
+
 def test_stale_edit_is_refused_and_overwrites_nothing(client, users):
     incident = file_incident(users["grc"])
     client.force_login(users["grc"])

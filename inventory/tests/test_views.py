@@ -499,6 +499,34 @@ def test_deployment_create_by_owner_appears_in_change_log(client, users, make_sy
     assert '<p class="big">4.2</p>' in content
 
 
+def test_deployment_before_1970_is_refused_in_the_words_of_the_api(client, users, make_system):
+    system = make_system()
+    version = add_version(system, users["engineer"])
+    client.force_login(users["engineer"])
+    url = reverse("inventory:deployment-create", args=[system.pk])
+
+    def post(deployed_at):
+        return client.post(
+            url,
+            {
+                "model_version": version.pk,
+                "environment": "production",
+                "deployed_at": deployed_at,
+                "change_type": "deploy",
+                "change_reference": "CHG-1",
+                "notes": "",
+            },
+        )
+
+    response = post("1960-03-01T10:00")
+    assert response.status_code == 200
+    assert response.context["form"].errors["deployed_at"] == [
+        "1960-03-01T10:00:00+00:00 is before 1970: check the year."
+    ]
+    assert not Deployment.objects.filter(system=system).exists()
+    assert post("1971-03-01T10:00").status_code == 302  # the control
+
+
 def test_deployment_in_the_future_is_refused(client, users, make_system):
     system = make_system()
     version = add_version(system, users["engineer"])

@@ -12,7 +12,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from aims.core.exceptions import ApplicationError, Conflict
+from aims.core.exceptions import (
+    DATABASE_UNAVAILABLE_CODE,
+    DATABASE_UNAVAILABLE_MESSAGE,
+    DATABASE_UNAVAILABLE_RETRY_AFTER_S,
+    ApplicationError,
+    Conflict,
+)
 from aims.core.services import validation_failed_from
 
 
@@ -61,13 +67,10 @@ def api_exception_handler(exc, context):
         # was written. The next request reconnects (CONN_HEALTH_CHECKS); the client retries.
         set_rollback()
         response = Response(
-            {
-                "code": "database_unavailable",
-                "message": _("The database is unavailable for a moment. Nothing was saved; retry."),
-            },
+            {"code": DATABASE_UNAVAILABLE_CODE, "message": str(DATABASE_UNAVAILABLE_MESSAGE)},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER_S)
         return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
