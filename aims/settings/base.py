@@ -264,6 +264,10 @@ SPECTACULAR_SETTINGS = {
         "RiskStatusEnum": "risk.choices.RiskStatus",
         "RiskMethodologyStatusEnum": "risk.choices.MethodologyStatus",
         "RemediationKindEnum": "capa.choices.RemediationKind",
+        "RootCauseCategoryEnum": "capa.choices.RootCauseCategory",
+        "RiskCategoryEnum": "risk.choices.RiskCategory",
+        "IndividualStatusEnum": "disclosure.choices.IndividualStatus",
+        "NoticeChannelEnum": "disclosure.choices.NoticeChannel",
     },
 }
 

@@ -71,7 +71,7 @@ class DiagnosticSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EvidenceLinkSerializer(serializers.ModelSerializer):
+class RootCauseEvidenceSerializer(serializers.ModelSerializer):
     evidence = serializers.IntegerField(source="evidence_id")
     file_name = serializers.CharField(source="evidence.original_name")
     sha256 = serializers.CharField(source="evidence.sha256")
@@ -90,7 +90,7 @@ class RootCauseSerializer(serializers.ModelSerializer):
     ruled_out_by = serializers.StringRelatedField(allow_null=True)
     whys = WhySerializer(many=True)
     diagnostics = DiagnosticSerializer(many=True)
-    evidence_links = EvidenceLinkSerializer(many=True)
+    evidence_links = RootCauseEvidenceSerializer(many=True)
 
     class Meta:
         model = RootCause
@@ -141,7 +141,7 @@ class DiagnosticWriteSerializer(serializers.Serializer):
     performed_at = BoundedDateTimeField(required=False)
 
 
-class EvidenceLinkWriteSerializer(serializers.Serializer):
+class RootCauseEvidenceWriteSerializer(serializers.Serializer):
     evidence = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 

@@ -151,14 +151,14 @@ class EvidenceLinksView(APIView):
     permission_classes = PERMISSIONS
 
     @extend_schema(
-        request=s.EvidenceLinkWriteSerializer,
+        request=s.RootCauseEvidenceWriteSerializer,
         responses={201: s.RootCauseSerializer},
         summary="Link one of the incident's evidence items as confirming evidence.",
     )
     def post(self, request, pk):
         cause = _root_cause(request, pk)
         require(permissions.can_add_diagnostic(request.user, cause.incident))
-        data = _valid(s.EvidenceLinkWriteSerializer, request)
+        data = _valid(s.RootCauseEvidenceWriteSerializer, request)
         evidence = Evidence.objects.filter(pk=data["evidence"]).first()
         if evidence is None:
             raise ValidationFailed(
