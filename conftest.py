@@ -94,6 +94,7 @@ SEED_MIGRATIONS = [
     ("disclosure.migrations.0002_default_regimes", "load"),
     ("disclosure.migrations.0004_obligation_clock_policy", "seed"),
     ("disclosure.migrations.0006_default_communication_plan", "seed"),
+    ("capa.migrations.0002_capa_clock_policies", "seed"),
 ]
 
 
