@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from aims.clocks.selectors import overdue_exists
 from aims.core.filters import ChoiceOrderingFilter, LenientMultipleChoiceFilter
 
-from .choices import ActionSource, ActionStatus, ActionType, FindingClassification, FindingStatus, Horizon
+from .choices import (
+    ActionSource,
+    ActionStatus,
+    ActionType,
+    FindingClassification,
+    FindingStatus,
+    Horizon,
+)
 from .models import CorrectiveAction, Finding
 
 
@@ -24,7 +31,9 @@ class CapaFilter(django_filters.FilterSet):
     source = LenientMultipleChoiceFilter(
         choices=ActionSource.choices, distinct=False, label=_("Source")
     )
-    horizon = LenientMultipleChoiceFilter(choices=Horizon.choices, distinct=False, label=_("Horizon"))
+    horizon = LenientMultipleChoiceFilter(
+        choices=Horizon.choices, distinct=False, label=_("Horizon")
+    )
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner (user id)"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     ordering = ChoiceOrderingFilter(

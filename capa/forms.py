@@ -95,13 +95,18 @@ class CheckPlanForm(forms.Form):
     criterion = forms.CharField(widget=_textarea(2), label=_("Criterion"))
     method = forms.CharField(widget=_textarea(2), label=_("Method"))
     due_at = LocalDateTimeField(
-        label=_("Check due"), required=False, help_text=_("Empty: 30 days after the CAPA's due date")
+        label=_("Check due"),
+        required=False,
+        help_text=_("Empty: 30 days after the CAPA's due date"),
     )
 
 
 class CheckResultForm(forms.Form):
     result = forms.ChoiceField(
-        choices=[(CheckResult.PASSED, CheckResult.PASSED.label), (CheckResult.FAILED, CheckResult.FAILED.label)],
+        choices=[
+            (CheckResult.PASSED, CheckResult.PASSED.label),
+            (CheckResult.FAILED, CheckResult.FAILED.label),
+        ],
         label=_("Result"),
     )
     note = forms.CharField(widget=_textarea(2), required=False, label=_("What was found"))
@@ -142,5 +147,7 @@ class CategoryForm(forms.Form):
     """Which root-cause category the CAPA answers: its playbook suggestions are offered."""
 
     category = forms.ChoiceField(
-        choices=[("", "—"), *RootCauseCategory.choices], required=False, label=_("Root-cause category")
+        choices=[("", "—"), *RootCauseCategory.choices],
+        required=False,
+        label=_("Root-cause category"),
     )

@@ -257,7 +257,8 @@ class EffectivenessCheck(TimeStampedModel):
         verbose_name = _("effectiveness check")
         constraints = [
             models.CheckConstraint(
-                condition=Q(result="pending") | Q(verified_by__isnull=False, verified_at__isnull=False),
+                condition=Q(result="pending")
+                | Q(verified_by__isnull=False, verified_at__isnull=False),
                 name="check_result_has_verifier",
             )
         ]

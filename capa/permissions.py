@@ -48,7 +48,9 @@ def can_work_on_capa(user, capa) -> Decision:
 def can_add_capa_evidence(user, capa) -> Decision:
     return decide(
         is_manager(user) or works_on(user, capa),
-        _("Only the CAPA's owner, its implementer, GRC staff and the AI risk officer add evidence."),
+        _(
+            "Only the CAPA's owner, its implementer, GRC staff and the AI risk officer add evidence."
+        ),
     )
 
 
@@ -65,7 +67,9 @@ def can_verify(user, capa) -> Decision:
     if works_on(user, capa):
         return decide(
             False,
-            _("The CAPA's owner and implementer cannot verify its effectiveness: someone else must."),
+            _(
+                "The CAPA's owner and implementer cannot verify its effectiveness: someone else must."
+            ),
         )
     return decide(
         is_manager(user), _("Only GRC staff and the AI risk officer verify a CAPA's effectiveness.")
@@ -78,7 +82,8 @@ def can_cancel_capa(user, capa) -> Decision:
 
 def can_manage_findings(user, finding=None) -> Decision:
     return decide(
-        is_manager(user), _("Only GRC staff and the AI risk officer record and close audit findings.")
+        is_manager(user),
+        _("Only GRC staff and the AI risk officer record and close audit findings."),
     )
 
 
@@ -87,7 +92,9 @@ def can_decide_no_capa(user, incident) -> Decision:
     lead = is_signed_in(user) and incident.lead_id == user.pk
     return decide(
         is_manager(user) or lead,
-        _("Only GRC staff, the AI risk officer and the incident lead decide that no CAPA is needed."),
+        _(
+            "Only GRC staff, the AI risk officer and the incident lead decide that no CAPA is needed."
+        ),
     )
 
 

@@ -43,7 +43,9 @@ def findings_visible_to(user) -> QuerySet[Finding]:
 def _incident_links(user):
     return Prefetch(
         "links",
-        queryset=CapaIncidentLink.objects.filter(incident__in=incidents_visible_to(user).values("pk"))
+        queryset=CapaIncidentLink.objects.filter(
+            incident__in=incidents_visible_to(user).values("pk")
+        )
         .select_related("incident")
         .only("id", "capa_id", "incident__id", "incident__reference", "incident__title"),
     )
@@ -75,7 +77,12 @@ def capa_page(user, pk) -> CorrectiveAction | None:
         .prefetch_related(
             _incident_links(user),
             "evidence__captured_by",
-            Prefetch("follow_ups", queryset=CorrectiveAction.objects.only("id", "reference", "title", "status", "follows_id")),
+            Prefetch(
+                "follow_ups",
+                queryset=CorrectiveAction.objects.only(
+                    "id", "reference", "title", "status", "follows_id"
+                ),
+            ),
         )
         .filter(pk=pk)
         .first()
@@ -124,11 +131,16 @@ def finding_page(user, pk) -> Finding | None:
 
 def closure_check(incident) -> str | None:
     """Guard 4 (DESIGN section 3): corrective actions, or a recorded reason for none."""
-    if CapaIncidentLink.objects.filter(incident=incident).exclude(
-        capa__status=ActionStatus.CANCELLED
-    ).exists() or NoCapaDecision.objects.filter(incident=incident).exists():
+    if (
+        CapaIncidentLink.objects.filter(incident=incident)
+        .exclude(capa__status=ActionStatus.CANCELLED)
+        .exists()
+        or NoCapaDecision.objects.filter(incident=incident).exists()
+    ):
         return None
-    return _("at least one CAPA linked, or a recorded decision that no CAPA is needed (with its reason)")
+    return _(
+        "at least one CAPA linked, or a recorded decision that no CAPA is needed (with its reason)"
+    )
 
 
 def case_file_section(incident) -> dict:

@@ -267,7 +267,9 @@ def effectiveness_check_plan(
     if capa.status not in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.IMPLEMENTED):
         raise ValidationFailed(_("%s is final: no check to plan.") % capa.reference)
     criterion, method = (criterion or "").strip(), (method or "").strip()
-    missing = {n: [_("required")] for n, v in (("criterion", criterion), ("method", method)) if not v}
+    missing = {
+        n: [_("required")] for n, v in (("criterion", criterion), ("method", method)) if not v
+    }
     if missing:
         raise ValidationFailed(
             _("An effectiveness check needs its criterion and its method."), fields=missing
@@ -291,10 +293,14 @@ def effectiveness_check_record(*, actor, capa, result: str, note: str = "") -> E
     require(permissions.can_verify(actor, capa))
     check = EffectivenessCheck.objects.select_for_update().filter(capa=capa).first()
     if check is None:
-        raise GuardFailed(_("Plan the effectiveness check first: its criterion, method and due date."))
+        raise GuardFailed(
+            _("Plan the effectiveness check first: its criterion, method and due date.")
+        )
     if capa.status != ActionStatus.IMPLEMENTED:
         raise GuardFailed(
-            _("The check's result is recorded once the CAPA is implemented; %(capa)s is %(status)s.")
+            _(
+                "The check's result is recorded once the CAPA is implemented; %(capa)s is %(status)s."
+            )
             % {"capa": capa.reference, "status": capa.get_status_display().lower()}
         )
     if result not in (CheckResult.PASSED, CheckResult.FAILED):
@@ -302,7 +308,9 @@ def effectiveness_check_record(*, actor, capa, result: str, note: str = "") -> E
             _("The result is passed or failed."), fields={"result": [_("invalid choice")]}
         )
     if check.result != CheckResult.PENDING:
-        raise ValidationFailed(_("The result is already recorded: %s.") % check.get_result_display())
+        raise ValidationFailed(
+            _("The result is already recorded: %s.") % check.get_result_display()
+        )
     now = timezone.now()
     check.result, check.result_note = result, (note or "").strip()
     check.verified_by, check.verified_at = actor, now
@@ -356,13 +364,17 @@ def no_capa_decide(*, actor, incident, reason: str) -> NoCapaDecision:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(
-            _("Say why no CAPA is needed (e.g. 'a one-off operator error, already covered by CAPA-0003')."),
+            _(
+                "Say why no CAPA is needed (e.g. 'a one-off operator error, already covered by CAPA-0003')."
+            ),
             fields={"reason": [_("required")]},
         )
     if NoCapaDecision.objects.filter(incident=incident).exists():
         raise ValidationFailed(_("The decision that no CAPA is needed is already recorded."))
     decision = model_save(
-        NoCapaDecision(incident=incident, reason=reason, decided_by=actor, decided_at=timezone.now()),
+        NoCapaDecision(
+            incident=incident, reason=reason, decided_by=actor, decided_at=timezone.now()
+        ),
         actor=actor,
         lookups=False,
     )

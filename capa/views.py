@@ -210,7 +210,9 @@ def capa_detail(request, pk):
         "follow_ups": list(capa.follow_ups.all()),
         "clocks": list(clocks_of(capa)),
         "history": list(
-            capa.history.select_related("history_user").order_by("-history_date", "-history_id")[:20]
+            capa.history.select_related("history_user").order_by("-history_date", "-history_id")[
+                :20
+            ]
         ),
         "can_edit": permissions.can_edit_capa(user, capa),
         "can_evidence": permissions.can_add_capa_evidence(user, capa),
@@ -296,7 +298,9 @@ def check_plan(request, pk):
     return _run(
         request,
         capa,
-        lambda: services.effectiveness_check_plan(actor=request.user, capa=capa, **form.cleaned_data),
+        lambda: services.effectiveness_check_plan(
+            actor=request.user, capa=capa, **form.cleaned_data
+        ),
         _("Effectiveness check planned."),
     )
 
@@ -313,7 +317,10 @@ def check_result(request, pk):
         request,
         capa,
         lambda: services.effectiveness_check_record(
-            actor=request.user, capa=capa, result=form.cleaned_data["result"], note=form.cleaned_data["note"]
+            actor=request.user,
+            capa=capa,
+            result=form.cleaned_data["result"],
+            note=form.cleaned_data["note"],
         ),
         _("Effectiveness check result recorded."),
     )
@@ -485,7 +492,10 @@ def finding_transition(request, pk):
         request,
         finding,
         lambda: services.finding_transition(
-            actor=request.user, finding=finding, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"]
+            actor=request.user,
+            finding=finding,
+            to=form.cleaned_data["to"],
+            reason=form.cleaned_data["reason"],
         ),
         _("%s updated.") % finding.reference,
     )

@@ -147,7 +147,9 @@ CAPA_LIFECYCLE = Lifecycle(
 def guard_has_capa(finding, reason: str) -> str | None:
     if finding.actions.exclude(status=ActionStatus.CANCELLED).exists():
         return None
-    return str(_("Treatment needs at least one CAPA raised for the finding (source: audit finding)."))
+    return str(
+        _("Treatment needs at least one CAPA raised for the finding (source: audit finding).")
+    )
 
 
 def guard_finding_closure(finding, reason: str) -> str | None:
@@ -165,7 +167,9 @@ def guard_finding_closure(finding, reason: str) -> str | None:
     actions = [a for a in finding.actions.all() if a.status != ActionStatus.CANCELLED]
     if not actions:
         return str(
-            _("Closing a nonconformity needs its CAPAs: raise at least one and verify it effective.")
+            _(
+                "Closing a nonconformity needs its CAPAs: raise at least one and verify it effective."
+            )
         )
     pending = [a.reference for a in actions if a.status != ActionStatus.VERIFIED_EFFECTIVE]
     if pending:

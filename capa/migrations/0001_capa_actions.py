@@ -8,380 +8,1331 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0003_register_search_vector_and_read_indexes'),
+        ("incidents", "0003_register_search_vector_and_read_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CapaIncidentLink',
+            name="CapaIncidentLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='capa_links', to='incidents.incident')),
-                ('linked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="capa_links",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='CorrectiveAction',
+            name="CorrectiveAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True, verbose_name='reference')),
-                ('action_type', models.CharField(choices=[('correction', 'Correction'), ('corrective', 'Corrective action'), ('preventive', 'Preventive action')], max_length=20, verbose_name='type')),
-                ('source', models.CharField(choices=[('incident', 'Incident'), ('audit_finding', 'Audit finding'), ('management_review', 'Management review'), ('risk_treatment', 'Risk treatment'), ('stakeholder_feedback', 'Stakeholder feedback')], max_length=30, verbose_name='source')),
-                ('source_detail', models.CharField(blank=True, help_text="e.g. the management review's date, the risk or the feedback it answers", max_length=250, verbose_name='source detail')),
-                ('root_cause_category', models.CharField(blank=True, choices=[('vendor_model_change', 'Model behaviour change (vendor)'), ('internal_retraining', 'Model behaviour change (internal retraining)'), ('distribution_shift', 'Data distribution shift'), ('integration_bug', 'Prompt or integration bug'), ('oversight_failure', 'Human oversight failure'), ('other', 'Other')], max_length=30, verbose_name='root-cause category')),
-                ('title', models.CharField(max_length=250, verbose_name='title')),
-                ('description', models.TextField(verbose_name='description')),
-                ('horizon', models.CharField(choices=[('immediate', 'Immediate (day 1–2)'), ('short_term', 'Short-term (days 3–30)'), ('long_term', 'Long-term (30+ days)')], max_length=20, verbose_name='horizon')),
-                ('due_at', models.DateTimeField(verbose_name='due')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('implemented', 'Implemented'), ('verified_effective', 'Verified effective'), ('ineffective', 'Ineffective'), ('cancelled', 'Cancelled')], db_index=True, default='open', editable=False, max_length=20, verbose_name='status')),
-                ('implementation_note', models.TextField(blank=True, verbose_name='implementation note')),
-                ('started_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('implemented_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('verified_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('ineffective_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('cancel_reason', models.TextField(blank=True, editable=False, verbose_name='reason for cancelling')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('follows', models.ForeignKey(blank=True, help_text='The ineffective CAPA this one replaces.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to='capa.correctiveaction', verbose_name='follow-up of')),
-                ('implementer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='implemented_capas', to=settings.AUTH_USER_MODEL, verbose_name='implementer')),
-                ('incidents', models.ManyToManyField(blank=True, related_name='capas', through='capa.CapaIncidentLink', to='incidents.incident', verbose_name='incidents')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_capas', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reference",
+                    models.CharField(
+                        editable=False, max_length=20, unique=True, verbose_name="reference"
+                    ),
+                ),
+                (
+                    "action_type",
+                    models.CharField(
+                        choices=[
+                            ("correction", "Correction"),
+                            ("corrective", "Corrective action"),
+                            ("preventive", "Preventive action"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Incident"),
+                            ("audit_finding", "Audit finding"),
+                            ("management_review", "Management review"),
+                            ("risk_treatment", "Risk treatment"),
+                            ("stakeholder_feedback", "Stakeholder feedback"),
+                        ],
+                        max_length=30,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "source_detail",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. the management review's date, the risk or the feedback it answers",
+                        max_length=250,
+                        verbose_name="source detail",
+                    ),
+                ),
+                (
+                    "root_cause_category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("vendor_model_change", "Model behaviour change (vendor)"),
+                            ("internal_retraining", "Model behaviour change (internal retraining)"),
+                            ("distribution_shift", "Data distribution shift"),
+                            ("integration_bug", "Prompt or integration bug"),
+                            ("oversight_failure", "Human oversight failure"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="root-cause category",
+                    ),
+                ),
+                ("title", models.CharField(max_length=250, verbose_name="title")),
+                ("description", models.TextField(verbose_name="description")),
+                (
+                    "horizon",
+                    models.CharField(
+                        choices=[
+                            ("immediate", "Immediate (day 1–2)"),
+                            ("short_term", "Short-term (days 3–30)"),
+                            ("long_term", "Long-term (30+ days)"),
+                        ],
+                        max_length=20,
+                        verbose_name="horizon",
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="due")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("implemented", "Implemented"),
+                            ("verified_effective", "Verified effective"),
+                            ("ineffective", "Ineffective"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        editable=False,
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "implementation_note",
+                    models.TextField(blank=True, verbose_name="implementation note"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("implemented_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("verified_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("ineffective_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "cancel_reason",
+                    models.TextField(
+                        blank=True, editable=False, verbose_name="reason for cancelling"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "follows",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The ineffective CAPA this one replaces.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="follow_ups",
+                        to="capa.correctiveaction",
+                        verbose_name="follow-up of",
+                    ),
+                ),
+                (
+                    "implementer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="implemented_capas",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="implementer",
+                    ),
+                ),
+                (
+                    "incidents",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="capas",
+                        through="capa.CapaIncidentLink",
+                        to="incidents.incident",
+                        verbose_name="incidents",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_capas",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CAPA',
-                'verbose_name_plural': 'CAPAs',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "CAPA",
+                "verbose_name_plural": "CAPAs",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='capaincidentlink',
-            name='capa',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='capa.correctiveaction'),
+            model_name="capaincidentlink",
+            name="capa",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="links",
+                to="capa.correctiveaction",
+            ),
         ),
         migrations.CreateModel(
-            name='ActionEvidence',
+            name="ActionEvidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('file', models.FileField(editable=False, max_length=400, storage=capa.models.capa_evidence_storage, upload_to=capa.models.capa_evidence_path)),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('sha256', models.CharField(editable=False, max_length=64, verbose_name='SHA-256')),
-                ('size', models.PositiveBigIntegerField(editable=False, verbose_name='size (bytes)')),
-                ('media_type', models.CharField(editable=False, max_length=120, verbose_name='media type')),
-                ('captured_at', models.DateTimeField(verbose_name='captured at')),
-                ('captured_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('capa', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence', to='capa.correctiveaction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "file",
+                    models.FileField(
+                        editable=False,
+                        max_length=400,
+                        storage=capa.models.capa_evidence_storage,
+                        upload_to=capa.models.capa_evidence_path,
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("sha256", models.CharField(editable=False, max_length=64, verbose_name="SHA-256")),
+                (
+                    "size",
+                    models.PositiveBigIntegerField(editable=False, verbose_name="size (bytes)"),
+                ),
+                (
+                    "media_type",
+                    models.CharField(editable=False, max_length=120, verbose_name="media type"),
+                ),
+                ("captured_at", models.DateTimeField(verbose_name="captured at")),
+                (
+                    "captured_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "capa",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evidence",
+                        to="capa.correctiveaction",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CAPA evidence',
-                'verbose_name_plural': 'CAPA evidence',
-                'ordering': ['captured_at', 'id'],
+                "verbose_name": "CAPA evidence",
+                "verbose_name_plural": "CAPA evidence",
+                "ordering": ["captured_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EffectivenessCheck',
+            name="EffectivenessCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('criterion', models.TextField(help_text='What must hold for the action to count as effective', verbose_name='criterion')),
-                ('method', models.TextField(help_text='How it is verified: data, sample, test', verbose_name='method')),
-                ('due_at', models.DateTimeField(verbose_name='check due')),
-                ('result', models.CharField(choices=[('pending', 'Pending'), ('passed', 'Passed'), ('failed', 'Failed')], default='pending', editable=False, max_length=10, verbose_name='result')),
-                ('result_note', models.TextField(blank=True, editable=False, verbose_name='what was found')),
-                ('verified_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('capa', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='effectiveness_check', to='capa.correctiveaction')),
-                ('planned_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('verified_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "criterion",
+                    models.TextField(
+                        help_text="What must hold for the action to count as effective",
+                        verbose_name="criterion",
+                    ),
+                ),
+                (
+                    "method",
+                    models.TextField(
+                        help_text="How it is verified: data, sample, test", verbose_name="method"
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="check due")),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="result",
+                    ),
+                ),
+                (
+                    "result_note",
+                    models.TextField(blank=True, editable=False, verbose_name="what was found"),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "capa",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="effectiveness_check",
+                        to="capa.correctiveaction",
+                    ),
+                ),
+                (
+                    "planned_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'effectiveness check',
+                "verbose_name": "effectiveness check",
             },
         ),
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True, verbose_name='reference')),
-                ('audit_kind', models.CharField(choices=[('internal', 'Internal audit'), ('certification_stage_1', 'Certification audit, stage 1'), ('certification_stage_2', 'Certification audit, stage 2'), ('surveillance', 'Surveillance audit'), ('supplier', 'Supplier audit')], max_length=30, verbose_name='audit')),
-                ('audit_reference', models.CharField(help_text="e.g. 'IA-2026-02' or the report no.", max_length=100, verbose_name='audit reference')),
-                ('classification', models.CharField(choices=[('major', 'Major nonconformity'), ('minor', 'Minor nonconformity'), ('observation', 'Observation'), ('opportunity', 'Opportunity for improvement')], db_index=True, max_length=20, verbose_name='classification')),
-                ('clause', models.CharField(help_text="e.g. '10.2' or 'A.8.4'", max_length=40, verbose_name='clause or Annex A control')),
-                ('title', models.CharField(max_length=250, verbose_name='title')),
-                ('description', models.TextField(verbose_name='description')),
-                ('objective_evidence', models.TextField(verbose_name='objective evidence')),
-                ('auditee_response', models.TextField(blank=True, verbose_name='auditee response')),
-                ('correction_deadline', models.DateField(blank=True, null=True, verbose_name='agreed correction deadline')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_treatment', 'In treatment'), ('closed', 'Closed')], db_index=True, default='open', editable=False, max_length=20, verbose_name='status')),
-                ('closure_decision', models.TextField(blank=True, editable=False, verbose_name='closure decision')),
-                ('closed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='closed at')),
-                ('closed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('raised_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reference",
+                    models.CharField(
+                        editable=False, max_length=20, unique=True, verbose_name="reference"
+                    ),
+                ),
+                (
+                    "audit_kind",
+                    models.CharField(
+                        choices=[
+                            ("internal", "Internal audit"),
+                            ("certification_stage_1", "Certification audit, stage 1"),
+                            ("certification_stage_2", "Certification audit, stage 2"),
+                            ("surveillance", "Surveillance audit"),
+                            ("supplier", "Supplier audit"),
+                        ],
+                        max_length=30,
+                        verbose_name="audit",
+                    ),
+                ),
+                (
+                    "audit_reference",
+                    models.CharField(
+                        help_text="e.g. 'IA-2026-02' or the report no.",
+                        max_length=100,
+                        verbose_name="audit reference",
+                    ),
+                ),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("major", "Major nonconformity"),
+                            ("minor", "Minor nonconformity"),
+                            ("observation", "Observation"),
+                            ("opportunity", "Opportunity for improvement"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="classification",
+                    ),
+                ),
+                (
+                    "clause",
+                    models.CharField(
+                        help_text="e.g. '10.2' or 'A.8.4'",
+                        max_length=40,
+                        verbose_name="clause or Annex A control",
+                    ),
+                ),
+                ("title", models.CharField(max_length=250, verbose_name="title")),
+                ("description", models.TextField(verbose_name="description")),
+                ("objective_evidence", models.TextField(verbose_name="objective evidence")),
+                ("auditee_response", models.TextField(blank=True, verbose_name="auditee response")),
+                (
+                    "correction_deadline",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="agreed correction deadline"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_treatment", "In treatment"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        editable=False,
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "closure_decision",
+                    models.TextField(blank=True, editable=False, verbose_name="closure decision"),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="closed at"
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit finding',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "audit finding",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='correctiveaction',
-            name='finding',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='actions', to='capa.finding', verbose_name='audit finding'),
+            model_name="correctiveaction",
+            name="finding",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="actions",
+                to="capa.finding",
+                verbose_name="audit finding",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalActionEvidence',
+            name="HistoricalActionEvidence",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('file', models.TextField(editable=False, max_length=400)),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('sha256', models.CharField(editable=False, max_length=64, verbose_name='SHA-256')),
-                ('size', models.PositiveBigIntegerField(editable=False, verbose_name='size (bytes)')),
-                ('media_type', models.CharField(editable=False, max_length=120, verbose_name='media type')),
-                ('captured_at', models.DateTimeField(verbose_name='captured at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('capa', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='capa.correctiveaction')),
-                ('captured_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("file", models.TextField(editable=False, max_length=400)),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("sha256", models.CharField(editable=False, max_length=64, verbose_name="SHA-256")),
+                (
+                    "size",
+                    models.PositiveBigIntegerField(editable=False, verbose_name="size (bytes)"),
+                ),
+                (
+                    "media_type",
+                    models.CharField(editable=False, max_length=120, verbose_name="media type"),
+                ),
+                ("captured_at", models.DateTimeField(verbose_name="captured at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "capa",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="capa.correctiveaction",
+                    ),
+                ),
+                (
+                    "captured_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical CAPA evidence',
-                'verbose_name_plural': 'historical CAPA evidence',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical CAPA evidence",
+                "verbose_name_plural": "historical CAPA evidence",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCapaIncidentLink',
+            name="HistoricalCapaIncidentLink",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('capa', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='capa.correctiveaction')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
-                ('linked_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "capa",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="capa.correctiveaction",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical capa incident link',
-                'verbose_name_plural': 'historical capa incident links',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical capa incident link",
+                "verbose_name_plural": "historical capa incident links",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCorrectiveAction',
+            name="HistoricalCorrectiveAction",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('reference', models.CharField(db_index=True, editable=False, max_length=20, verbose_name='reference')),
-                ('action_type', models.CharField(choices=[('correction', 'Correction'), ('corrective', 'Corrective action'), ('preventive', 'Preventive action')], max_length=20, verbose_name='type')),
-                ('source', models.CharField(choices=[('incident', 'Incident'), ('audit_finding', 'Audit finding'), ('management_review', 'Management review'), ('risk_treatment', 'Risk treatment'), ('stakeholder_feedback', 'Stakeholder feedback')], max_length=30, verbose_name='source')),
-                ('source_detail', models.CharField(blank=True, help_text="e.g. the management review's date, the risk or the feedback it answers", max_length=250, verbose_name='source detail')),
-                ('root_cause_category', models.CharField(blank=True, choices=[('vendor_model_change', 'Model behaviour change (vendor)'), ('internal_retraining', 'Model behaviour change (internal retraining)'), ('distribution_shift', 'Data distribution shift'), ('integration_bug', 'Prompt or integration bug'), ('oversight_failure', 'Human oversight failure'), ('other', 'Other')], max_length=30, verbose_name='root-cause category')),
-                ('title', models.CharField(max_length=250, verbose_name='title')),
-                ('description', models.TextField(verbose_name='description')),
-                ('horizon', models.CharField(choices=[('immediate', 'Immediate (day 1–2)'), ('short_term', 'Short-term (days 3–30)'), ('long_term', 'Long-term (30+ days)')], max_length=20, verbose_name='horizon')),
-                ('due_at', models.DateTimeField(verbose_name='due')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('implemented', 'Implemented'), ('verified_effective', 'Verified effective'), ('ineffective', 'Ineffective'), ('cancelled', 'Cancelled')], db_index=True, default='open', editable=False, max_length=20, verbose_name='status')),
-                ('implementation_note', models.TextField(blank=True, verbose_name='implementation note')),
-                ('started_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('implemented_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('verified_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('ineffective_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('cancel_reason', models.TextField(blank=True, editable=False, verbose_name='reason for cancelling')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('finding', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='capa.finding', verbose_name='audit finding')),
-                ('follows', models.ForeignKey(blank=True, db_constraint=False, help_text='The ineffective CAPA this one replaces.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='capa.correctiveaction', verbose_name='follow-up of')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('implementer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='implementer')),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "reference",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=20, verbose_name="reference"
+                    ),
+                ),
+                (
+                    "action_type",
+                    models.CharField(
+                        choices=[
+                            ("correction", "Correction"),
+                            ("corrective", "Corrective action"),
+                            ("preventive", "Preventive action"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Incident"),
+                            ("audit_finding", "Audit finding"),
+                            ("management_review", "Management review"),
+                            ("risk_treatment", "Risk treatment"),
+                            ("stakeholder_feedback", "Stakeholder feedback"),
+                        ],
+                        max_length=30,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "source_detail",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. the management review's date, the risk or the feedback it answers",
+                        max_length=250,
+                        verbose_name="source detail",
+                    ),
+                ),
+                (
+                    "root_cause_category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("vendor_model_change", "Model behaviour change (vendor)"),
+                            ("internal_retraining", "Model behaviour change (internal retraining)"),
+                            ("distribution_shift", "Data distribution shift"),
+                            ("integration_bug", "Prompt or integration bug"),
+                            ("oversight_failure", "Human oversight failure"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="root-cause category",
+                    ),
+                ),
+                ("title", models.CharField(max_length=250, verbose_name="title")),
+                ("description", models.TextField(verbose_name="description")),
+                (
+                    "horizon",
+                    models.CharField(
+                        choices=[
+                            ("immediate", "Immediate (day 1–2)"),
+                            ("short_term", "Short-term (days 3–30)"),
+                            ("long_term", "Long-term (30+ days)"),
+                        ],
+                        max_length=20,
+                        verbose_name="horizon",
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="due")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("implemented", "Implemented"),
+                            ("verified_effective", "Verified effective"),
+                            ("ineffective", "Ineffective"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        editable=False,
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "implementation_note",
+                    models.TextField(blank=True, verbose_name="implementation note"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("implemented_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("verified_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("ineffective_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "cancel_reason",
+                    models.TextField(
+                        blank=True, editable=False, verbose_name="reason for cancelling"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "finding",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="capa.finding",
+                        verbose_name="audit finding",
+                    ),
+                ),
+                (
+                    "follows",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The ineffective CAPA this one replaces.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="capa.correctiveaction",
+                        verbose_name="follow-up of",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "implementer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="implementer",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical CAPA',
-                'verbose_name_plural': 'historical CAPAs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical CAPA",
+                "verbose_name_plural": "historical CAPAs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalEffectivenessCheck',
+            name="HistoricalEffectivenessCheck",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('criterion', models.TextField(help_text='What must hold for the action to count as effective', verbose_name='criterion')),
-                ('method', models.TextField(help_text='How it is verified: data, sample, test', verbose_name='method')),
-                ('due_at', models.DateTimeField(verbose_name='check due')),
-                ('result', models.CharField(choices=[('pending', 'Pending'), ('passed', 'Passed'), ('failed', 'Failed')], default='pending', editable=False, max_length=10, verbose_name='result')),
-                ('result_note', models.TextField(blank=True, editable=False, verbose_name='what was found')),
-                ('verified_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('capa', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='capa.correctiveaction')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('planned_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('verified_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "criterion",
+                    models.TextField(
+                        help_text="What must hold for the action to count as effective",
+                        verbose_name="criterion",
+                    ),
+                ),
+                (
+                    "method",
+                    models.TextField(
+                        help_text="How it is verified: data, sample, test", verbose_name="method"
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="check due")),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="result",
+                    ),
+                ),
+                (
+                    "result_note",
+                    models.TextField(blank=True, editable=False, verbose_name="what was found"),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "capa",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="capa.correctiveaction",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "planned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical effectiveness check',
-                'verbose_name_plural': 'historical effectiveness checks',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical effectiveness check",
+                "verbose_name_plural": "historical effectiveness checks",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalFinding',
+            name="HistoricalFinding",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('reference', models.CharField(db_index=True, editable=False, max_length=20, verbose_name='reference')),
-                ('audit_kind', models.CharField(choices=[('internal', 'Internal audit'), ('certification_stage_1', 'Certification audit, stage 1'), ('certification_stage_2', 'Certification audit, stage 2'), ('surveillance', 'Surveillance audit'), ('supplier', 'Supplier audit')], max_length=30, verbose_name='audit')),
-                ('audit_reference', models.CharField(help_text="e.g. 'IA-2026-02' or the report no.", max_length=100, verbose_name='audit reference')),
-                ('classification', models.CharField(choices=[('major', 'Major nonconformity'), ('minor', 'Minor nonconformity'), ('observation', 'Observation'), ('opportunity', 'Opportunity for improvement')], db_index=True, max_length=20, verbose_name='classification')),
-                ('clause', models.CharField(help_text="e.g. '10.2' or 'A.8.4'", max_length=40, verbose_name='clause or Annex A control')),
-                ('title', models.CharField(max_length=250, verbose_name='title')),
-                ('description', models.TextField(verbose_name='description')),
-                ('objective_evidence', models.TextField(verbose_name='objective evidence')),
-                ('auditee_response', models.TextField(blank=True, verbose_name='auditee response')),
-                ('correction_deadline', models.DateField(blank=True, null=True, verbose_name='agreed correction deadline')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_treatment', 'In treatment'), ('closed', 'Closed')], db_index=True, default='open', editable=False, max_length=20, verbose_name='status')),
-                ('closure_decision', models.TextField(blank=True, editable=False, verbose_name='closure decision')),
-                ('closed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='closed at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('closed_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('raised_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "reference",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=20, verbose_name="reference"
+                    ),
+                ),
+                (
+                    "audit_kind",
+                    models.CharField(
+                        choices=[
+                            ("internal", "Internal audit"),
+                            ("certification_stage_1", "Certification audit, stage 1"),
+                            ("certification_stage_2", "Certification audit, stage 2"),
+                            ("surveillance", "Surveillance audit"),
+                            ("supplier", "Supplier audit"),
+                        ],
+                        max_length=30,
+                        verbose_name="audit",
+                    ),
+                ),
+                (
+                    "audit_reference",
+                    models.CharField(
+                        help_text="e.g. 'IA-2026-02' or the report no.",
+                        max_length=100,
+                        verbose_name="audit reference",
+                    ),
+                ),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("major", "Major nonconformity"),
+                            ("minor", "Minor nonconformity"),
+                            ("observation", "Observation"),
+                            ("opportunity", "Opportunity for improvement"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="classification",
+                    ),
+                ),
+                (
+                    "clause",
+                    models.CharField(
+                        help_text="e.g. '10.2' or 'A.8.4'",
+                        max_length=40,
+                        verbose_name="clause or Annex A control",
+                    ),
+                ),
+                ("title", models.CharField(max_length=250, verbose_name="title")),
+                ("description", models.TextField(verbose_name="description")),
+                ("objective_evidence", models.TextField(verbose_name="objective evidence")),
+                ("auditee_response", models.TextField(blank=True, verbose_name="auditee response")),
+                (
+                    "correction_deadline",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="agreed correction deadline"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_treatment", "In treatment"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        editable=False,
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "closure_decision",
+                    models.TextField(blank=True, editable=False, verbose_name="closure decision"),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="closed at"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical audit finding',
-                'verbose_name_plural': 'historical audit findings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical audit finding",
+                "verbose_name_plural": "historical audit findings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalNoCapaDecision',
+            name="HistoricalNoCapaDecision",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('command', 'Command'), ('task', 'Task'), ('system', 'System')], default='system', max_length=10)),
-                ('chain_seq', models.BigIntegerField(blank=True, editable=False, null=True, unique=True)),
-                ('prev_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('record_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('decided_at', models.DateTimeField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("command", "Command"),
+                            ("task", "Task"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "chain_seq",
+                    models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                ("prev_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("record_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("decided_at", models.DateTimeField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical no-CAPA decision',
-                'verbose_name_plural': 'historical no-CAPA decisions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical no-CAPA decision",
+                "verbose_name_plural": "historical no-CAPA decisions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='NoCapaDecision',
+            name="NoCapaDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('decided_at', models.DateTimeField()),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='no_capa_decision', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("decided_at", models.DateTimeField()),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="no_capa_decision",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'no-CAPA decision',
+                "verbose_name": "no-CAPA decision",
             },
         ),
         migrations.AddConstraint(
-            model_name='capaincidentlink',
-            constraint=models.UniqueConstraint(fields=('capa', 'incident'), name='capa_incident_once'),
+            model_name="capaincidentlink",
+            constraint=models.UniqueConstraint(
+                fields=("capa", "incident"), name="capa_incident_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='effectivenesscheck',
-            constraint=models.CheckConstraint(condition=models.Q(('result', 'pending'), models.Q(('verified_at__isnull', False), ('verified_by__isnull', False)), _connector='OR'), name='check_result_has_verifier'),
+            model_name="effectivenesscheck",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("result", "pending"),
+                    models.Q(("verified_at__isnull", False), ("verified_by__isnull", False)),
+                    _connector="OR",
+                ),
+                name="check_result_has_verifier",
+            ),
         ),
         migrations.AddIndex(
-            model_name='correctiveaction',
-            index=models.Index(fields=['owner', 'status'], name='capa_owner_status_idx'),
+            model_name="correctiveaction",
+            index=models.Index(fields=["owner", "status"], name="capa_owner_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='correctiveaction',
-            constraint=models.CheckConstraint(condition=models.Q(('source', 'audit_finding'), ('finding__isnull', True), _connector='OR'), name='capa_finding_only_for_audit_source'),
+            model_name="correctiveaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("source", "audit_finding"), ("finding__isnull", True), _connector="OR"
+                ),
+                name="capa_finding_only_for_audit_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='correctiveaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), models.Q(('cancel_reason', ''), _negated=True), _connector='OR'), name='capa_cancelled_with_reason'),
+            model_name="correctiveaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "cancelled"), _negated=True),
+                    models.Q(("cancel_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="capa_cancelled_with_reason",
+            ),
         ),
     ]

@@ -148,11 +148,23 @@ def sign_off_disclosure(incident, actor):
     return disclosure.assessment_sign_off(actor=legal, assessment=assessment)
 
 
+def decide_no_capa(incident, actor):
+    """The CAPA closure check met by a recorded decision that no CAPA is needed (GRC's)."""
+    from aims.accounts.services import user_upsert_with_role
+    from capa import services as capa
+
+    grc, _ = user_upsert_with_role(username="capa-decider", role="grc")
+    return capa.no_capa_decide(
+        actor=grc, incident=incident, reason="A one-off test incident: nothing to correct."
+    )
+
+
 def incident_at(status, actor, system, **data):
     """A fully prepared incident moved along the lifecycle to ``status`` by ``actor``."""
     incident = ready_incident(actor, system, **data)
     if Status(status) in (Status.RESOLVED, Status.CLOSED):  # ready to close
         sign_off_disclosure(incident, actor)
+        decide_no_capa(incident, actor)
     for step in PATH[Status(status)]:
         incident = services.incident_transition(
             actor=actor, incident=incident, to=step, reason="Test step with a reason."
