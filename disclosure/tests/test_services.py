@@ -281,10 +281,11 @@ def test_system_flags_changing_reassess_open_incidents(breach, users, eu_system)
 def test_an_incident_closes_only_with_its_assessment_signed_off(users, eu_system):
     from incidents import services as incidents
     from incidents.choices import Status
-    from incidents.tests.factories import PATH, ready_incident
+    from incidents.tests.factories import PATH, decide_no_capa, ready_incident
 
     grc = users["grc"]
     incident = ready_incident(grc, eu_system)
+    decide_no_capa(incident, grc)  # the CAPA closure check met, so the message is disclosure's
     for step in PATH[Status.RESOLVED]:
         incident = incidents.incident_transition(
             actor=grc, incident=incident, to=step, reason="Step."

@@ -18,7 +18,7 @@ from aims.accounts.services import user_token
 from incidents import services
 from incidents.choices import AlertState, DetectionSource, Severity, Status, TimelineKind
 from incidents.models import AffectedSystem, AlertLink, Incident, TimelineEntry
-from incidents.tests.factories import sign_off_disclosure
+from incidents.tests.factories import decide_no_capa, sign_off_disclosure
 from inventory import services as inventory_services
 
 ALERTMANAGER_URL = "/api/v1/alerts/alertmanager/"
@@ -133,6 +133,7 @@ def close(incident, actor):
             actor=actor, incident=incident, to=to, reason="No traffic affected; test step."
         )
     sign_off_disclosure(incident, actor)
+    decide_no_capa(incident, actor)
     return services.incident_transition(actor=actor, incident=incident, to=Status.CLOSED)
 
 

@@ -16,6 +16,7 @@ from incidents.choices import ContainmentOption, Severity, Status, TimelineKind
 
 from .factories import (
     add_evidence,
+    decide_no_capa,
     file_incident,
     incident_at,
     ready_incident,
@@ -290,6 +291,7 @@ def test_each_move_stamps_its_milestone_at_the_time_it_was_made(grc, system):
     with time_machine.travel(T0, tick=False) as clock:
         incident = ready_incident(grc, system)
         sign_off_disclosure(incident, grc)
+        decide_no_capa(incident, grc)
         assert incident.evidence_preserved_at == T0
         for step, milestone in [
             (Status.TRIAGED, "triaged_at"),
