@@ -7,6 +7,7 @@ writes the linked incidents' timeline entries and keeps the clocks in line.
 
 from datetime import timedelta
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,13 +72,22 @@ def _apply(record, data: dict, allowed: frozenset) -> set[str]:
     for name, value in data.items():
         if isinstance(value, str) and name not in ("owner", "implementer"):
             value = value.strip()
-        if getattr(record, name) != value:
+        try:
+            current = getattr(record, name)
+        except ObjectDoesNotExist:  # a required relation not set yet
+            current = None
+        if current != value:
             setattr(record, name, value)
             changed.add(name)
     return changed
 
 
 def _check_people(capa) -> None:
+    if capa.owner_id is None:
+        raise ValidationFailed(
+            _("A CAPA needs an owner: the person accountable for it."),
+            fields={"owner": [_("required")]},
+        )
     for field in ("owner", "implementer"):
         person = getattr(capa, field)
         if person is not None and (not person.is_active or not person.role_names):
@@ -165,7 +175,10 @@ def _validate_links(capa, incidents) -> None:
             _("Only a CAPA whose source is an audit finding names a finding."),
             fields={"finding": ["only for source audit_finding"]},
         )
-    if capa.finding_id is not None and capa.finding.status == FindingStatus.CLOSED:
+    if (
+        capa.finding_id is not None
+        and Finding.objects.filter(pk=capa.finding_id, status=FindingStatus.CLOSED).exists()
+    ):
         raise ValidationFailed(
             _("%s is closed; reopen it before raising more CAPAs for it.") % capa.finding.reference,
             fields={"finding": ["closed"]},

@@ -122,7 +122,7 @@ def test_evidence_upload_and_download(users, api_client_for, grc, owner):
     )
     assert response.status_code == 201, response.json()
     evidence = response.json()
-    assert evidence["media_type"] == "text/plain" and len(evidence["sha256"]) == 64
+    assert evidence["media_type"] == "text/x-patch" and len(evidence["sha256"]) == 64
     download = api_client_for(users["auditor"]).get(
         f"{V1}/capa-evidence/{evidence['id']}/download/"
     )

@@ -49,6 +49,8 @@ def test_the_table_is_the_designed_lifecycle():
 
 def _ready_for(capa, target, grc, owner):
     """Meet the guards of the move to ``target`` the designed way."""
+    if target == S.IMPLEMENTED and capa.status == S.IN_PROGRESS:
+        services.capa_evidence_add(actor=owner, capa=capa, uploaded_file=proof())
     if target == S.VERIFIED_EFFECTIVE:
         services.effectiveness_check_record(actor=grc, capa=capa, result=CheckResult.PASSED)
     elif target == S.INEFFECTIVE:

@@ -4,6 +4,14 @@ audited table (``updated_at``), so an edit in place is seen as well as a new row
 from django.db import connection
 
 from aims.notify.models import Notification
+from capa.models import (
+    ActionEvidence,
+    CapaIncidentLink,
+    CorrectiveAction,
+    EffectivenessCheck,
+    Finding,
+    NoCapaDecision,
+)
 from incidents.models import (
     AffectedSystem,
     AlertLink,
@@ -32,6 +40,12 @@ STAMPED = (
     ModelVersion,
     Deployment,
     MonitoringRule,
+    CorrectiveAction,
+    CapaIncidentLink,
+    EffectivenessCheck,
+    ActionEvidence,
+    Finding,
+    NoCapaDecision,
 )
 COUNTED = (TimelineEntry, ProtectedReportMessage, ReportRun, Notification)
 
