@@ -6,10 +6,11 @@ from django.utils.translation import gettext as _
 
 from aims.clocks.selectors import overdue_exists
 from aims.core.permissions import has_any_role, has_role
+from incidents.models import Incident
 from incidents.selectors import incidents_visible_to
 
 from .choices import OPEN_ACTION_STATUSES, ActionStatus, CheckResult
-from .models import CapaIncidentLink, CorrectiveAction, Finding, NoCapaDecision
+from .models import ActionEvidence, CapaIncidentLink, CorrectiveAction, Finding, NoCapaDecision
 from .permissions import reads_all_capas
 
 
@@ -56,7 +57,9 @@ def register(user) -> QuerySet[CorrectiveAction]:
     return (
         capas_visible_to(user)
         .annotate(is_overdue=overdue_exists(CorrectiveAction))
-        .select_related("owner", "implementer", "effectiveness_check", "finding")
+        .select_related(
+            "owner", "implementer", "effectiveness_check__verified_by", "finding", "follows"
+        )
         .prefetch_related(_incident_links(user))
     )
 
@@ -76,7 +79,7 @@ def capa_page(user, pk) -> CorrectiveAction | None:
         )
         .prefetch_related(
             _incident_links(user),
-            "evidence__captured_by",
+            Prefetch("evidence", queryset=ActionEvidence.objects.select_related("captured_by")),
             Prefetch(
                 "follow_ups",
                 queryset=CorrectiveAction.objects.only(
@@ -131,12 +134,11 @@ def finding_page(user, pk) -> Finding | None:
 
 def closure_check(incident) -> str | None:
     """Guard 4 (DESIGN section 3): corrective actions, or a recorded reason for none."""
-    if (
-        CapaIncidentLink.objects.filter(incident=incident)
-        .exclude(capa__status=ActionStatus.CANCELLED)
-        .exists()
-        or NoCapaDecision.objects.filter(incident=incident).exists()
-    ):
+    linked = CapaIncidentLink.objects.filter(incident=incident).exclude(
+        capa__status=ActionStatus.CANCELLED
+    )
+    decided = NoCapaDecision.objects.filter(incident=incident)
+    if Incident.objects.filter(pk=incident.pk).filter(Exists(linked) | Exists(decided)).exists():
         return None
     return _(
         "at least one CAPA linked, or a recorded decision that no CAPA is needed (with its reason)"

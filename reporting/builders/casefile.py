@@ -82,7 +82,6 @@ AUDITED_RELATIONS = (
 # section (``aims.core.registry.register_report_section``) instead of this line.
 LATER_MODULES = (
     ("capa", gettext_lazy("Root cause")),
-    ("capa", gettext_lazy("Corrective and preventive actions, closure evidence and effectiveness")),
     ("capa", gettext_lazy("Post-incident review")),
 )
 
