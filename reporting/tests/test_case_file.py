@@ -232,7 +232,8 @@ def test_case_file_reads_back_complete(users, case):
     assert "Human review of every decision until fixed." in body
     assert "Waiver: contain before evidence is preserved" in body
     assert "Not confirmed yet" in body  # P1 scope confirmation is still missing
-    assert "not recorded in this version" in body.lower()
+    # The learning loop's parts not yet in the case file say so (the CAPA section is).
+    assert "not yet part of the case file" in body.lower()
 
     # User text is escaped: it prints as typed and nothing in it became markup.
     assert HOSTILE_NOTE in body
@@ -297,8 +298,9 @@ def test_context_queries_do_not_grow_with_the_timeline(
     assert counts[0] == counts[1], counts
     # About two dozen: the incident and its prefetched records, the timeline, the change log of
     # each affected system, clocks, deliveries, custody, one per history table, the verification,
-    # and the disclosure section (assessment, communications, supplier notices).
-    with django_assert_max_num_queries(29):
+    # the disclosure section (assessment, communications, supplier notices) and the CAPA section
+    # (the CAPAs, the no-CAPA decision, four history tables).
+    with django_assert_max_num_queries(35):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 
