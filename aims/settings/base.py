@@ -260,6 +260,9 @@ SPECTACULAR_SETTINGS = {
         "ValidationStatusEnum": "inventory.choices.ValidationStatus",
         "DisclosureAppliesEnum": "disclosure.choices.Applies",
         "BreachRiskEnum": "disclosure.choices.BreachRisk",
+        "CapaStatusEnum": "capa.choices.ActionStatus",
+        "FindingStatusEnum": "capa.choices.FindingStatus",
+        "CheckResultEnum": "capa.choices.CheckResult",
     },
 }
 

@@ -23,7 +23,7 @@ class IncidentRefSerializer(serializers.Serializer):
 
 
 class EffectivenessCheckSerializer(serializers.ModelSerializer):
-    verified_by = serializers.StringRelatedField()
+    verified_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = EffectivenessCheck
@@ -40,12 +40,16 @@ class EffectivenessCheckSerializer(serializers.ModelSerializer):
 
 class CapaSerializer(serializers.ModelSerializer):
     owner = serializers.StringRelatedField()
-    implementer = serializers.StringRelatedField()
+    implementer = serializers.StringRelatedField(allow_null=True)
     owner_id = serializers.IntegerField(read_only=True)
     implementer_id = serializers.IntegerField(read_only=True, allow_null=True)
     incidents = IncidentRefSerializer(source="links", many=True, read_only=True)
-    finding = serializers.SlugRelatedField(slug_field="reference", read_only=True)
-    follows = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    finding = serializers.SlugRelatedField(slug_field="reference", read_only=True, allow_null=True)
+    follows = serializers.SlugRelatedField(slug_field="reference", read_only=True, allow_null=True)
+    # Empty until a category is chosen: blank is one of its values.
+    root_cause_category = serializers.ChoiceField(
+        choices=RootCauseCategory.choices, allow_blank=True, read_only=True
+    )
     effectiveness_check = EffectivenessCheckSerializer(read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True, default=False)
 
@@ -198,7 +202,7 @@ class ActionEvidenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EvidenceUploadSerializer(serializers.Serializer):
+class CapaEvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
@@ -223,7 +227,7 @@ class NoCapaDecisionSerializer(serializers.ModelSerializer):
 
 class FindingSerializer(serializers.ModelSerializer):
     raised_by = serializers.StringRelatedField()
-    closed_by = serializers.StringRelatedField()
+    closed_by = serializers.StringRelatedField(allow_null=True)
     capas = serializers.SlugRelatedField(
         source="actions", slug_field="reference", many=True, read_only=True
     )

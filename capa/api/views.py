@@ -22,7 +22,7 @@ from incidents.selectors import incidents_visible_to
 
 from .. import permissions, rules, selectors, services
 from ..filters import CapaFilter, FindingFilter
-from ..models import ActionEvidence
+from ..models import ActionEvidence, CorrectiveAction, Finding
 from . import serializers as s
 
 IF_MATCH = OpenApiParameter(
@@ -78,6 +78,7 @@ class CapaViewSet(
     """Corrective and preventive actions. Status moves only through ``transition``; CAPAs are
     never deleted (a CAPA no longer needed is cancelled with a reason)."""
 
+    queryset = CorrectiveAction.objects.none()
     permission_classes = [drf_permissions.IsAuthenticated, CapaPermission]
     filterset_class = CapaFilter
     pagination_class = StandardPagination
@@ -204,20 +205,22 @@ class CapaViewSet(
     )
     @extend_schema(
         methods=["POST"],
-        request={"multipart/form-data": s.EvidenceUploadSerializer},
+        request={"multipart/form-data": s.CapaEvidenceUploadSerializer},
         responses={201: s.ActionEvidenceSerializer, 413: s.ErrorSerializer, **ERRORS},
     )
     @action(
         detail=True,
         methods=["get", "post"],
         parser_classes=[MultiPartParser, FormParser, JSONParser],
+        pagination_class=None,
+        filter_backends=[],
     )
     def evidence(self, request, pk=None):
         """The CAPA's closure evidence; POST preserves a file (write-once, SHA-256)."""
         capa = self.get_object()
         if request.method == "GET":
             return Response(s.ActionEvidenceSerializer(capa.evidence.all(), many=True).data)
-        body = s.EvidenceUploadSerializer(data=request.data)
+        body = s.CapaEvidenceUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         evidence = services.capa_evidence_add(
             actor=request.user,
@@ -336,6 +339,7 @@ class FindingViewSet(
 ):
     """Audit findings and nonconformities with their CAPAs. Status moves through ``transition``."""
 
+    queryset = Finding.objects.none()
     permission_classes = [drf_permissions.IsAuthenticated, FindingPermission]
     filterset_class = FindingFilter
     pagination_class = StandardPagination
