@@ -5,11 +5,17 @@ GRC edits here (one row; never added or deleted)."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from aims.core.admin import ReadOnlyAdmin
+from aims.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import permissions
 from .models import (
+    ActionEvidence,
+    CapaIncidentLink,
+    CorrectiveAction,
     Diagnostic,
+    EffectivenessCheck,
+    Finding,
+    NoCapaDecision,
     Recurrence,
     RecurrencePolicy,
     RemediationItem,
@@ -83,3 +89,50 @@ class RemediationItemAdmin(ReadOnlyAdmin):
 @admin.register(Recurrence)
 class RecurrenceAdmin(ReadOnlyAdmin):
     list_display = ("earlier_incident", "later_incident", "system", "category", "days_apart")
+
+
+# === CAPA records, effectiveness checks, audit findings and the no-CAPA decision ============
+class LinkInline(ReadOnlyInline, admin.TabularInline):
+    model = CapaIncidentLink
+    fields = ("incident", "linked_by", "created_at")
+    readonly_fields = fields
+
+
+class CheckInline(ReadOnlyInline, admin.StackedInline):
+    model = EffectivenessCheck
+    readonly_fields = (
+        "criterion",
+        "method",
+        "due_at",
+        "result",
+        "result_note",
+        "verified_by",
+        "verified_at",
+    )
+    fields = readonly_fields
+
+
+@admin.register(CorrectiveAction)
+class CorrectiveActionAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "title", "action_type", "source", "status", "owner", "due_at")
+    list_filter = ("status", "action_type", "source", "horizon")
+    search_fields = ("reference", "title")
+    inlines = [LinkInline, CheckInline]
+
+
+@admin.register(ActionEvidence)
+class ActionEvidenceAdmin(ReadOnlyAdmin):
+    list_display = ("original_name", "capa", "sha256", "size", "media_type", "captured_at")
+    search_fields = ("original_name", "sha256", "capa__reference")
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "title", "classification", "audit_kind", "clause", "status")
+    list_filter = ("classification", "audit_kind", "status")
+    search_fields = ("reference", "title", "audit_reference", "clause")
+
+
+@admin.register(NoCapaDecision)
+class NoCapaDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("incident", "decided_by", "decided_at")

@@ -14,6 +14,7 @@ class CapaConfig(AppConfig):
 
     def ready(self):
         self._register_investigation()
+        self._register_capa_actions()
 
     def _register_investigation(self):
         """Root cause, scope, remediation plan and recurrence of an incident."""
@@ -44,7 +45,7 @@ class CapaConfig(AppConfig):
                 name="root_cause",
                 template="capa/_incident_section.html",
                 order=5,
-                context=views.incident_section,
+                context=views.investigation_section,
             )
         )
         register_report_section(
@@ -53,7 +54,7 @@ class CapaConfig(AppConfig):
                 title=_("Root cause, scope and remediation"),
                 order=5,
                 template="capa/_case_file.html",
-                context=selectors.case_file_section,
+                context=selectors.investigation_case_file_section,
                 history=(
                     (RootCause, "incident_id", _("root cause")),
                     (Why, "root_cause__incident_id", _("why")),
@@ -64,5 +65,94 @@ class CapaConfig(AppConfig):
                     (RemediationItem, "plan__incident_id", _("remediation item")),
                     (Recurrence, "later_incident_id", _("recurrence")),
                 ),
+            )
+        )
+
+    def _register_capa_actions(self):
+        """CAPA records, effectiveness checks, findings and the "CAPA or a reason" closure check."""
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.clocks.registry import ClockTarget, register_kinds, register_target
+        from aims.core import visibility
+        from aims.core.registry import (
+            HomePanel,
+            NavEntry,
+            ReportSection,
+            register_home_panel,
+            register_navigation,
+            register_report_section,
+        )
+        from incidents.sections import IncidentSection, register_section
+        from incidents.workflow import register_closure_check
+
+        from . import clocks, permissions, selectors, views
+        from .choices import CapaClockKind
+        from .models import (
+            ActionEvidence,
+            CapaIncidentLink,
+            CorrectiveAction,
+            EffectivenessCheck,
+            Finding,
+            NoCapaDecision,
+        )
+
+        register_kinds(CapaClockKind)
+        register_target(
+            CorrectiveAction,
+            ClockTarget(
+                resolve_role=clocks.resolve_role,
+                describe=clocks.describe,
+                pseudo_roles=("capa_owner", "capa_implementer"),
+            ),
+        )
+        visibility.register(CorrectiveAction, selectors.capas_visible_to)
+        visibility.register(Finding, selectors.findings_visible_to)
+        register_closure_check(selectors.closure_check)
+        register_section(
+            IncidentSection(
+                name="capa",
+                template="capa/_capa_incident_section.html",
+                order=20,
+                context=views.capa_section,
+            )
+        )
+        register_report_section(
+            ReportSection(
+                name="capa",
+                title=_("Corrective and preventive actions"),
+                order=30,
+                template="capa/_capa_case_file.html",
+                context=selectors.capa_case_file_section,
+                # A CAPA's own history rows carry no incident column (a CAPA may answer
+                # several): its check, evidence and links do, and the CAPA page has the rest.
+                history=(
+                    (CapaIncidentLink, "incident_id", _("CAPA link")),
+                    (EffectivenessCheck, "capa__links__incident_id", _("effectiveness check")),
+                    (ActionEvidence, "capa__links__incident_id", _("CAPA evidence")),
+                    (NoCapaDecision, "incident_id", _("no-CAPA decision")),
+                ),
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("CAPA"),
+                url_name="capa:register",
+                order=40,
+                visible=permissions.can_read,
+            ),
+            NavEntry(
+                label=_("Audit findings"),
+                url_name="capa:findings",
+                order=45,
+                visible=permissions.can_read,
+            ),
+        )
+        register_home_panel(
+            HomePanel(
+                name="my_capas",
+                template="capa/_home_my_capas.html",
+                order=35,
+                context=lambda user: {"my_capas": list(selectors.my_open_capas(user))},
+                visible=permissions.can_read,
             )
         )

@@ -117,3 +117,38 @@ class RemediationKind(models.TextChoices):
     MONITORING = "monitoring", _("Monitoring for the failure pattern")
     LONG_TERM_FIX = "long_term_fix", _("Long-term fix")
     OTHER = "other", _("Other")
+
+
+# --- CAPA records and audit findings ---------------------------------------------------------
+
+
+class CheckResult(models.TextChoices):
+    """The outcome of an effectiveness check: pending until the verifier records pass or fail."""
+
+    PENDING = "pending", _("Pending")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_TREATMENT = "in_treatment", _("In treatment")
+    CLOSED = "closed", _("Closed")
+
+
+class CapaClockKind(models.TextChoices):
+    """Clocks of a CAPA: its due date per horizon (policy as data) and its effectiveness check."""
+
+    DUE_IMMEDIATE = "capa_due_immediate", _("CAPA due (immediate)")
+    DUE_SHORT_TERM = "capa_due_short_term", _("CAPA due (short-term)")
+    DUE_LONG_TERM = "capa_due_long_term", _("CAPA due (long-term)")
+    EFFECTIVENESS_CHECK = "capa_effectiveness", _("CAPA effectiveness check")
+
+
+DUE_KIND = {
+    Horizon.IMMEDIATE: CapaClockKind.DUE_IMMEDIATE,
+    Horizon.SHORT_TERM: CapaClockKind.DUE_SHORT_TERM,
+    Horizon.LONG_TERM: CapaClockKind.DUE_LONG_TERM,
+}
+OPEN_ACTION_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.IMPLEMENTED)
+NONCONFORMITIES = (FindingClassification.MAJOR, FindingClassification.MINOR)

@@ -809,12 +809,12 @@ def individuals_upload(*, actor, incident, uploaded_file) -> IndividualsUpload:
     with errors), store the file once with its SHA-256, keep a row per person, and give the
     counts to the disclosure facts. A new list supersedes the current one; the people on both
     (same identifier) keep their notification status."""
-    from incidents.services.evidence import (
+    from aims.core.files import (
         EvidenceTooLarge,
         detect_media_type,
-        hash_upload,
+        hash_file,
         safe_name,
-        store_upload,
+        store_file,
     )
 
     from . import affected
@@ -833,7 +833,7 @@ def individuals_upload(*, actor, incident, uploaded_file) -> IndividualsUpload:
             )
             % {"size": uploaded_file.size, "limit": limit}
         )
-    sha256, size, head = hash_upload(uploaded_file)
+    sha256, size, head = hash_file(uploaded_file)
     if size == 0:
         raise ValidationFailed(_("The file is empty."), fields={"file": [_("empty")]})
     if size > limit:  # the client did not say the size: the bytes read do
@@ -874,7 +874,7 @@ def individuals_upload(*, actor, incident, uploaded_file) -> IndividualsUpload:
         uploaded_by=actor,
         uploaded_at=now,
     )
-    store_upload(upload, name, uploaded_file)
+    store_file(upload, name, uploaded_file)
     try:
         model_save(upload, actor=actor, validate=False)  # built here from validated values
         rows = []

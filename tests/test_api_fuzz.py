@@ -106,6 +106,23 @@ def owned(users, make_system):
     )
     incident = file_incident(engineer, systems=[system], severity=2, severity_reason="Refunds")
     evidence = add_evidence(incident, engineer)
+    from capa import services as capa
+    from capa.tests.factories import capa_data, proof
+
+    action = capa.capa_create(actor=grc, data=capa_data(engineer), incidents=[incident])
+    action_evidence = capa.capa_evidence_add(actor=engineer, capa=action, uploaded_file=proof())
+    finding = capa.finding_create(
+        actor=grc,
+        data={
+            "audit_kind": "internal",
+            "audit_reference": "IA-1",
+            "classification": "minor",
+            "clause": "10.2",
+            "title": "CAPA closed on paper",
+            "description": "No check.",
+            "objective_evidence": "The record.",
+        },
+    )
     from risk import services as risk_services
     from risk.models import Control
     from risk.tests.factories import treated_risk
@@ -137,6 +154,9 @@ def owned(users, make_system):
             "monitoring-rules": [rule.pk],
             "incidents": [incident.pk],
             "evidence": [evidence.pk],
+            "capas": [action.pk],
+            "capa-evidence": [action_evidence.pk],
+            "findings": [finding.pk],
             "risks": [risk.pk],
             "risk-methodologies": [draft.pk],
             "controls": [control.pk],

@@ -687,6 +687,168 @@ def test_disclosure_writes(users, make_system):
     )
 
 
+# --- CAPA records and audit findings -------------------------------------------------------------
+
+
+def _capas(users, count, *, system=None):
+    from capa import services as capa
+    from capa.tests.factories import capa_data
+
+    grc = users["grc"]
+    made = []
+    for n in range(count):
+        incident = file_incident(grc, systems=[system] if system else [], title=f"CAPA row {n}")
+        item = capa.capa_create(
+            actor=grc,
+            data=capa_data(users["engineer"], title=f"CAPA row {n}"),
+            incidents=[incident],
+        )
+        capa.effectiveness_check_plan(actor=grc, capa=item, criterion="c", method="m")
+        made.append(item)
+    return made
+
+
+def test_capa_register_does_not_grow_with_rows(client, users, api_client_for):
+    viewer = users["risk_officer"]
+    client.force_login(viewer)
+    api = api_client_for(viewer)
+    _capas(users, 10)
+    client.get("/capa/")
+    small_page, _, ctx = measure(page(client, "/capa/"))
+    small_api, _, api_ctx = measure(page(api, "/api/v1/capas/"))
+    _capas(users, 15)
+    large_page, response, _ = measure(page(client, "/capa/"))
+    large_api, _, _ = measure(page(api, "/api/v1/capas/"))
+    assert "CAPA-0025" in response.content.decode()
+    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    check("page_capa_register", small_page, ctx)
+    check("api_capa_list", small_api, api_ctx)
+
+
+def test_capa_page_does_not_grow_with_evidence_or_links(client, users, api_client_for):
+    from capa import services as capa
+    from capa.tests.factories import proof
+
+    grc = users["grc"]
+    [item] = _capas(users, 1)
+    client.force_login(grc)
+    url = f"/capa/{item.pk}/"
+    client.get(url)
+    small, _, ctx = measure(page(client, url))
+    small_api, _, api_ctx = measure(page(api_client_for(grc), f"/api/v1/capas/{item.pk}/"))
+    for n in range(3):
+        capa.capa_evidence_add(actor=grc, capa=item, uploaded_file=proof(name=f"p{n}.txt"))
+        capa.capa_link_incident(actor=grc, capa=item, incident=file_incident(grc, title=f"L{n}"))
+    large, response, _ = measure(page(client, url))
+    large_api, _, _ = measure(page(api_client_for(grc), f"/api/v1/capas/{item.pk}/"))
+    assert "p2.txt" in response.content.decode()
+    assert (large, large_api) == (small, small_api), _listing(ctx)
+    check("page_capa", small, ctx)
+    check("api_capa_detail", small_api, api_ctx)
+
+
+def test_capa_writes(users, system):
+    from capa import services as capa
+    from capa.tests.factories import capa_data, proof
+
+    grc, owner, officer = users["grc"], users["engineer"], users["risk_officer"]
+    incident = file_incident(grc, systems=[system])
+    item, _ = budget(
+        "capa_create",
+        lambda: capa.capa_create(
+            actor=fresh(grc), data=capa_data(fresh(owner)), incidents=[fresh(incident)]
+        ),
+    )
+    budget(
+        "capa_update",
+        lambda: capa.capa_update(actor=fresh(owner), capa=fresh(item), data={"title": "Edited"}),
+    )
+    budget(
+        "capa_update_due_date",
+        lambda: capa.capa_update(
+            actor=fresh(owner), capa=fresh(item), data={"due_at": item.due_at + timedelta(days=3)}
+        ),
+    )
+    budget(
+        "capa_transition_start",
+        lambda: capa.capa_transition(actor=fresh(owner), capa=fresh(item), to="in_progress"),
+    )
+    budget(
+        "capa_evidence_add",
+        lambda: capa.capa_evidence_add(actor=fresh(owner), capa=fresh(item), uploaded_file=proof()),
+    )
+    budget(
+        "capa_check_plan",
+        lambda: capa.effectiveness_check_plan(
+            actor=fresh(grc), capa=fresh(item), criterion="No repeat", method="Replay"
+        ),
+    )
+    budget(
+        "capa_transition_implemented",
+        lambda: capa.capa_transition(actor=fresh(owner), capa=fresh(item), to="implemented"),
+    )
+    budget(
+        "capa_check_record",
+        lambda: capa.effectiveness_check_record(
+            actor=fresh(officer), capa=fresh(item), result="passed"
+        ),
+    )
+    budget(
+        "capa_transition_verified",
+        lambda: capa.capa_transition(
+            actor=fresh(officer), capa=fresh(item), to="verified_effective"
+        ),
+    )
+    other = file_incident(grc, systems=[system])
+    budget(
+        "capa_no_capa_decide",
+        lambda: capa.no_capa_decide(actor=fresh(grc), incident=fresh(other), reason="Duplicate"),
+    )
+
+
+def _finding_data(**extra):
+    return {
+        "audit_kind": "internal",
+        "audit_reference": "IA-1",
+        "classification": "observation",
+        "clause": "10.2",
+        "title": "t",
+        "description": "d",
+        "objective_evidence": "e",
+        **extra,
+    }
+
+
+def test_finding_writes_and_pages(client, users):
+    from capa import services as capa
+
+    grc = users["grc"]
+    finding, _ = budget(
+        "finding_create", lambda: capa.finding_create(actor=fresh(grc), data=_finding_data())
+    )
+    budget(
+        "finding_update",
+        lambda: capa.finding_update(
+            actor=fresh(grc), finding=fresh(finding), data={"auditee_response": "Accepted"}
+        ),
+    )
+    budget(
+        "finding_transition_close",
+        lambda: capa.finding_transition(
+            actor=fresh(grc), finding=fresh(finding), to="closed", reason="Noted"
+        ),
+    )
+    client.force_login(users["auditor"])
+    client.get("/capa/findings/")
+    small, _, ctx = measure(page(client, "/capa/findings/"))
+    for n in range(5):
+        capa.finding_create(actor=grc, data=_finding_data(title=f"F{n}"))
+    large, _, _ = measure(page(client, "/capa/findings/"))
+    assert large == small, _listing(ctx)
+    check("page_findings", small, ctx)
+    budget("page_finding", page(client, f"/capa/findings/{finding.pk}/"))
+
+
 # --- disclosure: a system's facts and the supplier notices -------------------------------------
 
 

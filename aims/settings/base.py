@@ -268,6 +268,9 @@ SPECTACULAR_SETTINGS = {
         "RiskCategoryEnum": "risk.choices.RiskCategory",
         "IndividualStatusEnum": "disclosure.choices.IndividualStatus",
         "NoticeChannelEnum": "disclosure.choices.NoticeChannel",
+        "CapaStatusEnum": "capa.choices.ActionStatus",
+        "FindingStatusEnum": "capa.choices.FindingStatus",
+        "CheckResultEnum": "capa.choices.CheckResult",
     },
 }
 

@@ -2,71 +2,90 @@
 
 from django.urls import path
 
-from . import views
+from aims.core.api.routers import ApiRouter
+
+from . import actions, investigation
+
+router = ApiRouter()
+router.register("capas", actions.CapaViewSet, basename="capa")
+router.register("findings", actions.FindingViewSet, basename="finding")
 
 urlpatterns = [
+    path(
+        "capa-evidence/<int:pk>/download/",
+        actions.CapaEvidenceDownloadView.as_view(),
+        name="capa-evidence-download",
+    ),
+    path("capa-suggestions/", actions.SuggestionsView.as_view(), name="capa-suggestions"),
+    path("incidents/<int:pk>/capas/", actions.IncidentCapasView.as_view(), name="incident-capas"),
+    path(
+        "incidents/<int:pk>/no-capa-decision/",
+        actions.NoCapaDecisionView.as_view(),
+        name="incident-no-capa",
+    ),
     # root cause, scope, remediation and recurrence of an incident
     path(
         "incidents/<int:pk>/root-causes/",
-        views.IncidentRootCausesView.as_view(),
+        investigation.IncidentRootCausesView.as_view(),
         name="incident-root-causes",
     ),
-    path("root-causes/<int:pk>/", views.RootCauseView.as_view(), name="root-cause-detail"),
-    path("root-causes/<int:pk>/whys/", views.WhysView.as_view(), name="root-cause-whys"),
+    path("root-causes/<int:pk>/", investigation.RootCauseView.as_view(), name="root-cause-detail"),
+    path("root-causes/<int:pk>/whys/", investigation.WhysView.as_view(), name="root-cause-whys"),
     path(
         "root-causes/<int:pk>/diagnostics/",
-        views.DiagnosticsView.as_view(),
+        investigation.DiagnosticsView.as_view(),
         name="root-cause-diagnostics",
     ),
     path(
         "root-causes/<int:pk>/evidence/",
-        views.EvidenceLinksView.as_view(),
+        investigation.EvidenceLinksView.as_view(),
         name="root-cause-evidence",
     ),
     path(
         "root-causes/<int:pk>/confirm/",
-        views.RootCauseConfirmView.as_view(),
+        investigation.RootCauseConfirmView.as_view(),
         name="root-cause-confirm",
     ),
     path(
         "root-causes/<int:pk>/rule-out/",
-        views.RootCauseRuleOutView.as_view(),
+        investigation.RootCauseRuleOutView.as_view(),
         name="root-cause-rule-out",
     ),
-    path("incidents/<int:pk>/scope/", views.ScopeView.as_view(), name="incident-scope"),
+    path("incidents/<int:pk>/scope/", investigation.ScopeView.as_view(), name="incident-scope"),
     path(
         "incidents/<int:pk>/remediation/",
-        views.RemediationPlanView.as_view(),
+        investigation.RemediationPlanView.as_view(),
         name="incident-remediation",
     ),
     path(
         "incidents/<int:pk>/remediation/items/",
-        views.RemediationItemsView.as_view(),
+        investigation.RemediationItemsView.as_view(),
         name="incident-remediation-items",
     ),
     path(
         "incidents/<int:pk>/remediation/reprocessing/",
-        views.ReprocessingView.as_view(),
+        investigation.ReprocessingView.as_view(),
         name="incident-reprocessing",
     ),
     path(
         "incidents/<int:pk>/remediation/verify/",
-        views.FixVerifyView.as_view(),
+        investigation.FixVerifyView.as_view(),
         name="incident-fix-verify",
     ),
     path(
         "incidents/<int:pk>/remediation/restore/",
-        views.RestoreView.as_view(),
+        investigation.RestoreView.as_view(),
         name="incident-restore",
     ),
     path(
         "remediation-items/<int:pk>/done/",
-        views.RemediationItemDoneView.as_view(),
+        investigation.RemediationItemDoneView.as_view(),
         name="remediation-item-done",
     ),
     path(
         "incidents/<int:pk>/recurrences/",
-        views.RecurrencesView.as_view(),
+        investigation.RecurrencesView.as_view(),
         name="incident-recurrences",
     ),
+    *router.urls,
 ]

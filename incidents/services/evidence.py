@@ -1,19 +1,21 @@
 """Evidence (write-once, hashed), waivers of "preserve first", and containment decisions."""
 
-import errno
-import hashlib
 import logging
-import os
-import re
 
-import puremagic
-from django.conf import settings
-from django.core.files.base import File
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aims.core.exceptions import ApplicationError, GuardFailed, ValidationFailed
+from aims.core.exceptions import GuardFailed, ValidationFailed
+from aims.core.files import (
+    EvidenceIntegrityFailed,
+    EvidenceNotStored,
+    EvidenceStorageFull,
+    EvidenceTooLarge,
+    file_intact,
+    read_upload,
+    store_file,
+)
 from aims.core.permissions import require
 from aims.core.services import audited_write, model_save
 
@@ -22,76 +24,14 @@ from ..choices import OPEN_STATUSES, ApprovalSubject, ContainmentOption, Custody
 from ..models import Approval, ContainmentDecision, Evidence, EvidenceAccess, Incident
 from ..workflow import guard_preserve_first
 
-CHUNK = 1024 * 1024
 logger = logging.getLogger(__name__)
 
-
-class EvidenceTooLarge(ApplicationError):
-    code = "evidence_too_large"
-    status_code = 413
-
-
-class EvidenceNotStored(ApplicationError):
-    """The file could not be written (disk full, storage unreachable): nothing was kept."""
-
-    code = "storage_unavailable"
-    status_code = 503
-    default_message = _(
-        "The file could not be stored just now. Nothing was saved; try again in a few minutes."
-    )
-
-
-class EvidenceStorageFull(EvidenceNotStored):
-    code = "storage_full"
-    status_code = 507
-    default_message = _(
-        "The evidence store has no room for this file. Nothing was saved; ask the "
-        "administrator to free space, then upload again."
-    )
-
-
-class EvidenceIntegrityFailed(ApplicationError):
-    code = "evidence_integrity_failed"
-    status_code = 409
-    default_message = _(
-        "The stored file no longer matches the SHA-256 recorded when it was preserved. "
-        "It was not served; GRC has the incident's custody log."
-    )
-
-
-def _safe_name(name: str) -> str:
-    base = os.path.basename(name or "evidence").strip() or "evidence"
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:150]
-
-
-def detect_media_type(head: bytes, name: str) -> str:
-    """The media type from the file's content (magic numbers), never from what the client says."""
-    try:
-        matches = puremagic.magic_string(head, name)
-    except (puremagic.PureError, ValueError):
-        matches = []
-    for match in matches:
-        if match.mime_type:
-            return match.mime_type
-    if not head:
-        return "application/x-empty"
-    try:
-        head.decode("utf-8")
-        return "text/plain"
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-
-
-def _hash_file(fileobj) -> tuple[str, int, bytes]:
-    digest, size, head = hashlib.sha256(), 0, b""
-    fileobj.seek(0)
-    for chunk in iter(lambda: fileobj.read(CHUNK), b""):
-        if not head:
-            head = chunk[:8192]
-        digest.update(chunk)
-        size += len(chunk)
-    fileobj.seek(0)
-    return digest.hexdigest(), size, head
+__all__ = [  # the shared file errors, still importable from here
+    "EvidenceIntegrityFailed",
+    "EvidenceNotStored",
+    "EvidenceStorageFull",
+    "EvidenceTooLarge",
+]
 
 
 @audited_write
@@ -112,27 +52,13 @@ def evidence_add(
             _("Unknown evidence kind. Choose one of: %s.") % ", ".join(EvidenceKind.values),
             fields={"kind": ["invalid choice"]},
         )
-    limit = settings.EVIDENCE_MAX_BYTES
-    if uploaded_file.size is not None and uploaded_file.size > limit:
-        raise EvidenceTooLarge(
-            _(
-                "The file is %(size)s bytes; evidence files are limited to %(limit)s bytes. "
-                "Split or compress it and upload again."
-            )
-            % {"size": uploaded_file.size, "limit": limit}
-        )
-    sha256, size, head = _hash_file(uploaded_file)
-    if size == 0:
-        raise ValidationFailed(_("The file is empty."), fields={"file": ["empty"]})
-    name = _safe_name(getattr(uploaded_file, "name", ""))
+    facts = read_upload(uploaded_file)
+    name = facts["original_name"]
     evidence = Evidence(
         incident=incident,
-        original_name=name,
         kind=kind,
         description=(description or "").strip(),
-        sha256=sha256,
-        size=size,
-        media_type=detect_media_type(head, name),
+        **facts,
         period_start=period_start,
         period_end=period_end,
         captured_by=actor,
@@ -140,7 +66,7 @@ def evidence_add(
     )
     # The incident and the actor are rows in hand; evidence has no uniqueness to look up.
     evidence.full_clean(exclude=["file", "incident", "captured_by"])
-    _store_file(evidence, name, uploaded_file)
+    store_file(evidence, name, uploaded_file)
     try:
         model_save(evidence, actor=actor, validate=False)  # validated above, before storing
         model_save(
@@ -161,28 +87,6 @@ def evidence_add(
     return evidence
 
 
-def _store_file(evidence: Evidence, name: str, uploaded_file) -> None:
-    """Write the file under a name chosen first, so a write that fails part-way (a full disk
-    leaves the bytes written so far) is removed instead of staying behind as an orphan."""
-    field = evidence.file.field
-    storage = field.storage
-    target = storage.get_available_name(
-        field.generate_filename(evidence, name), max_length=field.max_length
-    )
-    try:
-        evidence.file = storage.save(target, File(uploaded_file), max_length=field.max_length)
-    except OSError as exc:
-        try:
-            if storage.exists(target) and storage.size(target) != evidence.size:
-                storage.delete(target)  # the partial write of this upload
-        except OSError:
-            logger.exception("could not remove the partial evidence file %s", target)
-        logger.error("evidence file %s not stored: %s", target, exc)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise EvidenceStorageFull() from exc
-        raise EvidenceNotStored() from exc
-
-
 def _require_contributor(actor, incident):
     require(permissions.can_add_evidence(actor, incident))
 
@@ -193,11 +97,7 @@ def evidence_open(*, actor, evidence: Evidence, action: str = CustodyAction.DOWN
     The caller has already established that ``actor`` may see the incident. The custody entry is
     written whether the check passes or fails.
     """
-    with evidence.file.open("rb") as handle:
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    intact = digest.hexdigest() == evidence.sha256
+    intact = file_intact(evidence.file, evidence.sha256)
     _log_access(
         actor=actor,
         evidence=evidence,
@@ -323,11 +223,3 @@ def rollback_guard(system, change_type: str) -> None:
             )
             % {"ref": unpreserved.reference, "system": system.reference}
         )
-
-
-# The write-once file machinery, for other modules' write-once files that must not be incident
-# evidence visible to everyone on the incident (disclosure's list of affected individuals):
-# the SHA-256 and size read in one pass, and the store that leaves no partial file behind.
-hash_upload = _hash_file
-store_upload = _store_file
-safe_name = _safe_name

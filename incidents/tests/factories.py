@@ -201,7 +201,8 @@ def confirm_scope(incident, actor, *, confirm=True, **data):
 
 def ready_to_close(incident, actor):
     """What the other modules require before closing: the disclosure assessment signed off,
-    a confirmed root cause, and for a P0/P1 the confirmed scope."""
+    a confirmed root cause, for a P0/P1 the confirmed scope, and a CAPA or the recorded reason
+    for none."""
     sign_off_disclosure(incident, actor)
     from capa.selectors import confirmed_root_cause, scope_of
 
@@ -211,6 +212,24 @@ def ready_to_close(incident, actor):
         scope = scope_of(incident)
         if scope is None or not scope.is_confirmed:
             confirm_scope(incident, actor)
+    from capa.models import CapaIncidentLink, NoCapaDecision
+
+    if not (
+        CapaIncidentLink.objects.filter(incident=incident).exists()
+        or NoCapaDecision.objects.filter(incident=incident).exists()
+    ):
+        decide_no_capa(incident, actor)
+
+
+def decide_no_capa(incident, actor):
+    """The CAPA closure check met by a recorded decision that no CAPA is needed (GRC's)."""
+    from aims.accounts.services import user_upsert_with_role
+    from capa import services as capa
+
+    grc, _ = user_upsert_with_role(username="capa-decider", role="grc")
+    return capa.no_capa_decide(
+        actor=grc, incident=incident, reason="A one-off test incident: nothing to correct."
+    )
 
 
 def incident_at(status, actor, system, **data):

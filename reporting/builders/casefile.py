@@ -80,10 +80,7 @@ AUDITED_RELATIONS = (
 
 # Later modules of DESIGN section 2 not installed yet; an installed module adds its own
 # section (``aims.core.registry.register_report_section``) instead of this line.
-LATER_MODULES = (
-    ("capa", gettext_lazy("Corrective and preventive actions, closure evidence and effectiveness")),
-    ("capa", gettext_lazy("Post-incident review")),
-)
+LATER_MODULES = (("capa", gettext_lazy("Post-incident review")),)
 
 
 @dataclass

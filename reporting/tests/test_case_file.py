@@ -232,10 +232,11 @@ def test_case_file_reads_back_complete(users, case):
     assert "Human review of every decision until fixed." in body
     assert "Waiver: contain before evidence is preserved" in body
     assert "Not confirmed yet" in body  # P1 scope confirmation is still missing
-    # The learning loop's section says what is missing; its later parts say they are to come.
+    # The learning loop's sections say what is missing; its later parts say they are to come.
     assert "Root cause, scope and remediation" in body
     assert "No root cause was confirmed. Closing the incident requires one." in body
-    assert "not yet part of the case file" in body.lower()
+    assert "Corrective and preventive actions" in body
+    assert "Post-incident review" in body and "not yet part of the case file" in body.lower()
 
     # User text is escaped: it prints as typed and nothing in it became markup.
     assert HOSTILE_NOTE in body
@@ -301,9 +302,10 @@ def test_context_queries_do_not_grow_with_the_timeline(
     # About two dozen: the incident and its prefetched records, the timeline, the change log of
     # each affected system, clocks, deliveries, custody, one per history table, the verification,
     # the disclosure section (assessment, communications, supplier notices), the learning
-    # loop's section (root causes, scope, plan, recurrences, and its eight history tables) and
-    # the risk section (the incident's risk links and their history).
-    with django_assert_max_num_queries(43):
+    # loop's sections (root causes, scope, plan, recurrences and their eight history tables;
+    # the CAPAs, the no-CAPA decision and their four) and the risk section (the incident's risk
+    # links and their history).
+    with django_assert_max_num_queries(49):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 

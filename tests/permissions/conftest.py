@@ -53,6 +53,9 @@ class World:
     runs: dict  # role -> that role's own finished report run
     samples: dict  # role -> that role's audit sample run
     report: object  # a protected-channel report, not yet converted
+    capas: dict = field(default_factory=dict)  # scope -> implemented CAPA, check planned
+    capa_evidence: dict = field(default_factory=dict)  # scope -> its closure evidence
+    finding: object = None  # an open observation
     obligations: dict = field(default_factory=dict)  # incident scope -> its ca_sb53 obligation
     communications: dict = field(default_factory=dict)  # scope -> {"draft": …, "approved": …}
     notices: dict = field(default_factory=dict)  # incident scope -> supplier notice
@@ -180,6 +183,7 @@ def _build_world() -> World:
         grc, systems=[systems["own"]], severity=2, severity_reason="Subset"
     )
     evidence = {scope: add_evidence(incident, grc) for scope, incident in incidents.items()}
+    capas, capa_evidence, finding = _capa_world(grc, engineer, helper, incidents)
     disclosure = _disclose(users, systems, incidents)
 
     runs = {}
@@ -211,6 +215,9 @@ def _build_world() -> World:
         runs=runs,
         samples=samples,
         report=report,
+        capas=capas,
+        capa_evidence=capa_evidence,
+        finding=finding,
         **disclosure,
     )
     world.capa = _build_learning_loop(world)
@@ -224,6 +231,52 @@ def _build_world() -> World:
     world.api[ANONYMOUS] = APIClient()
     world.html[ANONYMOUS] = Client()
     return world
+
+
+def _capa_world(grc, engineer, helper, incidents):
+    """CAPA scopes: ``own`` answers the ``own`` incident and the engineer owns it; ``other``
+    answers the ``other`` incident, owned by the helper. Both are implemented, with closure
+    evidence and a planned effectiveness check, so every CAPA action has something to act on."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from capa import services as capa
+
+    capas, capa_evidence = {}, {}
+    for scope, owner in (("own", engineer), ("other", helper)):
+        made = capa.capa_create(
+            actor=grc,
+            data={
+                "action_type": "corrective",
+                "title": f"Pin the model version ({scope})",
+                "description": "Call the model by an explicit version.",
+                "owner": owner,
+                "horizon": "short_term",
+            },
+            incidents=[incidents[scope]],
+        )
+        made = capa.capa_transition(actor=grc, capa=made, to="in_progress")
+        capa_evidence[scope] = capa.capa_evidence_add(
+            actor=grc,
+            capa=made,
+            uploaded_file=SimpleUploadedFile("pin.txt", b"version: 2026-03-01\n", "text/plain"),
+        )
+        capa.effectiveness_check_plan(
+            actor=grc, capa=made, criterion="No repeat in 30 days", method="Replay the sample"
+        )
+        capas[scope] = capa.capa_transition(actor=grc, capa=made, to="implemented")
+    finding = capa.finding_create(
+        actor=grc,
+        data={
+            "audit_kind": "internal",
+            "audit_reference": "IA-2026-01",
+            "classification": "observation",
+            "clause": "A.8.4",
+            "title": "Communication plan not rehearsed",
+            "description": "No exercise in 12 months.",
+            "objective_evidence": "Training records.",
+        },
+    )
+    return capas, capa_evidence, finding
 
 
 def _disclose(users, systems, incidents) -> dict:

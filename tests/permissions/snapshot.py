@@ -4,7 +4,18 @@ audited table (``updated_at``), so an edit in place is seen as well as a new row
 from django.db import connection
 
 from aims.notify.models import Notification
-from capa.models import RemediationItem, RemediationPlan, RootCause, ScopeConfirmation
+from capa.models import (
+    ActionEvidence,
+    CapaIncidentLink,
+    CorrectiveAction,
+    EffectivenessCheck,
+    Finding,
+    NoCapaDecision,
+    RemediationItem,
+    RemediationPlan,
+    RootCause,
+    ScopeConfirmation,
+)
 from disclosure.models import (
     Communication,
     DisclosureAssessment,
@@ -51,6 +62,12 @@ STAMPED = (
     ModelVersion,
     Deployment,
     MonitoringRule,
+    CorrectiveAction,
+    CapaIncidentLink,
+    EffectivenessCheck,
+    ActionEvidence,
+    Finding,
+    NoCapaDecision,
     RegimeRule,
     IncidentFacts,
     SystemFacts,

@@ -75,6 +75,11 @@ def contributes(role, scope) -> bool:
     return manages(role, scope) or role in CONTRIBUTORS
 
 
+def works_on_capa(role, scope) -> bool:
+    """GRC, the AI risk officer, and the CAPA's owner (the engineer, for the ``own`` CAPA)."""
+    return role in MANAGERS or (role == "engineer" and scope == "own")
+
+
 def owns_system(role, scope) -> bool:
     return role in MANAGERS or (role == "engineer" and scope == "own")
 
@@ -107,6 +112,10 @@ def _everyone(role, scope):
 
 def _inc(rule):
     return lambda user, w, scope: rule(user, w.incidents[scope])
+
+
+def _capa(rule):
+    return lambda user, w, scope: rule(user, w.capas[scope])
 
 
 def _sys(rule):
@@ -609,6 +618,80 @@ _A = [
         rule=lambda u, w, s: ip.can_convert_protected_report(u),
         write=True,
     ),
+    # ==== CAPA records, effectiveness checks, audit findings (capa/) =========================
+    # CAPA scopes: ``own`` answers the own incident and the engineer owns it; ``other`` answers
+    # the other incident and someone outside the matrix owns it (see conftest._capa_world).
+    Action("capa.list", "none", _everyone, gate=EVERYONE),
+    Action("capa.retrieve", "capa", _everyone),
+    Action("capa.suggestions", "none", _everyone, gate=EVERYONE),
+    Action(
+        "capa.create",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: cp.can_create_capa(u),
+        write=True,
+    ),
+    Action("capa.update", "capa", works_on_capa, rule=_capa(cp.can_edit_capa), write=True),
+    Action("capa.transition", "capa", works_on_capa, rule=_capa(cp.can_work_on_capa), write=True),
+    Action(
+        "capa.evidence_upload",
+        "capa",
+        works_on_capa,
+        rule=_capa(cp.can_add_capa_evidence),
+        write=True,
+    ),
+    Action("capa.evidence_download", "capa", _everyone),
+    Action(
+        "capa.check_plan",
+        "capa",
+        lambda r, s: r in MANAGERS,
+        rule=_capa(cp.can_plan_check),
+        write=True,
+    ),
+    # The owner and the implementer never verify; the engineer owns the ``own`` CAPA.
+    Action(
+        "capa.check_result",
+        "capa",
+        lambda r, s: r in MANAGERS,
+        rule=_capa(cp.can_verify),
+        write=True,
+    ),
+    Action("incident.capas", "incident", _everyone),
+    Action(
+        "incident.no_capa",
+        "incident",
+        manages,
+        rule=_inc(cp.can_decide_no_capa),
+        write=True,
+    ),
+    Action("finding.list", "none", _everyone, gate=EVERYONE),
+    Action("finding.retrieve", "none", _everyone, gate=EVERYONE),
+    Action(
+        "finding.create",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: cp.can_manage_findings(u),
+        write=True,
+    ),
+    Action(
+        "finding.update",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: cp.can_manage_findings(u),
+        write=True,
+    ),
+    Action(
+        "finding.transition",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: cp.can_manage_findings(u),
+        write=True,
+    ),
+    # ==== end of the CAPA block =============================================================
     # signing in and out
     Action("session.login", "anonymous_only", lambda r, s: r == ANONYMOUS),
     Action("session.logout", "public", _everyone, write=True),
@@ -690,6 +773,8 @@ ACTIONS = {a.name: a for a in _A}
 def visible(action: Action, world, role, scope) -> bool:
     """Whether the record the case targets is one ``role`` may see."""
     if action.kind == "incident":
+        return role in INCIDENT_VIEWERS[scope]
+    if action.kind == "capa":  # whoever sees the incident a CAPA answers (or owns the CAPA)
         return role in INCIDENT_VIEWERS[scope]
     if action.kind == "run":
         return scope == "own" or role == "grc"
@@ -834,8 +919,40 @@ def _sample(w, role, scope):
 
 
 INC, S = INCIDENT_SCOPES, SYSTEM_SCOPES
+CAPA_SCOPES = ("own", "other")
 SIGNED = ("signed",)
 V1 = "/api/v1"
+
+
+def _c(w, role, scope):
+    return w.capas[scope].pk
+
+
+def _f(w, role, scope):
+    return w.finding.pk
+
+
+def capa_body(w, role, scope):
+    return {
+        "action_type": "corrective",
+        "source": "risk_treatment",
+        "title": "Add input validation",
+        "description": "Refuse inputs the model was not built for.",
+        "owner": w.users["engineer"].pk,
+        "horizon": "short_term",
+    }
+
+
+def finding_body(w, role, scope):
+    return {
+        "audit_kind": "internal",
+        "audit_reference": "IA-2026-03",
+        "classification": "minor",
+        "clause": "10.2",
+        "title": "CAPA closed without effectiveness check",
+        "description": "One CAPA closed on paper.",
+        "objective_evidence": "The CAPA record.",
+    }
 
 
 def _regime(w, role, scope):
@@ -1391,6 +1508,119 @@ API = [
     ),
     Api("report.review_metrics", "GET", f"{V1}/review-metrics/", 200),
     Api("report.review_pack", "POST", f"{V1}/review-packs/", 202, body=lambda w, r, s: {}),
+    # ==== CAPA records, effectiveness checks, audit findings ================================
+    Api("capa.list", "GET", f"{V1}/capas/", 200),
+    Api("capa.create", "POST", f"{V1}/capas/", 201, body=capa_body),
+    Api("capa.retrieve", "GET", f"{V1}/capas/{{id}}/", 200, CAPA_SCOPES, _c),
+    Api(
+        "capa.update",
+        "PUT",
+        f"{V1}/capas/{{id}}/",
+        200,
+        CAPA_SCOPES,
+        _c,
+        body=lambda w, r, s: {"title": "Edited title"},
+    ),
+    Api(
+        "capa.update",
+        "PATCH",
+        f"{V1}/capas/{{id}}/",
+        200,
+        CAPA_SCOPES,
+        _c,
+        body=lambda w, r, s: {"title": "Edited title"},
+    ),
+    Api(
+        "capa.transition",
+        "POST",
+        f"{V1}/capas/{{id}}/transition/",
+        200,
+        CAPA_SCOPES,
+        _c,
+        body=lambda w, r, s: {"to": "in_progress", "reason": "One case type was missed"},
+    ),
+    Api("capa.retrieve", "GET", f"{V1}/capas/{{id}}/evidence/", 200, CAPA_SCOPES, _c),
+    Api(
+        "capa.evidence_upload",
+        "POST",
+        f"{V1}/capas/{{id}}/evidence/",
+        201,
+        CAPA_SCOPES,
+        _c,
+        body=lambda w, r, s: {"file": upload()},
+        multipart=True,
+    ),
+    Api(
+        "capa.check_plan",
+        "POST",
+        f"{V1}/capas/{{id}}/effectiveness-check/",
+        200,
+        CAPA_SCOPES,
+        _c,
+        body=lambda w, r, s: {"criterion": "No repeat in 60 days", "method": "Replay"},
+    ),
+    Api(
+        "capa.check_result",
+        "POST",
+        f"{V1}/capas/{{id}}/effectiveness-check/result/",
+        200,
+        CAPA_SCOPES,
+        _c,
+        body=lambda w, r, s: {"result": "passed", "note": "No repeat"},
+    ),
+    Api(
+        "capa.evidence_download",
+        "GET",
+        f"{V1}/capa-evidence/{{id}}/download/",
+        200,
+        CAPA_SCOPES,
+        lambda w, r, s: w.capa_evidence[s].pk,
+    ),
+    Api(
+        "capa.suggestions",
+        "GET",
+        f"{V1}/capa-suggestions/",
+        200,
+        query="category=vendor_model_change",
+    ),
+    Api("incident.capas", "GET", f"{V1}/incidents/{{id}}/capas/", 200, INC, _i),
+    Api(
+        "incident.no_capa",
+        "POST",
+        f"{V1}/incidents/{{id}}/no-capa-decision/",
+        201,
+        INC,
+        _i,
+        body=lambda w, r, s: {"reason": "A duplicate of another incident"},
+    ),
+    Api("finding.list", "GET", f"{V1}/findings/", 200),
+    Api("finding.create", "POST", f"{V1}/findings/", 201, body=finding_body),
+    Api("finding.retrieve", "GET", f"{V1}/findings/{{id}}/", 200, target=_f),
+    Api(
+        "finding.update",
+        "PUT",
+        f"{V1}/findings/{{id}}/",
+        200,
+        target=_f,
+        body=finding_body,
+    ),
+    Api(
+        "finding.update",
+        "PATCH",
+        f"{V1}/findings/{{id}}/",
+        200,
+        target=_f,
+        body=lambda w, r, s: {"auditee_response": "Exercise planned"},
+    ),
+    Api(
+        "finding.transition",
+        "POST",
+        f"{V1}/findings/{{id}}/transition/",
+        200,
+        target=_f,
+        body=lambda w, r, s: {"to": "closed", "reason": "Noted; exercise planned"},
+    ),
+    # ==== end of the CAPA block =============================================================
     # disclosure
     Api("regime.list", "GET", f"{V1}/disclosure/regimes/", 200),
     Api("regime.retrieve", "GET", f"{V1}/disclosure/regimes/{{id}}/", 200, target=_regime),
@@ -1770,6 +2000,10 @@ def _rk(w, role, scope):
 
 def _pk(w, role, scope):
     return {"pk": w.report.pk}
+
+
+def _ck(w, role, scope):
+    return {"pk": w.capas[scope].pk}
 
 
 def _ok(w, role, scope):
@@ -2255,6 +2489,102 @@ HTML = [
         body=lambda w, r, s: {},
         api=f"POST {V1}/review-packs/",
     ),
+    # ==== CAPA records, effectiveness checks, audit findings ================================
+    Html("capa.list", "capa:register"),
+    Html("capa.create", "capa:capa-create", api=f"POST {V1}/capas/"),
+    Html(
+        "capa.create",
+        "capa:capa-create",
+        "POST",
+        302,
+        body=capa_body,
+        api=f"POST {V1}/capas/",
+    ),
+    Html("capa.retrieve", "capa:capa-detail", scopes=CAPA_SCOPES, kwargs=_ck),
+    Html(
+        "capa.update",
+        "capa:capa-edit",
+        scopes=CAPA_SCOPES,
+        kwargs=_ck,
+        api=f"PATCH {V1}/capas/{{id}}/",
+    ),
+    Html(
+        "capa.transition",
+        "capa:capa-transition",
+        "POST",
+        302,
+        CAPA_SCOPES,
+        _ck,
+        body=lambda w, r, s: {"to": "in_progress", "reason": "One case type was missed"},
+        api=f"POST {V1}/capas/{{id}}/transition/",
+    ),
+    Html(
+        "capa.check_plan",
+        "capa:check-plan",
+        "POST",
+        302,
+        CAPA_SCOPES,
+        _ck,
+        body=lambda w, r, s: {"criterion": "No repeat in 60 days", "method": "Replay"},
+        api=f"POST {V1}/capas/{{id}}/effectiveness-check/",
+    ),
+    Html(
+        "capa.check_result",
+        "capa:check-result",
+        "POST",
+        302,
+        CAPA_SCOPES,
+        _ck,
+        body=lambda w, r, s: {"result": "passed", "note": "No repeat"},
+        api=f"POST {V1}/capas/{{id}}/effectiveness-check/result/",
+    ),
+    Html(
+        "capa.evidence_upload",
+        "capa:evidence-add",
+        "POST",
+        302,
+        CAPA_SCOPES,
+        _ck,
+        body=lambda w, r, s: {"file": upload()},
+        api=f"POST {V1}/capas/{{id}}/evidence/",
+    ),
+    Html(
+        "capa.evidence_download",
+        "capa:evidence-download",
+        scopes=CAPA_SCOPES,
+        kwargs=lambda w, r, s: {"pk": w.capa_evidence[s].pk},
+    ),
+    Html(
+        "incident.no_capa",
+        "capa:no-capa",
+        "POST",
+        302,
+        INC,
+        _ik,
+        body=lambda w, r, s: {"reason": "A duplicate of another incident"},
+        api=f"POST {V1}/incidents/{{id}}/no-capa-decision/",
+    ),
+    Html("finding.list", "capa:findings"),
+    Html("finding.create", "capa:finding-create", api=f"POST {V1}/findings/"),
+    Html(
+        "finding.create",
+        "capa:finding-create",
+        "POST",
+        302,
+        body=finding_body,
+        api=f"POST {V1}/findings/",
+    ),
+    Html("finding.retrieve", "capa:finding-detail", kwargs=lambda w, r, s: {"pk": w.finding.pk}),
+    Html(
+        "finding.transition",
+        "capa:finding-transition",
+        "POST",
+        302,
+        kwargs=lambda w, r, s: {"pk": w.finding.pk},
+        body=lambda w, r, s: {"to": "closed", "reason": "Noted; exercise planned"},
+        api=f"POST {V1}/findings/{{id}}/transition/",
+    ),
+    # ==== end of the CAPA block =============================================================
     # disclosure: the Obligations page and the section of the incident page
     Html("obligation.list", "disclosure:obligations", api=f"GET {V1}/obligations/"),
     Html(

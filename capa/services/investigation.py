@@ -19,9 +19,9 @@ from aims.core.permissions import require
 from aims.core.services import audited_write, history_reason, model_save
 from incidents import services as incident_services
 
-from . import events, permissions, selectors
-from .choices import DiagnosticOutcome, RootCauseStatus, ScopeStatus
-from .models import (
+from .. import events, permissions, selectors
+from ..choices import DiagnosticOutcome, RootCauseStatus, ScopeStatus
+from ..models import (
     Diagnostic,
     Recurrence,
     RemediationItem,

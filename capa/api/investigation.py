@@ -21,7 +21,7 @@ from incidents.selectors import incidents_visible_to
 
 from .. import permissions, selectors, services
 from ..models import RootCause
-from . import serializers as s
+from .serializers import investigation as s
 
 
 class Readers(drf_permissions.BasePermission):

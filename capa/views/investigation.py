@@ -13,9 +13,9 @@ from aims.core.exceptions import ApplicationError, PermissionRefused
 from incidents.selectors import incidents_visible_to
 from incidents.views.common import form_errors_text, refused
 
-from . import permissions, selectors, services
-from .choices import DIAGNOSTIC_FOR, RootCauseStatus
-from .forms import (
+from .. import permissions, selectors, services
+from ..choices import DIAGNOSTIC_FOR, RootCauseStatus
+from ..forms import (
     DiagnosticForm,
     DoneForm,
     EvidenceLinkForm,
@@ -28,12 +28,12 @@ from .forms import (
     VerificationForm,
     WhyForm,
 )
-from .models import RemediationItem
+from ..models import RemediationItem
 
 # --- the section on the incident page ---------------------------------------------------------
 
 
-def incident_section(request, incident) -> dict:
+def investigation_section(request, incident) -> dict:
     """Context of the section: candidates with their whys, diagnostics and evidence, the scope,
     the remediation plan, recurrences, and the forms this person may use."""
     user = request.user

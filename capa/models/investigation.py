@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from aims.audit.history import audit_history
 from aims.core.models import TimeStampedModel
 
-from .choices import (
+from ..choices import (
     DiagnosticMethod,
     DiagnosticOutcome,
     Horizon,
@@ -395,8 +395,3 @@ class Recurrence(TimeStampedModel):
 
     def __str__(self):
         return f"{self.later_incident_id} recurs {self.earlier_incident_id} ({self.category})"
-
-
-# =============================================================================================
-# CAPA records, effectiveness checks and audit findings.
-# =============================================================================================

@@ -3,14 +3,14 @@ the services' own argument names (status and stamps are never writable)."""
 
 from rest_framework import serializers
 
-from ..choices import (
+from ...choices import (
     DiagnosticMethod,
     DiagnosticOutcome,
     Horizon,
     RemediationKind,
     RootCauseCategory,
 )
-from ..models import (
+from ...models import (
     Diagnostic,
     Recurrence,
     RemediationItem,

@@ -1,0 +1,1 @@
+"""Serializers of the learning loop's API, by subject (``investigation``, ``actions``)."""
