@@ -5,9 +5,12 @@ from django.db import connection
 
 from aims.notify.models import Notification
 from disclosure.models import (
+    AffectedIndividual,
     Communication,
     DisclosureAssessment,
     IncidentFacts,
+    IndividualsExport,
+    IndividualsUpload,
     Obligation,
     RegimeRule,
     Submission,
@@ -58,6 +61,9 @@ STAMPED = (
     Submission,
     Communication,
     VendorNotice,
+    IndividualsUpload,
+    AffectedIndividual,
+    IndividualsExport,
     Risk,
     RiskMethodology,
     ApplicabilityStatement,
