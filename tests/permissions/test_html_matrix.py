@@ -2,6 +2,7 @@
 
 - a page answers 200 to the roles the table allows, 403 to those it refuses, 404 where the
   record is outside what the role may see, and sends a signed-out visitor to the login page;
+  an allowed form that redirects adds no error message (it did what was asked);
 - the incident page offers exactly the action forms the table allows that role there;
 - a refused form answers the same status and the same words as the API refusal of the same
   action, and those words are the permission rule's ``Decision`` message;
