@@ -12,7 +12,7 @@ from aims.core.concurrency import version_of
 from aims.core.exceptions import ApplicationError, PermissionRefused
 from incidents.views.common import form_errors_text, refused
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import CommunicationEditForm
 
 
@@ -32,6 +32,10 @@ def edit_form_for(communication) -> CommunicationEditForm:
 @login_required
 @require_POST
 def communication_edit(request, pk):
+    # Asked before the communication is looked up or the form read, as the API does: a role
+    # that may not communicate is told so (403) whichever communication it names.
+    if not (decision := permissions.can_communicate(request.user)):
+        return refused(request, decision.message)
     communication = selectors.communications_visible_to(request.user).filter(pk=pk).first()
     if communication is None:
         raise Http404(_("No such communication, or you may not see it."))

@@ -20,7 +20,7 @@ from incidents.views.common import form_errors_text, refused
 from . import permissions, rules, selectors, services
 from .choices import IndividualStatus
 from .forms import IndividualsStatusForm, IndividualsUploadForm
-from .views import _visible_incident
+from .views import _visible_incident, gated
 
 PAGE_SIZE = 50
 
@@ -42,18 +42,16 @@ def _page_url(incident):
     return reverse("disclosure:individuals", kwargs={"pk": incident.pk})
 
 
-def _guarded(request, pk):
-    incident = _visible_incident(request, pk)
-    decision = permissions.can_handle_individuals(request.user, incident)
-    return incident, decision
+# The rule is asked before the incident is looked up, as the API's ``DecisionPermission`` does:
+# a role that may not handle the list is told so (403) whichever incident it names.
+handles_individuals = gated(permissions.can_handle_individuals)
 
 
 @login_required
 @require_GET
+@handles_individuals
 def individuals_page(request, pk):
-    incident, decision = _guarded(request, pk)
-    if not decision:
-        return refused(request, decision.message)
+    incident = _visible_incident(request, pk)
     summary = selectors.individuals_summary(incident)
     status = request.GET.get("status", "")
     if status not in IndividualStatus.values:
@@ -100,10 +98,9 @@ def _act(request, incident, perform, success):
 
 @login_required
 @require_POST
+@handles_individuals
 def individuals_upload(request, pk):
-    incident, decision = _guarded(request, pk)
-    if not decision:
-        return refused(request, decision.message)
+    incident = _visible_incident(request, pk)
     form = IndividualsUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
@@ -120,10 +117,9 @@ def individuals_upload(request, pk):
 
 @login_required
 @require_POST
+@handles_individuals
 def individuals_status(request, pk):
-    incident, decision = _guarded(request, pk)
-    if not decision:
-        return refused(request, decision.message)
+    incident = _visible_incident(request, pk)
     form = IndividualsStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
@@ -180,10 +176,9 @@ def individuals_csv_response(*, actor, incident, status: str) -> StreamingHttpRe
 
 @login_required
 @require_GET
+@handles_individuals
 def individuals_export(request, pk):
-    incident, decision = _guarded(request, pk)
-    if not decision:
-        return refused(request, decision.message)
+    incident = _visible_incident(request, pk)
     try:
         return individuals_csv_response(
             actor=request.user, incident=incident, status=request.GET.get("status", "")
@@ -209,10 +204,9 @@ def individuals_file_response(*, actor, incident) -> FileResponse:
 
 @login_required
 @require_GET
+@handles_individuals
 def individuals_file(request, pk):
-    incident, decision = _guarded(request, pk)
-    if not decision:
-        return refused(request, decision.message)
+    incident = _visible_incident(request, pk)
     try:
         return individuals_file_response(actor=request.user, incident=incident)
     except PermissionRefused as exc:

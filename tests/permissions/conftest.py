@@ -19,13 +19,17 @@ Disclosure: both systems name a supplier and are frontier developers (SB 53), so
 above has an assessment (``sb53_critical_safety_incident`` set: ``ca_sb53`` applies, with a
 draft template and a clock), every proposal confirmed by legal but not signed off (except
 ``signed``), a communication to regulators drafted by GRC (legal approves it), another already
-approved, and an unacknowledged notice to the supplier.
+approved, a report draft for the ``ca_sb53`` obligation (drafted by GRC, still a draft: its
+text is edited and laid out as PDF), and an unacknowledged notice to the supplier. The DPO
+uploaded a list of two affected individuals (``P00000``, ``P00001``, notified by e-mail) on each
+of those incidents.
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -59,6 +63,7 @@ class World:
     obligations: dict = field(default_factory=dict)  # incident scope -> its ca_sb53 obligation
     communications: dict = field(default_factory=dict)  # scope -> {"draft": …, "approved": …}
     notices: dict = field(default_factory=dict)  # incident scope -> supplier notice
+    individuals: dict = field(default_factory=dict)  # incident scope -> P00000 of its list
     system_facts: dict = field(default_factory=dict)  # system scope -> SystemFacts
     regime: object = None  # the ca_sb53 row of the rules table
     # The risk module: risks on the engineer's system (``own``) and on the other (``other``),
@@ -291,7 +296,7 @@ def _disclose(users, systems, incidents) -> dict:
         )
         for scope in ("own", "other")
     }
-    obligations, communications, notices = {}, {}, {}
+    obligations, communications, notices, individuals = {}, {}, {}, {}
     for scope, incident in incidents.items():
         disclosure.incident_facts_update(
             actor=grc, incident=incident, data={"sb53_critical_safety_incident": True}
@@ -322,17 +327,34 @@ def _disclose(users, systems, incidents) -> dict:
         approved = disclosure.communication_approve(
             actor=legal, communication=draft("Approved report")
         )
-        communications[scope] = {"draft": draft("Report to approve"), "approved": approved}
+        communications[scope] = {
+            "draft": draft("Report to approve"),
+            "approved": approved,
+            "report": disclosure.obligation_draft(actor=grc, obligation=obligations[scope]),
+        }
         notices[scope] = disclosure.vendor_notice_record(
             actor=grc,
             incident=incident,
             system=incident.affected_systems.get().system,
             data={"basis": "contract", "channel": "e-mail", "content": "Please investigate."},
         )
+        upload = disclosure.individuals_upload(
+            actor=users["dpo"],
+            incident=incident,
+            uploaded_file=SimpleUploadedFile(
+                "people.csv",
+                b"identifier,name,contact,state,country,channel\n"
+                b"P00000,Person 0,p0@example.org,CA,US,email\n"
+                b"P00001,Person 1,p1@example.org,NY,US,email\n",
+                "text/csv",
+            ),
+        )
+        individuals[scope] = upload.people.get(identifier="P00000")
     return {
         "obligations": obligations,
         "communications": communications,
         "notices": notices,
+        "individuals": individuals,
         "system_facts": system_facts,
         "regime": RegimeRule.objects.get(code="ca_sb53"),
     }

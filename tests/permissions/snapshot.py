@@ -17,9 +17,12 @@ from capa.models import (
     ScopeConfirmation,
 )
 from disclosure.models import (
+    AffectedIndividual,
     Communication,
     DisclosureAssessment,
     IncidentFacts,
+    IndividualsExport,
+    IndividualsUpload,
     Obligation,
     RegimeRule,
     Submission,
@@ -76,6 +79,9 @@ STAMPED = (
     Submission,
     Communication,
     VendorNotice,
+    IndividualsUpload,
+    AffectedIndividual,
+    IndividualsExport,
     Risk,
     RiskMethodology,
     ApplicabilityStatement,
