@@ -320,9 +320,7 @@ def closure_check(incident) -> str | None:
     decided = NoCapaDecision.objects.filter(incident=incident)
     if Incident.objects.filter(pk=incident.pk).filter(Exists(linked) | Exists(decided)).exists():
         return None
-    return _(
-        "at least one CAPA linked, or a recorded decision that no CAPA is needed (with its reason)"
-    )
+    return _("either a linked CAPA or a recorded decision that none is needed (with its reason)")
 
 
 def capa_case_file_section(incident) -> dict:
