@@ -270,11 +270,12 @@ def test_evidence_refusals(grc, owner, users):
 
 
 def _resolved(grc, system):
-    """Resolved, disclosure signed off, nothing decided about CAPAs yet."""
-    from incidents.tests.factories import PATH, ready_incident
+    """Resolved, disclosure signed off, root cause confirmed, nothing decided about CAPAs yet."""
+    from incidents.tests.factories import PATH, confirm_root_cause, ready_incident
 
     incident = ready_incident(grc, system)
     sign_off_disclosure(incident, grc)
+    confirm_root_cause(incident, grc)
     for step in PATH[Status.RESOLVED]:
         incident = incidents.incident_transition(
             actor=grc, incident=incident, to=step, reason="Step"
