@@ -3,7 +3,17 @@ follows the incident: callers first find the incident through ``incidents_visibl
 
 from datetime import timedelta
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from aims.clocks.selectors import overdue_exists

@@ -721,7 +721,9 @@ def _recurred_capas(users, system, count):
         confirm_root_cause(earlier, grc, category="distribution_shift")
         made.append(
             capa.capa_create(
-                actor=grc, data=capa_data(users["engineer"], title=f"Doubted {n}"), incidents=[earlier]
+                actor=grc,
+                data=capa_data(users["engineer"], title=f"Doubted {n}"),
+                incidents=[earlier],
             )
         )
         later = file_incident(grc, systems=[system], title=f"Recurred {n}")

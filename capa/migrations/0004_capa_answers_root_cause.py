@@ -5,20 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('capa', '0003_capa_clock_policies'),
+        ("capa", "0003_capa_clock_policies"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='correctiveaction',
-            name='root_cause',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='capas', to='capa.rootcause', verbose_name='root cause'),
+            model_name="correctiveaction",
+            name="root_cause",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="capas",
+                to="capa.rootcause",
+                verbose_name="root cause",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcorrectiveaction',
-            name='root_cause',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='capa.rootcause', verbose_name='root cause'),
+            model_name="historicalcorrectiveaction",
+            name="root_cause",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="capa.rootcause",
+                verbose_name="root cause",
+            ),
         ),
     ]

@@ -51,9 +51,7 @@ def _raise(grc, owner, incidents, **extra):
 # --- a CAPA answers a root cause -----------------------------------------------------------
 
 
-def test_the_incidents_confirmed_root_cause_is_linked_and_the_category_follows(
-    grc, owner, system
-):
+def test_the_incidents_confirmed_root_cause_is_linked_and_the_category_follows(grc, owner, system):
     incident = _incident(grc, system)
     cause = confirm_root_cause(incident, grc, category="distribution_shift")
     capa = services.capa_create(
@@ -175,7 +173,13 @@ def recurred(grc, owner, system):
     unrelated = _raise(grc, owner, [_incident(grc, system, days_ago=300)], title="Unrelated")
     later = _incident(grc, system, days_ago=1)
     confirm_root_cause(later, grc, category="distribution_shift")
-    return {"earlier": earlier, "later": later, "kept": kept, "dropped": dropped, "other": unrelated}
+    return {
+        "earlier": earlier,
+        "later": later,
+        "kept": kept,
+        "dropped": dropped,
+        "other": unrelated,
+    }
 
 
 def _flagged(user, **params):
@@ -196,9 +200,11 @@ def test_a_recurrence_flags_the_earlier_incidents_open_capas(grc, recurred):
     assert recurred["kept"].reference in note.summary
     assert recurred["dropped"].reference not in note.summary
     assert recurred["later"].reference in note.summary
-    assert not recurred["later"].timeline.filter(
-        summary__startswith="CAPAs possibly ineffective"
-    ).exists()
+    assert (
+        not recurred["later"]
+        .timeline.filter(summary__startswith="CAPAs possibly ineffective")
+        .exists()
+    )
 
 
 def test_without_a_recurrence_nothing_is_flagged(grc, owner, system):
@@ -215,9 +221,7 @@ def test_without_a_recurrence_nothing_is_flagged(grc, owner, system):
     assert _flagged(grc) == {capa.reference: True}
 
 
-def test_the_pages_and_the_api_show_the_doubt(
-    client, users, grc, recurred, api_client_for, system
-):
+def test_the_pages_and_the_api_show_the_doubt(client, users, grc, recurred, api_client_for, system):
     kept, earlier, later = recurred["kept"], recurred["earlier"], recurred["later"]
     client.force_login(users["auditor"])
     page = client.get(f"/capa/{kept.pk}/").content.decode()
