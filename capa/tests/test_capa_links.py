@@ -239,6 +239,8 @@ def test_the_pages_and_the_api_show_the_doubt(client, users, grc, recurred, api_
     assert recurred["dropped"].reference not in later_page
     register = client.get("/capa/?recurred=true").content.decode()
     assert kept.reference in register and recurred["other"].reference not in register
+    assert '<option value="true" selected>Possibly ineffective (incident recurred)' in register
+    assert "possibly ineffective</span>" in register
     api = api_client_for(users["auditor"])
     assert api.get(f"{V1}/capas/{kept.pk}/").json()["possibly_ineffective"] is True
     listed = api.get(f"{V1}/capas/?recurred=true").json()["results"]

@@ -102,6 +102,7 @@ def register(request):
         "ordering": params.get("ordering", ""),
         "controls": controls,
         "overdue": params.get("overdue", ""),
+        "recurred": params.get("recurred", ""),
         "mine": params.get("owner", "") == str(user.pk),
         "can_create": permissions.can_create_capa(user),
     }
