@@ -177,6 +177,21 @@ def recurrence_event(*, incident, actor, recurrence, other):
     )
 
 
+def capas_in_doubt_event(*, incident, actor, recurrence, references):
+    """On the earlier incident: its CAPAs did not stop the failure coming back."""
+    return _event(
+        incident,
+        actor,
+        TimelineKind.DECISION,
+        f"CAPAs possibly ineffective: {', '.join(references)} — this incident recurred as "
+        f"{recurrence.later_incident.reference} on {recurrence.system} with the same "
+        f"root-cause category ({recurrence.get_category_display().lower()}); verify their "
+        f"effect again or raise a follow-up",
+        recurrence=recurrence.pk,
+        capas=list(references),
+    )
+
+
 # === CAPA records, effectiveness checks, audit findings and the no-CAPA decision ============
 def capa_linked_event(*, incident, actor, capa):
     return module_event(

@@ -16,6 +16,7 @@ from .choices import (
     Horizon,
 )
 from .models import CorrectiveAction, Finding
+from .selectors import possibly_ineffective_condition
 
 
 class CapaFilter(django_filters.FilterSet):
@@ -36,6 +37,10 @@ class CapaFilter(django_filters.FilterSet):
     )
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner (user id)"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
+    recurred = django_filters.BooleanFilter(
+        method="filter_recurred",
+        label=_("Possibly ineffective (an incident it answers recurred)"),
+    )
     ordering = ChoiceOrderingFilter(
         fields=(
             ("reference", "reference"),
@@ -51,7 +56,7 @@ class CapaFilter(django_filters.FilterSet):
 
     class Meta:
         model = CorrectiveAction
-        fields = ["q", "status", "action_type", "source", "horizon", "owner", "overdue"]
+        fields = ["q", "status", "action_type", "source", "horizon", "owner", "overdue", "recurred"]
 
     def filter_q(self, queryset, name, value):
         value = (value or "").strip()
@@ -64,6 +69,12 @@ class CapaFilter(django_filters.FilterSet):
             return queryset
         overdue = overdue_exists(CorrectiveAction)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_recurred(self, queryset, name, value):
+        if value is None:
+            return queryset
+        doubted = possibly_ineffective_condition()
+        return queryset.filter(doubted) if value else queryset.exclude(doubted)
 
 
 class FindingFilter(django_filters.FilterSet):

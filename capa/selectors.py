@@ -3,7 +3,17 @@ follows the incident: callers first find the incident through ``incidents_visibl
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from aims.clocks.selectors import overdue_exists
@@ -44,6 +54,13 @@ def root_causes_of(incident) -> QuerySet[RootCause]:
             Prefetch(
                 "evidence_links",
                 queryset=RootCauseEvidence.objects.select_related("evidence", "linked_by"),
+            ),
+            # Whoever sees the incident sees what was done about it (as ``capas_of_incident``).
+            Prefetch(
+                "capas",
+                queryset=CorrectiveAction.objects.only(
+                    "id", "reference", "title", "status", "root_cause_id"
+                ).order_by("id"),
             ),
         )
         .order_by("created_at", "id")
@@ -194,6 +211,54 @@ def investigation_case_file_section(incident) -> dict:
 
 
 # === CAPA records, effectiveness checks, audit findings and the no-CAPA decision ============
+def possibly_ineffective_condition() -> Q:
+    """A CAPA is possibly ineffective when an incident it answers recurred (a ``Recurrence``
+    names that incident as the earlier one) and it was not cancelled. Computed from the data
+    each time, never stored, so it appears and disappears with the recurrence; one ``EXISTS``,
+    so the register filters on it without ``DISTINCT``."""
+    recurred = Exists(Recurrence.objects.filter(earlier_incident__capa_links__capa=OuterRef("pk")))
+    return Q(recurred) & ~Q(status=ActionStatus.CANCELLED)
+
+
+def possibly_ineffective():
+    return Case(
+        When(possibly_ineffective_condition(), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def recurrences_doubting(capa, user) -> list[Recurrence]:
+    """The recurrences that put the CAPA in doubt, of the incidents it answers that ``user``
+    sees (for the sentence on the CAPA page)."""
+    if not getattr(capa, "possibly_ineffective", False):
+        return []
+    return list(
+        Recurrence.objects.filter(
+            earlier_incident__capa_links__capa=capa,
+            earlier_incident__in=incidents_visible_to(user).values("pk"),
+        )
+        .select_related("earlier_incident", "system")
+        .order_by("created_at", "id")
+    )
+
+
+def capas_in_doubt_by(incident, user) -> QuerySet[CorrectiveAction]:
+    """The earlier incidents' CAPAs that this incident's recurrence puts in doubt (the later
+    incident's CAPA section), of the earlier incidents ``user`` sees."""
+    doubted = Recurrence.objects.filter(
+        later_incident=incident,
+        earlier_incident__capa_links__capa=OuterRef("pk"),
+        earlier_incident__in=incidents_visible_to(user).values("pk"),
+    )
+    return (
+        CorrectiveAction.objects.filter(Exists(doubted))
+        .exclude(status=ActionStatus.CANCELLED)
+        .select_related("owner")
+        .order_by("created_at", "id")
+    )
+
+
 def capas_visible_to(user) -> QuerySet[CorrectiveAction]:
     """Who sees a CAPA: its owner and implementer; the reading roles, unless it answers an
     incident hidden from them (a restricted one); everyone else, when it answers an incident
@@ -236,9 +301,16 @@ def register(user) -> QuerySet[CorrectiveAction]:
     """The CAPA register's rows with what the list shows, in a bounded number of queries."""
     return (
         capas_visible_to(user)
-        .annotate(is_overdue=overdue_exists(CorrectiveAction))
+        .annotate(
+            is_overdue=overdue_exists(CorrectiveAction), possibly_ineffective=possibly_ineffective()
+        )
         .select_related(
-            "owner", "implementer", "effectiveness_check__verified_by", "finding", "follows"
+            "owner",
+            "implementer",
+            "effectiveness_check__verified_by",
+            "finding",
+            "follows",
+            "root_cause",
         )
         .prefetch_related(_incident_links(user))
     )
@@ -247,13 +319,16 @@ def register(user) -> QuerySet[CorrectiveAction]:
 def capa_page(user, pk) -> CorrectiveAction | None:
     return (
         capas_visible_to(user)
-        .annotate(is_overdue=overdue_exists(CorrectiveAction))
+        .annotate(
+            is_overdue=overdue_exists(CorrectiveAction), possibly_ineffective=possibly_ineffective()
+        )
         .select_related(
             "owner",
             "implementer",
             "created_by",
             "finding",
             "follows",
+            "root_cause",
             "effectiveness_check__verified_by",
             "effectiveness_check__planned_by",
         )
@@ -277,7 +352,8 @@ def capas_of_incident(incident) -> QuerySet[CorrectiveAction]:
     sees the incident sees what was done about it."""
     return (
         CorrectiveAction.objects.filter(links__incident=incident)
-        .select_related("owner", "effectiveness_check__verified_by")
+        .annotate(possibly_ineffective=possibly_ineffective())
+        .select_related("owner", "root_cause", "effectiveness_check__verified_by")
         .order_by("created_at", "id")
     )
 

@@ -708,19 +708,49 @@ def _capas(users, count, *, system=None):
     return made
 
 
-def test_capa_register_does_not_grow_with_rows(client, users, api_client_for):
+def _recurred_capas(users, system, count):
+    """CAPAs answering a confirmed root cause whose incident then recurred (flagged rows)."""
+    from capa import services as capa
+    from capa.tests.factories import capa_data
+    from incidents.tests.factories import confirm_root_cause
+
+    grc = users["grc"]
+    made = []
+    for n in range(count):
+        earlier = file_incident(grc, systems=[system], title=f"Recurring {n}")
+        confirm_root_cause(earlier, grc, category="distribution_shift")
+        made.append(
+            capa.capa_create(
+                actor=grc,
+                data=capa_data(users["engineer"], title=f"Doubted {n}"),
+                incidents=[earlier],
+            )
+        )
+        later = file_incident(grc, systems=[system], title=f"Recurred {n}")
+        confirm_root_cause(later, grc, category="distribution_shift")
+    return made
+
+
+def test_capa_register_does_not_grow_with_rows(client, users, api_client_for, make_system):
     viewer = users["risk_officer"]
     client.force_login(viewer)
     api = api_client_for(viewer)
     _capas(users, 10)
+    _recurred_capas(users, make_system(name="Recurring A"), 1)
     client.get("/capa/")
     small_page, _, ctx = measure(page(client, "/capa/"))
     small_api, _, api_ctx = measure(page(api, "/api/v1/capas/"))
+    small_flagged, _, _ = measure(page(client, "/capa/?recurred=true"))
     _capas(users, 15)
+    doubted = _recurred_capas(users, make_system(name="Recurring B"), 3)
     large_page, response, _ = measure(page(client, "/capa/"))
     large_api, _, _ = measure(page(api, "/api/v1/capas/"))
+    large_flagged, flagged, _ = measure(page(client, "/capa/?recurred=true"))
     assert "CAPA-0025" in response.content.decode()
-    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    assert doubted[-1].reference in flagged.content.decode()
+    assert (large_page, large_api, large_flagged) == (small_page, small_api, small_flagged), (
+        _listing(ctx)
+    )
     check("page_capa_register", small_page, ctx)
     check("api_capa_list", small_api, api_ctx)
 

@@ -119,9 +119,17 @@ class CorrectiveAction(TimeStampedModel):
         blank=True,
         verbose_name=_("incidents"),
     )
-    # ROOT-CAUSE LINK: the link to the confirmed root cause (``RootCause``, the other block of
-    # this module) is added at merge. Until then the category the CAPA answers is recorded here,
-    # and it is what the playbook's suggestions were offered for.
+    # The confirmed root cause the CAPA answers (one of its incidents'); the category follows
+    # it, and it is what the playbook's suggestions are offered for. A CAPA raised before a cause
+    # was confirmed, or from an audit or a review, records only the category (or none).
+    root_cause = models.ForeignKey(
+        "capa.RootCause",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="capas",
+        verbose_name=_("root cause"),
+    )
     root_cause_category = models.CharField(
         _("root-cause category"), max_length=30, choices=RootCauseCategory.choices, blank=True
     )

@@ -20,7 +20,14 @@ from aims.core.services import audited_write, history_reason, model_save
 from incidents.models import Incident
 
 from .. import clocks, events, permissions, rules, workflow
-from ..choices import ActionSource, ActionStatus, CheckResult, FindingStatus, Horizon
+from ..choices import (
+    ActionSource,
+    ActionStatus,
+    CheckResult,
+    FindingStatus,
+    Horizon,
+    RootCauseStatus,
+)
 from ..models import (
     ActionEvidence,
     CapaIncidentLink,
@@ -28,6 +35,7 @@ from ..models import (
     EffectivenessCheck,
     Finding,
     NoCapaDecision,
+    RootCause,
 )
 
 CAPA_FIELDS = frozenset(
@@ -45,7 +53,7 @@ CAPA_FIELDS = frozenset(
         "implementation_note",
     }
 )
-CAPA_CREATE_FIELDS = CAPA_FIELDS | {"finding", "follows"}
+CAPA_CREATE_FIELDS = CAPA_FIELDS | {"finding", "follows", "root_cause"}
 FINDING_FIELDS = frozenset(
     {
         "audit_kind",
@@ -117,9 +125,28 @@ def _incidents_of(capa) -> list[Incident]:
 def capa_create(*, actor, data: dict, incidents=(), suggestion: str = "") -> CorrectiveAction:
     """Raise a CAPA. The due date defaults to the horizon's policy (immediate 2 days, short-term
     30, long-term 90); a playbook ``suggestion`` of the root-cause category fills the title,
-    description, type and horizon that the caller left empty."""
+    description, type and horizon that the caller left empty.
+
+    A CAPA answers a confirmed root cause of one of its incidents: the one given in
+    ``data["root_cause"]``, else the first incident's confirmed one. The category then follows
+    the root cause, so the suggestions offered are those of the cause actually confirmed."""
     require(permissions.can_create_capa(actor))
     data = dict(data)
+    incidents = list(incidents)
+    root_cause = _answered_root_cause(data.get("root_cause"), incidents)
+    data["root_cause"] = root_cause
+    if root_cause is not None:
+        given = data.get("root_cause_category") or ""
+        if given and given != root_cause.category:
+            raise ValidationFailed(
+                _(
+                    "The root-cause category follows the confirmed root cause (%(category)s); "
+                    "leave it empty or give that category."
+                )
+                % {"category": root_cause.get_category_display()},
+                fields={"root_cause_category": [_("contradicts the root cause")]},
+            )
+        data["root_cause_category"] = root_cause.category
     category = data.get("root_cause_category") or ""
     if suggestion:
         chosen = rules.suggestion(category, suggestion)
@@ -134,7 +161,6 @@ def capa_create(*, actor, data: dict, incidents=(), suggestion: str = "") -> Cor
         data.setdefault("description", str(chosen.description))
         data.setdefault("action_type", chosen.action_type)
         data.setdefault("horizon", chosen.horizon)
-    incidents = list(incidents)
     if incidents and not data.get("source"):
         data["source"] = ActionSource.INCIDENT
     now = timezone.now()
@@ -158,6 +184,39 @@ def capa_create(*, actor, data: dict, incidents=(), suggestion: str = "") -> Cor
         _link(capa, incident, actor)
     clocks.start_due_clock(capa, actor=actor, now=now)
     return capa
+
+
+def _answered_root_cause(given, incidents) -> RootCause | None:
+    """The root cause the new CAPA answers: ``given`` (a ``RootCause`` or its id) must be the
+    confirmed cause of one of the CAPA's incidents; without one, the first incident's confirmed
+    cause (if any) is taken."""
+    incident_ids = [incident.pk for incident in incidents]
+    confirmed = RootCause.objects.filter(
+        incident_id__in=incident_ids, status=RootCauseStatus.CONFIRMED
+    )
+    if given in (None, ""):
+        by_incident = {cause.incident_id: cause for cause in confirmed}
+        return next((by_incident[pk] for pk in incident_ids if pk in by_incident), None)
+    given_id = getattr(given, "pk", given)
+    cause = RootCause.objects.filter(pk=given_id, incident_id__in=incident_ids).first()
+    if cause is None:
+        raise ValidationFailed(
+            _(
+                "The root cause must be one of the CAPA's incidents'; link the incident first, "
+                "or leave the root cause empty to take the incident's confirmed one."
+            ),
+            fields={"root_cause": [_("not a root cause of the CAPA's incidents")]},
+        )
+    if cause.status != RootCauseStatus.CONFIRMED:
+        raise ValidationFailed(
+            _(
+                "A CAPA answers a confirmed root cause; this one is %(status)s. Confirm it on the "
+                "incident page first, or leave the root cause empty."
+            )
+            % {"status": cause.get_status_display().lower()},
+            fields={"root_cause": [_("not confirmed")]},
+        )
+    return cause
 
 
 def _validate_links(capa, incidents) -> None:
@@ -218,6 +277,16 @@ def capa_update(*, actor, capa, data: dict, expected_version: str | None = None)
             % {"capa": capa.reference, "status": capa.get_status_display().lower()}
         )
     previous_horizon, previous_due = capa.horizon, capa.due_at
+    if (
+        capa.root_cause_id is not None
+        and "root_cause_category" in data
+        and data["root_cause_category"] != capa.root_cause_category
+    ):
+        raise ValidationFailed(
+            _("%s answers a confirmed root cause: its category follows that root cause.")
+            % capa.reference,
+            fields={"root_cause_category": [_("follows the root cause")]},
+        )
     changed = _apply(capa, data, CAPA_FIELDS)
     if not changed:
         return capa

@@ -20,8 +20,9 @@ from aims.core.services import audited_write, history_reason, model_save
 from incidents import services as incident_services
 
 from .. import events, permissions, selectors
-from ..choices import DiagnosticOutcome, RootCauseStatus, ScopeStatus
+from ..choices import ActionStatus, DiagnosticOutcome, RootCauseStatus, ScopeStatus
 from ..models import (
+    CorrectiveAction,
     Diagnostic,
     Recurrence,
     RemediationItem,
@@ -276,6 +277,16 @@ def _link_recurrences(root_cause: RootCause, actor) -> list[Recurrence]:
         events.recurrence_event(
             incident=other_incident, actor=actor, recurrence=recurrence, other=incident
         )
+        doubted = list(
+            CorrectiveAction.objects.filter(links__incident=earlier)
+            .exclude(status=ActionStatus.CANCELLED)
+            .order_by("id")
+            .values_list("reference", flat=True)
+        )
+        if doubted:
+            events.capas_in_doubt_event(
+                incident=earlier, actor=actor, recurrence=recurrence, references=doubted
+            )
         links.append(recurrence)
     return links
 

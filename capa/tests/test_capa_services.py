@@ -270,7 +270,7 @@ def test_evidence_refusals(grc, owner, users):
 
 
 def _resolved(grc, system):
-    """Resolved, disclosure signed off, nothing decided about CAPAs yet."""
+    """Resolved, disclosure signed off, root cause confirmed, nothing decided about CAPAs yet."""
     from incidents.tests.factories import PATH, confirm_root_cause, ready_incident
 
     incident = ready_incident(grc, system)

@@ -392,6 +392,7 @@ def test_closing_needs_a_confirmed_root_cause(users, system):
         Status.RESOLVED,
     ):
         incident = incident_services.incident_transition(actor=grc, incident=incident, to=step)
+    services.no_capa_decide(actor=grc, incident=incident, reason="Covered by the vendor's fix")
     with pytest.raises(GuardFailed) as refused:
         incident_services.incident_transition(actor=grc, incident=incident, to=Status.CLOSED)
     assert refused.value.message == "Closing needs a confirmed root cause."

@@ -102,6 +102,7 @@ def register(request):
         "ordering": params.get("ordering", ""),
         "controls": controls,
         "overdue": params.get("overdue", ""),
+        "recurred": params.get("recurred", ""),
         "mine": params.get("owner", "") == str(user.pk),
         "can_create": permissions.can_create_capa(user),
     }
@@ -126,12 +127,17 @@ def capa_create(request):
         incident = incidents_visible_to(user).filter(pk=_int(source.get("incident"))).first()
         if incident is None:
             raise Http404(_("No such incident, or you may not see it."))
+    # The incident's confirmed root cause is the one the CAPA answers (the service links it):
+    # its category decides which playbook fixes are offered.
+    root_cause = selectors.confirmed_root_cause(incident) if incident is not None else None
     category_form = CategoryForm(request.GET or None)
     category = (
         category_form.cleaned_data.get("category", "")
         if category_form.is_bound and category_form.is_valid()
         else source.get("root_cause_category", "")
     )
+    if root_cause is not None:
+        category = root_cause.category
     suggestions = rules.suggestions_for(category)
     chosen = rules.suggestion(category, request.GET.get("suggestion", "")) if category else None
     initial = {"owner": user.pk, "root_cause_category": category}
@@ -177,6 +183,7 @@ def capa_create(request):
             "category_form": category_form if category_form.is_bound else CategoryForm(),
             "category": category,
             "suggestions": suggestions,
+            "root_cause": root_cause,
         },
     )
 
@@ -203,6 +210,7 @@ def capa_detail(request, pk):
     ]
     context = {
         "capa": capa,
+        "doubts": selectors.recurrences_doubting(capa, user),
         "check": check,
         "moves": [m for m in moves if m["may"]],
         "links": list(capa.links.all()),
@@ -377,6 +385,7 @@ def capa_section(request, incident) -> dict:
     user = request.user
     return {
         "capas": list(selectors.capas_of_incident(incident)),
+        "in_doubt": list(selectors.capas_in_doubt_by(incident, user)),
         "no_capa": selectors.no_capa_decision_of(incident),
         "can_create": permissions.can_create_capa(user),
         "can_decide_no_capa": permissions.can_decide_no_capa(user, incident),

@@ -43,3 +43,35 @@ def test_no_capa_needed_is_in_the_case_file(users):
     capa.no_capa_decide(actor=users["grc"], incident=incident, reason="Duplicate of INC-1")
     text = flat(pdf_text(render_case_file(incident=incident, actor=users["auditor"])))
     assert "No CAPA needed, decided by grc" in text and "Duplicate of INC-1" in text
+
+
+def test_the_case_file_names_the_root_cause_each_capa_answers_and_the_doubt(users, make_system):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from capa.tests.factories import capa_data
+    from incidents.tests.factories import add_evidence, confirm_root_cause
+
+    grc, system = users["grc"], make_system(name="Loan scoring")
+
+    def detected(days_ago):
+        incident = file_incident(
+            grc, systems=[system], detected_at=timezone.now() - timedelta(days=days_ago)
+        )
+        add_evidence(incident, grc)
+        return incident
+
+    earlier = detected(40)
+    confirm_root_cause(earlier, grc, category="integration_bug")
+    answered = capa.capa_create(
+        actor=grc, data=capa_data(users["engineer"], title="Parser tests"), incidents=[earlier]
+    )
+    text = flat(pdf_text(render_case_file(incident=earlier, actor=users["auditor"])))
+    assert answered.reference in text
+    assert "Answers the root cause: Prompt or integration bug" in text
+    assert "Possibly ineffective" not in text
+    confirm_root_cause(detected(1), grc, category="integration_bug")  # it came back
+    text = flat(pdf_text(render_case_file(incident=earlier, actor=users["auditor"])))
+    # The table's cells wrap side by side: their words come out interleaved.
+    assert "Possibly ineffective: the" in text and "incident recurred with the" in text

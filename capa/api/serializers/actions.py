@@ -22,6 +22,15 @@ class IncidentRefSerializer(serializers.Serializer):
     reference = serializers.CharField(source="incident.reference")
 
 
+class AnsweredRootCauseSerializer(serializers.Serializer):
+    """The confirmed root cause a CAPA answers."""
+
+    id = serializers.IntegerField()
+    incident = serializers.IntegerField(source="incident_id")
+    category = serializers.ChoiceField(choices=RootCauseCategory.choices)
+    statement = serializers.CharField()
+
+
 class EffectivenessCheckSerializer(serializers.ModelSerializer):
     verified_by = serializers.StringRelatedField(allow_null=True)
 
@@ -50,8 +59,15 @@ class CapaSerializer(serializers.ModelSerializer):
     root_cause_category = serializers.ChoiceField(
         choices=RootCauseCategory.choices, allow_blank=True, read_only=True
     )
+    root_cause = AnsweredRootCauseSerializer(read_only=True, allow_null=True)
     effectiveness_check = EffectivenessCheckSerializer(read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True, default=False)
+    possibly_ineffective = serializers.BooleanField(
+        read_only=True,
+        default=False,
+        help_text="An incident the CAPA answers recurred (same system, same root-cause "
+        "category) and the CAPA is not cancelled: its effect is in doubt.",
+    )
 
     class Meta:
         model = CorrectiveAction
@@ -63,6 +79,7 @@ class CapaSerializer(serializers.ModelSerializer):
             "source_detail",
             "finding",
             "incidents",
+            "root_cause",
             "root_cause_category",
             "title",
             "description",
@@ -80,6 +97,7 @@ class CapaSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "effectiveness_check",
             "is_overdue",
+            "possibly_ineffective",
             "created_at",
             "updated_at",
         ]
@@ -104,6 +122,14 @@ class CapaCreateSerializer(serializers.ModelSerializer):
     )
     follows = serializers.PrimaryKeyRelatedField(
         queryset=CorrectiveAction.objects.all(), required=False, allow_null=True
+    )
+    root_cause = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        help_text="Id of the confirmed root cause of one of the incidents that the CAPA answers. "
+        "Empty: the first incident's confirmed root cause. The category follows it.",
     )
     root_cause_category = serializers.ChoiceField(
         choices=RootCauseCategory.choices, required=False, allow_blank=True
@@ -132,6 +158,7 @@ class CapaCreateSerializer(serializers.ModelSerializer):
             "finding",
             "follows",
             "incidents",
+            "root_cause",
             "root_cause_category",
             "suggestion",
             "title",

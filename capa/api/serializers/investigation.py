@@ -4,6 +4,7 @@ the services' own argument names (status and stamps are never writable)."""
 from rest_framework import serializers
 
 from ...choices import (
+    ActionStatus,
     DiagnosticMethod,
     DiagnosticOutcome,
     Horizon,
@@ -83,6 +84,15 @@ class RootCauseEvidenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AnsweringCapaSerializer(serializers.Serializer):
+    """A CAPA that answers the root cause."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=ActionStatus.choices)
+
+
 class RootCauseSerializer(serializers.ModelSerializer):
     incident = serializers.IntegerField(source="incident_id")
     proposed_by = serializers.StringRelatedField()
@@ -91,6 +101,7 @@ class RootCauseSerializer(serializers.ModelSerializer):
     whys = WhySerializer(many=True)
     diagnostics = DiagnosticSerializer(many=True)
     evidence_links = RootCauseEvidenceSerializer(many=True)
+    capas = AnsweringCapaSerializer(many=True, read_only=True)
 
     class Meta:
         model = RootCause
@@ -110,6 +121,7 @@ class RootCauseSerializer(serializers.ModelSerializer):
             "whys",
             "diagnostics",
             "evidence_links",
+            "capas",
             "created_at",
             "updated_at",
         ]
