@@ -69,7 +69,7 @@ urlpatterns += [
     ),
 ]
 
-# --- editing a draft's text (disclosure-b) ---
+# --- editing a draft's text ---
 from . import draft_views  # noqa: E402
 
 urlpatterns += [

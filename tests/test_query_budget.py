@@ -1164,7 +1164,7 @@ def test_incident_risk_writes(users, make_system):
     )
 
 
-# --- affected individuals and report drafts (disclosure-b) --------------------------------------
+# --- affected individuals and report drafts -------------------------------------------------------
 
 
 def _individuals_csv(n):

@@ -323,6 +323,3 @@ class NoCapaDecision(TimeStampedModel):
 
     def __str__(self):
         return f"{self.incident_id}: no CAPA — {self.reason[:40]}"
-
-
-# ============================ end of the CAPA and findings block ============================

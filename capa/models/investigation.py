@@ -25,12 +25,6 @@ from ..choices import (
 USER = settings.AUTH_USER_MODEL
 
 
-# =============================================================================================
-# Root causes, scope confirmation, remediation plan and recurrence (the investigation of one
-# incident). CAPA records, effectiveness checks and audit findings follow in their own block.
-# =============================================================================================
-
-
 class RootCause(TimeStampedModel):
     """A cause considered for an incident: confirmed (at most one per incident, by the database)
     or ruled out with a reason — the ruled-out candidates stay, so the case file shows what was
