@@ -239,6 +239,19 @@ class VendorFixForm(forms.Form):
     )
     fixed_version = forms.CharField(label=_("Fixed in version"), required=False, max_length=120)
     fixed_at = _moment(_("Fixed at (UTC)"))
+    capa = forms.TypedChoiceField(
+        label=_("CAPA tracking the fix"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("One of the incident's CAPAs (e.g. pinning the fixed version)."),
+    )
+
+    def __init__(self, *args, capas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["capa"].choices = [("", _("— none —"))] + [
+            (capa.pk, f"{capa.reference} — {capa.title}") for capa in capas
+        ]
 
 
 # --- affected individuals ----------------------------------------------------------------------

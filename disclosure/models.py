@@ -394,6 +394,16 @@ class VendorNotice(TimeStampedModel):
     fix_description = models.TextField(blank=True)
     fixed_version = models.CharField(max_length=120, blank=True)
     fixed_at = models.DateTimeField(null=True, blank=True)
+    # The CAPA that tracks the supplier's fix on our side (version pinning, re-validation):
+    # one of the incident's CAPAs, linked when the fix is recorded.
+    capa = models.ForeignKey(
+        "capa.CorrectiveAction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vendor_notices",
+        verbose_name=_("CAPA tracking the fix"),
+    )
 
     history = audit_history()
 

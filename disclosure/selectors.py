@@ -236,7 +236,21 @@ def draft_context(incident):
 def vendor_notices_of(incident) -> QuerySet:
     from .models import VendorNotice
 
-    return VendorNotice.objects.filter(incident=incident).select_related("incident", "notified_by")
+    return VendorNotice.objects.filter(incident=incident).select_related(
+        "incident", "notified_by", "capa"
+    )
+
+
+def capas_for_vendor_fix(incident) -> QuerySet:
+    """The incident's CAPAs a supplier's fix may be tracked by (any not cancelled)."""
+    from capa.choices import ActionStatus
+    from capa.models import CorrectiveAction
+
+    return (
+        CorrectiveAction.objects.filter(links__incident=incident)
+        .exclude(status=ActionStatus.CANCELLED)
+        .order_by("reference")
+    )
 
 
 def supplied_systems_of(incident) -> QuerySet:
@@ -264,7 +278,7 @@ def vendor_notices_visible_to(user) -> QuerySet:
     from .models import VendorNotice
 
     return VendorNotice.objects.filter(incident__in=incidents_visible_to(user)).select_related(
-        "incident", "notified_by"
+        "incident", "notified_by", "capa"
     )
 
 

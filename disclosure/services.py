@@ -747,14 +747,32 @@ def vendor_notice_acknowledge(
 
 @audited_write
 def vendor_notice_fix(
-    *, actor, notice: VendorNotice, fix_description: str, fixed_version="", fixed_at=None
+    *, actor, notice: VendorNotice, fix_description: str, fixed_version="", fixed_at=None, capa=None
 ) -> VendorNotice:
+    """Record the supplier's fix and version, and optionally the incident's CAPA that tracks it
+    on our side (it must answer this incident and not be cancelled)."""
     notice = _lock_notice(notice)
     require(permissions.can_communicate(actor, notice.incident))
     if not (fix_description or "").strip():
         raise ValidationFailed(
             _("Describe the supplier's fix."), fields={"fix_description": [_("required")]}
         )
+    if capa is not None:
+        from capa.choices import ActionStatus
+        from capa.models import CorrectiveAction
+
+        capa_id = getattr(capa, "pk", capa)
+        capa = (
+            CorrectiveAction.objects.filter(pk=capa_id, links__incident=notice.incident)
+            .exclude(status=ActionStatus.CANCELLED)
+            .first()
+        )
+        if capa is None:
+            raise ValidationFailed(
+                _("Link one of this incident's CAPAs that is not cancelled."),
+                fields={"capa": [_("not a CAPA of this incident")]},
+            )
+        notice.capa = capa
     notice.fix_description = fix_description.strip()
     notice.fixed_version = (fixed_version or "").strip()
     notice.fixed_at = fixed_at or timezone.now()

@@ -385,13 +385,14 @@ def _vendor_section(user, incident) -> dict:
     """The notices to the suppliers of the incident's systems, and the forms of who coordinates
     with them (the communications rule: legal, the DPO, GRC staff, the AI risk officer)."""
     may_coordinate = bool(permissions.can_communicate(user, incident))
+    capas = list(selectors.capas_for_vendor_fix(incident)) if may_coordinate else []
     notices = [
         {
             "n": notice,
             "ack_form": VendorAcknowledgeForm(auto_id=f"ack-{notice.pk}-%s")
             if may_coordinate and notice.acknowledged_at is None
             else None,
-            "fix_form": VendorFixForm(auto_id=f"fix-{notice.pk}-%s")
+            "fix_form": VendorFixForm(auto_id=f"fix-{notice.pk}-%s", capas=capas)
             if may_coordinate and notice.fixed_at is None
             else None,
         }
@@ -457,7 +458,7 @@ def vendor_notice_acknowledge(request, pk):
 @gated(permissions.can_communicate)
 def vendor_notice_fix(request, pk):
     notice = _visible_notice(request, pk)
-    form = VendorFixForm(request.POST)
+    form = VendorFixForm(request.POST, capas=selectors.capas_for_vendor_fix(notice.incident))
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
         return _back(notice.incident)

@@ -344,6 +344,13 @@ class VendorNoticeSerializer(serializers.Serializer):
     fix_description = serializers.CharField(read_only=True)
     fixed_version = serializers.CharField(read_only=True)
     fixed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    capa = serializers.CharField(
+        source="capa.reference",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The incident's CAPA that tracks the supplier's fix.",
+    )
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -359,6 +366,13 @@ class FixSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=120, default=""
     )
     fixed_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    capa = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="Id of one of the incident's CAPAs that tracks the fix.",
+    )
 
 
 # --- an AI system's disclosure facts ------------------------------------------------------------

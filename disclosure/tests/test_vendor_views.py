@@ -148,3 +148,47 @@ def test_without_a_supplier_in_the_inventory_no_notice_is_offered(client, users,
     html = section(client, incident)
     assert "names a supplier in the inventory" in html
     assert reverse("disclosure:vendor-notice-record", kwargs={"pk": incident.pk}) not in html
+
+
+def test_the_supplier_fix_is_tracked_by_one_of_the_incidents_capas(
+    client, api_client_for, incident, system, users, make_system
+):
+    """The fix names the CAPA that tracks it on our side — only a CAPA of this incident that is
+    not cancelled; the page, the API and the case file say which."""
+    from capa import services as capa_services
+    from capa.tests.factories import capa_data
+
+    grc, legal = users["grc"], users["legal"]
+    ours = capa_services.capa_create(actor=grc, data=capa_data(grc), incidents=[incident])
+    elsewhere = file_incident(grc, systems=[make_system(name="Other")])
+    theirs = capa_services.capa_create(actor=grc, data=capa_data(grc), incidents=[elsewhere])
+    notice = services.vendor_notice_record(
+        actor=legal,
+        incident=incident,
+        system=system,
+        data={"basis": "contract", "channel": "e-mail", "content": "Please fix."},
+    )
+    client.force_login(legal)
+    fix_url = reverse("disclosure:vendor-notice-fix", kwargs={"pk": notice.pk})
+    html = section(client, incident)
+    assert f'value="{ours.pk}"' in html and f'value="{theirs.pk}"' not in html  # offered: ours
+    refused = client.post(fix_url, {"fix_description": "Patched", "capa": theirs.pk})
+    assert "Select a valid choice" in flashed(refused)
+    notice.refresh_from_db()
+    assert notice.fixed_at is None and notice.capa is None
+    api = api_client_for(legal)
+    answer = api.post(
+        f"/api/v1/vendor-notices/{notice.pk}/fix/",
+        {"fix_description": "Patched", "capa": theirs.pk},
+        format="json",
+    )
+    assert answer.status_code == 400 and "not a CAPA of this incident" in str(answer.json())
+    answer = api.post(
+        f"/api/v1/vendor-notices/{notice.pk}/fix/",
+        {"fix_description": "Patched", "fixed_version": "4.3", "capa": ours.pk},
+        format="json",
+    )
+    assert answer.status_code == 200 and answer.json()["capa"] == ours.reference
+    assert f"tracked by {ours.reference}" in section(client, incident)
+    notice.refresh_from_db()
+    assert notice.capa == ours and notice.history.first().capa_id == ours.pk  # audited

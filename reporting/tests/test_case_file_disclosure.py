@@ -71,3 +71,23 @@ def test_an_incident_without_assessment_says_closing_needs_one(users, make_syste
     ]
     assert "No disclosure assessment was recorded" in section["html"]
     assert context["audit_number"] == 10 + len(context["module_sections"]) + 1
+
+
+def test_the_case_file_names_the_capa_tracking_a_supplier_fix(users, make_system):
+    from capa import services as capa_services
+    from capa.tests.factories import capa_data
+
+    grc, legal = users["grc"], users["legal"]
+    system = make_system(name="Vendor model", supplier="Acme Models Ltd")
+    incident = file_incident(grc, systems=[system])
+    capa = capa_services.capa_create(actor=grc, data=capa_data(grc), incidents=[incident])
+    notice = disclosure.vendor_notice_record(
+        actor=legal,
+        incident=incident,
+        system=system,
+        data={"basis": "contract", "channel": "e-mail", "content": "Please fix."},
+    )
+    disclosure.vendor_notice_fix(actor=legal, notice=notice, fix_description="Patched", capa=capa)
+    context = case_file_context(incident=incident, actor=grc)
+    (section,) = [s for s in context["module_sections"] if str(s["title"]).startswith("Disclosure")]
+    assert f"tracked by {capa.reference}" in section["html"]
