@@ -18,7 +18,6 @@ from incidents.tests.factories import (
     add_evidence,
     confirm_root_cause,
     confirm_scope,
-    decide_no_capa,
     file_incident,
     incident_at,
     ready_incident,
@@ -383,7 +382,6 @@ def test_closing_needs_a_confirmed_root_cause(users, system):
     grc = users["grc"]
     incident = ready_incident(grc, system)
     sign_off_disclosure(incident, grc)
-    decide_no_capa(incident, grc)  # the CAPA closure check met: what is left is the root cause
     for step in (
         Status.TRIAGED,
         Status.CONTAINED,

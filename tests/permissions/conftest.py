@@ -473,6 +473,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
 
 
+MATRIX_SHARDS = 2  # the workers of ``make test`` (pytest -n 2)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Each matrix module is cut into ``MATRIX_SHARDS`` groups (alternate cases), so both
+    workers share both matrices instead of one worker running the larger alone at the end; each
+    worker then builds each module's world once. Runs before xdist reads the groups."""
+    for index, item in enumerate(items):
+        marker = item.get_closest_marker("xdist_group")
+        if marker is None or not str(marker.args[0]).startswith("permissions-"):
+            continue
+        item.add_marker(pytest.mark.xdist_group(f"{marker.args[0]}-{index % MATRIX_SHARDS}"))
+
+
 @pytest.fixture(autouse=True)
 def _no_case_file_wait(settings):
     """The case-file API waits for a worker; in the matrix none runs, so it answers 202 at once."""
