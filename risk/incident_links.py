@@ -83,7 +83,7 @@ def incident_risk_rerate(
         )
     if risk.status == RiskStatus.CLOSED:
         raise Conflict(_("%(ref)s is closed; reopen it to re-rate it.") % {"ref": risk.reference})
-    old = services._rating(risk, which)
+    old = services.rating_values(risk, which)
     if risk.status in (RiskStatus.TREATED, RiskStatus.ACCEPTED):
         risk = services.risk_transition(
             actor=actor,
@@ -107,7 +107,7 @@ def incident_risk_rerate(
         kind=IncidentLinkKind.RERATED,
         reason=reason,
         old=old,
-        new=services._rating(risk, which),
+        new=services.rating_values(risk, which),
     )
 
 

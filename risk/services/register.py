@@ -1,34 +1,29 @@
-"""Every write of the risk module: one function per business action, each in one audited
-transaction — permission first, then validation, the save with its history, the timeline entry
-and the review clock."""
+"""Writing the risk register: create, edit and re-score, move through the lifecycle, accept a
+residual risk, record a review — each keeping the risk's review clock in step.
+"""
 
 from datetime import UTC, datetime, time
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aims.clocks.services import clocks_reassign, record_clocks
-from aims.core import visibility
 from aims.core.concurrency import check_version
 from aims.core.exceptions import Conflict, ValidationFailed
 from aims.core.permissions import require
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, model_save
 
-from . import events, evidence, permissions, rules, selectors
-from .choices import Applicability, MethodologyStatus, RiskClockKind, RiskStatus
-from .models import (
-    ApplicabilityStatement,
-    EvidenceLink,
+from .. import events, permissions, rules, selectors
+from ..choices import RiskClockKind, RiskStatus
+from ..models import (
     Risk,
     RiskAcceptance,
     RiskControl,
     RiskMethodology,
     RiskSystem,
 )
-from .workflow import LIFECYCLE
+from ..workflow import LIFECYCLE
 
 REVIEW_HOUR = time(9, 0)
 
@@ -52,103 +47,7 @@ EDITABLE_FIELDS = (
 RATING_LOCKED = (RiskStatus.ACCEPTED, RiskStatus.CLOSED)
 
 
-# --- methodology ----------------------------------------------------------------------------
-
-
-METHODOLOGY_FIELDS = (
-    "title",
-    "likelihood_scale",
-    "impact_scale",
-    "bands",
-    "acceptance_threshold",
-    "notes",
-)
-
-
-def _check_method(values: dict) -> None:
-    try:
-        method = rules.method_from(
-            values["likelihood_scale"],
-            values["impact_scale"],
-            values["bands"],
-            values["acceptance_threshold"],
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationFailed(
-            _(
-                "The scales and bands are not in the expected shape: each level needs level, "
-                "name and definition; each band code, label, min_score, max_score and "
-                "accept_roles (%(error)s)."
-            )
-            % {"error": exc}
-        ) from exc
-    errors = rules.validate(method)
-    if errors:
-        raise ValidationFailed(" ".join(errors))
-
-
-@audited_write
-def methodology_draft(*, actor, data: dict | None = None) -> RiskMethodology:
-    """A new draft version, starting from the version in force for whatever ``data`` leaves out."""
-    require(permissions.can_draft_methodology(actor))
-    current = selectors.methodology_in_force()
-    values = {name: getattr(current, name) for name in METHODOLOGY_FIELDS}
-    values.update({k: v for k, v in (data or {}).items() if k in METHODOLOGY_FIELDS})
-    _check_method(values)
-    version = (RiskMethodology.objects.aggregate(m=Max("version"))["m"] or 0) + 1
-    return model_save(
-        RiskMethodology(version=version, drafted_by=actor, **values), actor=actor, lookups=False
-    )
-
-
-@audited_write
-def methodology_update(*, actor, methodology, data: dict, expected_version=None):
-    require(permissions.can_draft_methodology(actor))
-    methodology = RiskMethodology.objects.select_for_update().get(pk=methodology.pk)
-    check_version(methodology, expected_version)
-    if methodology.status != MethodologyStatus.DRAFT:
-        raise Conflict(
-            _(
-                "Version %(version)s is %(status)s and stays as it was approved; draft a new "
-                "version to change the methodology."
-            )
-            % {"version": methodology.version, "status": methodology.get_status_display()}
-        )
-    for name, value in data.items():
-        if name in METHODOLOGY_FIELDS:
-            setattr(methodology, name, value)
-    _check_method({name: getattr(methodology, name) for name in METHODOLOGY_FIELDS})
-    return model_save(methodology, actor=actor, lookups=False)
-
-
-@audited_write
-def methodology_approve(*, actor, methodology) -> RiskMethodology:
-    """Put a draft in force; the previous version is superseded.
-
-    No stored score changes: each risk keeps the version it was scored under and shows that it
-    needs re-assessment under the new one (``Risk.methodology`` is not the version in force).
-    """
-    require(permissions.can_approve_methodology(actor, methodology))
-    methodology = RiskMethodology.objects.select_for_update().get(pk=methodology.pk)
-    if methodology.status != MethodologyStatus.DRAFT:
-        raise Conflict(
-            _("Only a draft can be approved; version %(version)s is %(status)s.")
-            % {"version": methodology.version, "status": methodology.get_status_display()}
-        )
-    _check_method({name: getattr(methodology, name) for name in METHODOLOGY_FIELDS})
-    now = timezone.now()
-    current = RiskMethodology.objects.select_for_update().get(status=MethodologyStatus.IN_FORCE)
-    current.status, current.superseded_at = MethodologyStatus.SUPERSEDED, now
-    model_save(current, actor=actor, validate=False)
-    methodology.status = MethodologyStatus.IN_FORCE
-    methodology.approved_by, methodology.approved_at = actor, now
-    return model_save(methodology, actor=actor, validate=False)
-
-
-# --- risks ----------------------------------------------------------------------------------
-
-
-def _rating(risk, which) -> dict:
+def rating_values(risk, which) -> dict:
     return {
         "likelihood": getattr(risk, f"{which}_likelihood"),
         "impact": getattr(risk, f"{which}_impact"),
@@ -280,7 +179,7 @@ def risk_create(*, actor, data: dict) -> Risk:
     events.risk_created_event(
         risk=risk,
         actor=actor,
-        ratings={which: _rating(risk, which) for which in ("inherent", "residual")},
+        ratings={which: rating_values(risk, which) for which in ("inherent", "residual")},
         controls=[c.code for c in controls],
     )
     _set_links(
@@ -325,7 +224,7 @@ def risk_update(
             )
             % {"ref": risk.reference}
         )
-    old = {which: _rating(risk, which) for which in ("inherent", "residual")}
+    old = {which: rating_values(risk, which) for which in ("inherent", "residual")}
     old_date = risk.next_review_date
     for name in changed:
         setattr(risk, name, data[name])
@@ -335,7 +234,7 @@ def risk_update(
         model_save(risk, actor=actor, lookups=False)
         events.risk_updated_event(risk=risk, actor=actor, fields=changed)
     for which in ("inherent", "residual"):
-        new = _rating(risk, which)
+        new = rating_values(risk, which)
         if new != old[which]:
             events.risk_rated_event(
                 risk=risk,
@@ -399,12 +298,12 @@ def risk_transition(*, actor, risk, to: str, reason: str = "") -> Risk:
             acceptance.revoked_at = now
             model_save(acceptance, actor=actor, validate=False)
     if to == RiskStatus.ASSESSED:
-        old = {which: _rating(risk, which) for which in ("inherent", "residual")}
+        old = {which: rating_values(risk, which) for which in ("inherent", "residual")}
         old_methodology = risk.methodology
         _score(risk, selectors.methodology_in_force())
         risk.assessed_at = now
         for which in ("inherent", "residual"):
-            new = _rating(risk, which)
+            new = rating_values(risk, which)
             if new != old[which] or risk.methodology_id != old_methodology.pk:
                 events.risk_rated_event(
                     risk=risk,
@@ -454,87 +353,3 @@ def risk_review(*, actor, risk, next_review_date, note: str = "") -> Risk:
     )
     _sync_review_clock(risk, actor, clocks=clocks)
     return risk
-
-
-# --- the Statement of Applicability and evidence ----------------------------------------------
-
-
-SOA_FIELDS = ("applicability", "justification", "implementation_status", "owner", "notes")
-
-
-@audited_write
-def statement_update(
-    *, actor, control, data: dict, expected_version=None
-) -> ApplicabilityStatement:
-    """Declare a control applicable or excluded (with its justification), its implementation
-    status and owner (ISO/IEC 42001 clause 6.1.3 d)."""
-    require(permissions.can_edit_soa(actor))
-    statement = selectors.statement_for_update(control)
-    check_version(statement, expected_version)
-    unknown = set(data) - set(SOA_FIELDS)
-    if unknown:
-        raise ValidationFailed(_("Unknown fields: %s.") % ", ".join(sorted(unknown)))
-    before = statement.applicability
-    for name, value in data.items():
-        setattr(statement, name, value)
-    statement.justification = (statement.justification or "").strip()
-    if statement.applicability == Applicability.EXCLUDED and not statement.justification:
-        raise ValidationFailed(
-            _("An excluded control needs a justification: say why it does not apply."),
-            fields={"justification": [_("required when the control is excluded")]},
-        )
-    if statement.applicability != before:
-        statement.decided_by, statement.decided_at = actor, timezone.now()
-    return model_save(statement, actor=actor, lookups=False)
-
-
-@audited_write
-def evidence_link(*, actor, control, kind: str, target_id: int, note: str = "") -> EvidenceLink:
-    """Link a record (an incident, a risk — any registered kind) that backs ``control``.
-    The person must be able to see the record; the link keeps its label and date."""
-    require(permissions.can_link_evidence(actor, control))
-    registered = evidence.kind(kind)
-    if registered is None:
-        raise ValidationFailed(
-            _("Unknown kind of record %(kind)s. Known kinds: %(known)s.")
-            % {"kind": kind, "known": ", ".join(evidence.keys())},
-            fields={"kind": [_("unknown")]},
-        )
-    visible = visibility.visible_queryset(actor, registered.model)
-    record = (
-        (visible if visible is not None else registered.model._default_manager.none())
-        .filter(pk=target_id)
-        .first()
-    )
-    if record is None:
-        raise ValidationFailed(
-            _("No %(kind)s with id %(id)s that you can see.") % {"kind": kind, "id": target_id},
-            fields={"target_id": [_("not found")]},
-        )
-    target_type = ContentType.objects.get_for_model(registered.model)
-    existing = EvidenceLink.objects.filter(
-        control=control, target_type=target_type, target_id=record.pk
-    ).first()
-    if existing is not None:
-        return existing  # linking twice is a retry, not a second record
-    return model_save(
-        EvidenceLink(
-            control=control,
-            target_type=target_type,
-            target_id=record.pk,
-            target_label=registered.label(record)[:300],
-            record_date=registered.record_date(record),
-            note=(note or "").strip(),
-            linked_by=actor,
-        ),
-        actor=actor,
-        lookups=False,
-    )
-
-
-@audited_write
-def evidence_unlink(*, actor, link) -> None:
-    require(permissions.can_link_evidence(actor, link.control))
-    link = EvidenceLink.objects.select_for_update().get(pk=link.pk)
-    link._history_user = actor
-    link.delete()

@@ -1,11 +1,8 @@
-"""Risk methodology, the AI risk register, the Annex A catalogue and the Statement of
-Applicability (DESIGN section 2, ISO/IEC 42001 clauses 6.1.2, 6.1.3 and 8.2-8.3).
-
-Nothing here computes: scores and bands come from ``risk.rules`` through ``risk.services``.
+"""The AI risk register: risks, their systems and controls, acceptances, the risk's own
+entries, and the incidents that changed a risk (ISO/IEC 42001 clauses 6.1.2, 8.2-8.3).
 """
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.urls import reverse
@@ -14,83 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from aims.audit.history import audit_history
 from aims.core.models import TimeStampedModel
 
-from . import rules
-from .choices import (
-    Applicability,
-    ImplementationStatus,
+from ..choices import (
     IncidentLinkKind,
-    MethodologyStatus,
     RiskCategory,
     RiskEntryKind,
     RiskStatus,
     TagScheme,
     Treatment,
 )
+from .controls import Control
+from .methodology import RiskMethodology
 
 USER = settings.AUTH_USER_MODEL
-
-
-class RiskMethodology(TimeStampedModel):
-    """One version of the risk criteria: scales, bands, acceptance threshold and who accepts.
-
-    Documented information: drafted, approved by the AI risk officer, then in force until the
-    next version is approved. Exactly one version is in force (a database constraint). Risks
-    keep the version they were scored under; approving a new one flags them for re-assessment
-    instead of re-scoring them.
-    """
-
-    version = models.PositiveIntegerField(_("version"), unique=True, editable=False)
-    title = models.CharField(_("title"), max_length=200)
-    status = models.CharField(
-        _("status"),
-        max_length=12,
-        choices=MethodologyStatus.choices,
-        default=MethodologyStatus.DRAFT,
-        editable=False,
-    )
-    likelihood_scale = models.JSONField(_("likelihood scale"))  # [{level, name, definition}]
-    impact_scale = models.JSONField(_("impact scale"))
-    bands = models.JSONField(_("bands"))  # [{code, label, min_score, max_score, accept_roles}]
-    acceptance_threshold = models.PositiveSmallIntegerField(_("acceptance threshold"))
-    notes = models.TextField(_("notes"), blank=True)
-    drafted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
-    approved_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
-
-    history = audit_history()
-
-    class Meta:
-        ordering = ["-version"]
-        verbose_name = _("risk methodology version")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["status"],
-                condition=models.Q(status="in_force"),
-                name="one_methodology_in_force",
-            )
-        ]
-
-    def __str__(self):
-        return f"v{self.version} {self.title}"
-
-    def get_absolute_url(self):
-        return reverse("risk:methodology-detail", args=[self.pk])
-
-    @property
-    def method(self) -> rules.Method:
-        return rules.method_from(
-            self.likelihood_scale,
-            self.impact_scale,
-            self.bands,
-            self.acceptance_threshold,
-            self.version,
-        )
-
-    def band_label(self, code: str) -> str:
-        return next((b["label"] for b in self.bands if b["code"] == code), code or "—")
 
 
 class RiskTag(TimeStampedModel):
@@ -110,69 +42,6 @@ class RiskTag(TimeStampedModel):
 
     def __str__(self):
         return self.label
-
-
-class Control(TimeStampedModel):
-    """An ISO/IEC 42001:2023 Annex A control (loaded as data)."""
-
-    code = models.CharField(_("code"), max_length=12, unique=True)
-    objective_code = models.CharField(_("objective"), max_length=8)
-    objective_title = models.CharField(_("objective title"), max_length=120)
-    title = models.CharField(_("title"), max_length=200)
-    position = models.PositiveSmallIntegerField(default=0)
-    source = models.CharField(_("source"), max_length=200)
-
-    history = audit_history()
-
-    class Meta:
-        ordering = ["position"]
-
-    def __str__(self):
-        return f"{self.code} {self.title}"
-
-    def get_absolute_url(self):
-        return reverse("risk:control-detail", args=[self.pk])
-
-
-class ApplicabilityStatement(TimeStampedModel):
-    """The Statement of Applicability entry of one control (clause 6.1.3 d)."""
-
-    control = models.OneToOneField(Control, on_delete=models.PROTECT, related_name="statement")
-    applicability = models.CharField(
-        _("applicability"),
-        max_length=12,
-        choices=Applicability.choices,
-        default=Applicability.UNDECIDED,
-    )
-    justification = models.TextField(_("justification"), blank=True)
-    implementation_status = models.CharField(
-        _("implementation status"),
-        max_length=12,
-        choices=ImplementationStatus.choices,
-        default=ImplementationStatus.NOT_STARTED,
-    )
-    owner = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    notes = models.TextField(_("notes"), blank=True)
-    decided_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-
-    history = audit_history()
-
-    class Meta:
-        ordering = ["control__position"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(applicability="excluded") | ~models.Q(justification=""),
-                name="soa_exclusion_justified",
-            )
-        ]
-
-    def __str__(self):
-        return f"SoA {self.control.code}: {self.get_applicability_display()}"
 
 
 class Risk(TimeStampedModel):
@@ -323,33 +192,6 @@ class RiskEntry(TimeStampedModel):
     class Meta:
         ordering = ["at", "id"]
         verbose_name_plural = _("risk entries")
-
-
-class EvidenceLink(TimeStampedModel):
-    """A record that backs an Annex A control: an incident, a risk — and, as they arrive, CAPAs,
-    impact assessments and documents (any model registered in ``risk.evidence``)."""
-
-    control = models.ForeignKey(Control, on_delete=models.PROTECT, related_name="evidence_links")
-    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    target_id = models.PositiveBigIntegerField()
-    target_label = models.CharField(max_length=300)
-    record_date = models.DateField(_("date of the record"))
-    note = models.TextField(_("note"), blank=True)
-    linked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-
-    history = audit_history()
-
-    class Meta:
-        ordering = ["-record_date", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["control", "target_type", "target_id"], name="evidence_link_once"
-            )
-        ]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
-
-    def __str__(self):
-        return f"{self.control.code} <- {self.target_label}"
 
 
 class RiskIncidentLink(TimeStampedModel):

@@ -1,0 +1,42 @@
+"""The risk app's writes, by subject; every caller imports them from here."""
+
+from .controls import SOA_FIELDS, evidence_link, evidence_unlink, statement_update
+from .methodology import (
+    METHODOLOGY_FIELDS,
+    methodology_approve,
+    methodology_draft,
+    methodology_update,
+)
+from .register import (
+    EDITABLE_FIELDS,
+    RATING_FIELDS,
+    RATING_LOCKED,
+    TEXT_FIELDS,
+    rating_values,
+    risk_accept,
+    risk_create,
+    risk_review,
+    risk_transition,
+    risk_update,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "METHODOLOGY_FIELDS",
+    "RATING_FIELDS",
+    "RATING_LOCKED",
+    "SOA_FIELDS",
+    "TEXT_FIELDS",
+    "evidence_link",
+    "evidence_unlink",
+    "methodology_approve",
+    "methodology_draft",
+    "methodology_update",
+    "rating_values",
+    "risk_accept",
+    "risk_create",
+    "risk_review",
+    "risk_transition",
+    "risk_update",
+    "statement_update",
+]

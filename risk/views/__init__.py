@@ -1,0 +1,46 @@
+"""The risk app's pages, by subject; ``risk/urls.py`` and the incident section import them here."""
+
+from .controls import (
+    control_detail,
+    control_update,
+    evidence_add,
+    evidence_map,
+    evidence_remove,
+    soa,
+)
+from .incidents import (
+    incident_risk_link,
+    incident_risk_raise,
+    incident_risk_rerate,
+    incident_section,
+)
+from .methodology import (
+    methodology_approve,
+    methodology_detail,
+    methodology_draft,
+    methodology_list,
+)
+from .register import register, risk_create, risk_detail, risk_edit, risk_review, risk_transition
+
+__all__ = [
+    "control_detail",
+    "control_update",
+    "evidence_add",
+    "evidence_map",
+    "evidence_remove",
+    "incident_risk_link",
+    "incident_risk_raise",
+    "incident_risk_rerate",
+    "incident_section",
+    "methodology_approve",
+    "methodology_detail",
+    "methodology_draft",
+    "methodology_list",
+    "register",
+    "risk_create",
+    "risk_detail",
+    "risk_edit",
+    "risk_review",
+    "risk_transition",
+    "soa",
+]
