@@ -23,7 +23,7 @@ def test_load_demo_is_complete_and_idempotent():
         Deployment.objects.count(),
         Incident.objects.count(),
     )
-    assert counts[1:] == (6, 10, 3)
+    assert counts[1:] == (6, 10, 4)
     assert {role for user in User.objects.all() for role in user.role_names} == set(Role.values)
     grace = User.objects.get(username="grace")
     assert grace.is_staff and grace.is_superuser and grace.title == "GRC lead"
@@ -45,3 +45,23 @@ def test_load_demo_is_complete_and_idempotent():
         contained.evidence.count() == 1
         and contained.affected_systems.get().model_version is not None
     )
+
+
+def test_the_demo_has_one_closed_p1_an_auditor_can_follow():
+    from capa.models import CorrectiveAction, RootCause, ScopeConfirmation
+    from risk.models import RiskIncidentLink
+
+    call_command("load_demo", stdout=StringIO())
+    closed = Incident.objects.get(status="closed")
+    assert closed.severity == 1 and closed.root_cause_confirmed_at is not None
+    cause = RootCause.objects.get(incident=closed, confirmed_at__isnull=False)
+    assert cause.category == "vendor_model_change" and cause.evidence_links.exists()
+    scope = ScopeConfirmation.objects.get(incident=closed)
+    assert scope.is_confirmed and scope.lower_bound < scope.confirmed_count < scope.upper_bound
+    action = CorrectiveAction.objects.get(incidents=closed)
+    check = action.effectiveness_check
+    assert action.status == "verified_effective" and check.verified_by != action.owner
+    assert set(RiskIncidentLink.objects.filter(incident=closed).values_list("kind", flat=True)) == {
+        "materialised",
+        "rerated",
+    }

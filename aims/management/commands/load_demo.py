@@ -14,6 +14,8 @@ from incidents.models import Incident
 from inventory import services
 from inventory.models import AISystem
 
+from ._demo_learning import load_learning_loop
+
 DEMO_PASSWORD = "demo-Register-2026"
 
 DEMO_USERS = [
@@ -234,7 +236,11 @@ class Command(BaseCommand):
                 )
             created += 1
 
-        incidents = self._demo_incidents(users) if not Incident.objects.exists() else 0
+        incidents = 0
+        if not Incident.objects.exists():
+            incidents = self._demo_incidents(users)
+            systems = {s.name: s for s in AISystem.objects.all()}
+            incidents += load_learning_loop(users, systems)
         self.stdout.write(
             f"Demo data ready ({created} AI systems and {incidents} incidents added). "
             "Sign in at http://127.0.0.1:8000/ with:"
