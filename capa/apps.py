@@ -102,6 +102,7 @@ class CapaConfig(AppConfig):
             ClockTarget(
                 resolve_role=clocks.resolve_role,
                 describe=clocks.describe,
+                card=clocks.card,
                 pseudo_roles=("capa_owner", "capa_implementer"),
             ),
         )

@@ -75,3 +75,12 @@ def resolve_role(capa, pseudo_role: str) -> list:
 
 def describe(capa) -> tuple[str, str]:
     return f"{capa.reference} {capa.title}", capa.get_absolute_url()
+
+
+def card(capa) -> dict:
+    incidents = ", ".join(capa.incidents.order_by("pk").values_list("reference", flat=True))
+    return {
+        "reference": capa.reference,
+        "status": capa.get_status_display(),
+        "incidents": incidents,
+    }

@@ -19,6 +19,7 @@ class DisclosureConfig(AppConfig):
             ClockTarget(
                 resolve_role=clocks.resolve_role,
                 describe=clocks.describe,
+                card=clocks.card,
                 record_delivery=clocks.record_delivery,
                 pseudo_roles=("incident_lead",),
             ),

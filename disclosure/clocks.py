@@ -17,6 +17,15 @@ def describe(obligation) -> tuple[str, str]:
     )
 
 
+def card(obligation) -> dict:
+    incident = obligation.assessment.incident
+    return {
+        "reference": f"{obligation.code} ({obligation.stage}) — {incident.reference}",
+        "severity": f"P{incident.severity}" if incident.severity is not None else "",
+        "status": obligation.get_status_display(),
+    }
+
+
 def record_delivery(obligation, delivery, attempt) -> None:
     from incidents.events import delivery_event
 

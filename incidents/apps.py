@@ -25,6 +25,7 @@ class IncidentsConfig(AppConfig):
             ClockTarget(
                 resolve_role=clocks.resolve_role,
                 describe=clocks.describe,
+                card=clocks.card,
                 record_delivery=clocks.record_delivery,
                 pseudo_roles=("system_owner", "incident_lead"),
             ),

@@ -187,5 +187,15 @@ def describe(incident) -> tuple[str, str]:
     return f"{sev}{incident.reference} {incident.title}", incident.get_absolute_url()
 
 
+def card(incident) -> dict:
+    systems = ", ".join(a.system.name for a in incident.affected_systems.select_related("system"))
+    return {
+        "reference": incident.reference,
+        "severity": f"P{incident.severity}" if incident.severity is not None else "",
+        "status": incident.get_status_display(),
+        "system": systems,
+    }
+
+
 def record_delivery(incident, delivery, attempt) -> None:
     events.delivery_event(incident=incident, delivery=delivery, attempt=attempt)

@@ -31,6 +31,7 @@ class RiskConfig(AppConfig):
             ClockTarget(
                 resolve_role=clocks.resolve_role,
                 describe=clocks.describe,
+                card=clocks.card,
                 pseudo_roles=("risk_owner",),
             ),
         )

@@ -23,6 +23,9 @@ class ClockTarget:
     resolve_role: Callable[[Model, str], list]
     describe: Callable[[Model], tuple[str, str]]
     record_delivery: Callable[[Model, object, object], None] | None = None
+    # What a chat card (Slack, Teams) shows of the record besides its title and link:
+    # ``{"reference", "severity", "status", "system"}``, any of them left out where it has none.
+    card: Callable[[Model], dict] | None = None
     # Pseudo-roles an escalation step may name for this record (``system_owner`` of an
     # incident, say), resolved by ``resolve_role``; any other name is a real role.
     pseudo_roles: tuple[str, ...] = ()

@@ -17,5 +17,6 @@ class AttemptStatus(models.TextChoices):
 
 
 class WebhookFormat(models.TextChoices):
-    SLACK = "slack", _("Slack-compatible message")
+    SLACK = "slack", _("Slack (Block Kit, incoming webhook)")
+    TEAMS = "teams", _("Microsoft Teams (Adaptive Card, workflow webhook)")
     JSON = "json", _("Generic JSON")
