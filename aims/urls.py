@@ -25,6 +25,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("accounts/", include("aims.accounts.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("systems/", include("inventory.urls")),
     path("incidents/", include("incidents.urls")),
     path("report/", include((protected_urls.public_urlpatterns, "report"))),

@@ -2,10 +2,23 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import User
+from .models import SingleSignOnIdentity, SingleSignOnRoleMapping, User
 
 
 @admin.register(User)
 class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("title",)}))
     list_display = ("username", "email", "first_name", "last_name", "is_active", "is_staff")
+
+
+@admin.register(SingleSignOnRoleMapping)
+class SingleSignOnRoleMappingAdmin(SimpleHistoryAdmin):
+    list_display = ("claim", "value", "role")
+    list_filter = ("role", "claim")
+
+
+@admin.register(SingleSignOnIdentity)
+class SingleSignOnIdentityAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "subject", "issuer", "created_at")
+    search_fields = ("user__username", "subject")
+    readonly_fields = ("user", "issuer", "subject")

@@ -3021,7 +3021,8 @@ HTML += [
 ]
 
 # URL patterns outside the matrix: the admin, the API (its own matrix), static files, the schema.
-URL_PREFIXES_NOT_IN_MATRIX = ("admin/", "api/", "static/", "media/", "__debug__/")
+# oidc/: the single sign-on flow, open to anyone by design (tests/test_sso.py drives it).
+URL_PREFIXES_NOT_IN_MATRIX = ("admin/", "api/", "static/", "media/", "__debug__/", "oidc/")
 
 
 # --- cases where the code disagrees with DESIGN (each runs as a strict xfail) ---------------
