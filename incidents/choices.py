@@ -101,6 +101,7 @@ class EvidenceKind(models.TextChoices):
     SAMPLE_IO = "sample_io", _("Sample inputs / outputs")
     MODEL_CONFIG = "model_config", _("Model version and configuration")
     SCREENSHOT = "screenshot", _("Dashboard screenshot")
+    MONITOR_REPORT = "monitor_report", _("Monitoring report (as received)")
     OTHER = "other", _("Other")
 
 
@@ -152,6 +153,8 @@ class ProtectedReportStatus(models.TextChoices):
 class AlertSource(models.TextChoices):
     ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
     GENERIC = "generic", _("Generic monitor")
+    ALIBI_DETECT = "alibi_detect", _("Alibi Detect / Seldon detector")
+    EVIDENTLY = "evidently", _("Evidently test suite or report")
 
 
 class AlertState(models.TextChoices):

@@ -7,7 +7,13 @@ caller gets 403 whatever it sent; every error is JSON ``{"code", "message"}``. T
 """
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
@@ -19,6 +25,7 @@ from aims.core.exceptions import ValidationFailed
 
 from .. import permissions
 from ..services import alerts as alert_services
+from ..services import monitors as alert_services_monitors
 from .serializers import ErrorSerializer
 
 
@@ -239,6 +246,144 @@ class GenericIntakeView(_AlertIntakeView):
                 },
             )
         ],
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+# --- drift and quality monitors: their own output, preserved as evidence ----------------------
+
+
+class CloudEventJSONParser(JSONParser):
+    """A CloudEvent in structured mode (Seldon's detector servers can send these)."""
+
+    media_type = "application/cloudevents+json"
+
+
+SYSTEM_PARAMETER = OpenApiParameter(
+    "system",
+    str,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="The AI system the monitor watches (e.g. `AIS-0001`), when the payload does "
+    "not name it.",
+)
+
+AlibiDetectOutputSerializer = inline_serializer(
+    "AlibiDetectOutput",
+    fields={
+        "data": serializers.DictField(
+            help_text="`is_drift` (0/1), `distance`, `p_val`, `threshold` as the detector's "
+            "`predict()` returns them."
+        ),
+        "meta": serializers.DictField(
+            required=False,
+            help_text="`name` (e.g. KSDrift), `detector_type`, `version`; `ai_system` may name "
+            "the system.",
+        ),
+    },
+)
+
+EvidentlyRunSerializer = inline_serializer(
+    "EvidentlyRun",
+    fields={
+        "tests": serializers.ListField(
+            child=serializers.DictField(),
+            required=False,
+            help_text="A test suite's tests: `name`, `description`, `status` (SUCCESS, FAIL, "
+            "WARNING, ERROR).",
+        ),
+        "summary": serializers.DictField(required=False),
+        "metrics": serializers.ListField(
+            child=serializers.DictField(),
+            required=False,
+            help_text="A report's metrics: `metric` and `result` (`dataset_drift`, "
+            "`drift_detected`, `share_of_drifted_columns`).",
+        ),
+        "timestamp": serializers.DateTimeField(required=False),
+        "metadata": serializers.DictField(required=False),
+        "tags": serializers.ListField(child=serializers.CharField(), required=False),
+    },
+)
+
+
+class _MonitorIntakeView(_AlertIntakeView):
+    """The body is kept as received (it becomes evidence) and parsed by the API's JSON parser."""
+
+    parser_classes = [JSONParser, CloudEventJSONParser]
+
+    def post(self, request):
+        raw = request.body
+        try:
+            payload = request.data
+        except ParseError as exc:
+            raise ValidationFailed(
+                _("The body is not valid JSON: %s") % exc.detail, fields={"body": ["malformed"]}
+            ) from exc
+        return Response(self.receive_report(request, payload, raw))
+
+
+class AlibiDetectIntakeView(_MonitorIntakeView):
+    def receive_report(self, request, payload, raw):
+        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("ce-")}
+        return alert_services_monitors.alibi_detect_receive(
+            actor=request.user,
+            payload=payload,
+            raw=raw,
+            system=request.query_params.get("system", ""),
+            headers=headers,
+        )
+
+    @extend_schema(
+        operation_id="alerts_alibi_detect_receive",
+        tags=["alerts"],
+        summary="Receive an Alibi Detect detector's output (bare or as a Seldon CloudEvent)",
+        description=(
+            "Send the detector's `predict()` output as it is, or the CloudEvent Seldon sends "
+            "(structured mode, or binary mode with `ce-*` headers). `data.is_drift` 1 opens an "
+            "incident (or goes on the open one's timeline), 0 notes it as resolved. The body "
+            "as received is preserved as an evidence item of that incident, with its SHA-256."
+        ),
+        parameters=[SYSTEM_PARAMETER],
+        request=AlibiDetectOutputSerializer,
+        responses={200: AlertIntakeSummarySerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "KSDrift",
+                request_only=True,
+                value={
+                    "data": {"is_drift": 1, "distance": 0.42, "p_val": 0.001, "threshold": 0.05},
+                    "meta": {"name": "KSDrift", "detector_type": "drift", "version": "0.12.0"},
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class EvidentlyIntakeView(_MonitorIntakeView):
+    def receive_report(self, request, payload, raw):
+        return alert_services_monitors.evidently_receive(
+            actor=request.user,
+            payload=payload,
+            raw=raw,
+            system=request.query_params.get("system", ""),
+        )
+
+    @extend_schema(
+        operation_id="alerts_evidently_receive",
+        tags=["alerts"],
+        summary="Receive an Evidently test suite or report (its JSON)",
+        description=(
+            "Send `TestSuite.json()` or `Report.json()` as it is. A failed (or errored) test, or "
+            "a metric reporting dataset drift, opens an incident or goes on the open one's "
+            "timeline; a clean run notes it as resolved. The body as received is preserved as "
+            "an evidence item of that incident, with its SHA-256."
+        ),
+        parameters=[SYSTEM_PARAMETER],
+        request=EvidentlyRunSerializer,
+        responses={200: AlertIntakeSummarySerializer, **ERRORS},
     )
     def post(self, request):
         return super().post(request)

@@ -13,6 +13,10 @@ urlpatterns = [
         "alerts/alertmanager/", alerts.AlertmanagerIntakeView.as_view(), name="alerts-alertmanager"
     ),
     path("alerts/generic/", alerts.GenericIntakeView.as_view(), name="alerts-generic"),
+    path(
+        "alerts/alibi-detect/", alerts.AlibiDetectIntakeView.as_view(), name="alerts-alibi-detect"
+    ),
+    path("alerts/evidently/", alerts.EvidentlyIntakeView.as_view(), name="alerts-evidently"),
     path("incidents/<int:pk>/clocks/", clocks.IncidentClocksView.as_view(), name="incident-clocks"),
     *router.urls,
 ]

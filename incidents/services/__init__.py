@@ -26,6 +26,7 @@ from .incidents import (
     notification_record,
     participant_add,
 )
+from .monitors import alibi_detect_receive, evidently_receive
 from .protected_channel import (
     protected_report_add_information,
     protected_report_convert,
@@ -37,6 +38,8 @@ from .protected_channel import (
 
 __all__ = [
     "alertmanager_receive",
+    "alibi_detect_receive",
+    "evidently_receive",
     "generic_alert_receive",
     "containment_decide",
     "evidence_add",

@@ -485,10 +485,11 @@ def _resolved(actor, alert: _Alert, link: AlertLink) -> None:
     )
 
 
-def _apply(actor, alerts: list[_Alert]) -> dict:
+def _apply(actor, alerts: list[_Alert], *, on_applied=None) -> dict:
     """Open, update or note each alert, in the order received. Counted as ignored: a resolved
     alert with no open incident (or already noted as resolved), and an alert repeated within
-    the same delivery."""
+    the same delivery. ``on_applied(alert, link)`` runs after each alert that reached an
+    incident (the monitor intakes preserve their report there)."""
     summary = {"opened": [], "updated": [], "resolved": [], "ignored": 0}
     seen = set()
     links = _open_links(alerts)
@@ -508,9 +509,12 @@ def _apply(actor, alerts: list[_Alert]) -> dict:
                 summary["updated"].append(link.incident.reference)
             elif link is None or link.state == AlertState.RESOLVED:
                 summary["ignored"] += 1
+                continue
             else:
                 _resolved(actor, alert, link)
                 summary["resolved"].append(link.incident.reference)
+            if on_applied is not None:
+                on_applied(alert, link)
         except ValidationFailed as exc:
             raise ValidationFailed(f"alerts[{index}]: {exc.message}", fields=exc.fields) from exc
     return summary

@@ -47,6 +47,22 @@ def evidence_add(
 ) -> Evidence:
     """Preserve a file for the incident: hash it, type it from its content, store it once."""
     _require_contributor(actor, incident)
+    return _evidence_store(
+        actor=actor,
+        incident=incident,
+        uploaded_file=uploaded_file,
+        kind=kind,
+        description=description,
+        period_start=period_start,
+        period_end=period_end,
+    )
+
+
+def _evidence_store(
+    *, actor, incident, uploaded_file, kind, description="", period_start=None, period_end=None
+) -> Evidence:
+    """``evidence_add`` once the caller's right is established: by the contributor check, or
+    by the alert intake, whose poster preserves the report on whichever incident it reached."""
     if kind not in EvidenceKind.values:
         raise ValidationFailed(
             _("Unknown evidence kind. Choose one of: %s.") % ", ".join(EvidenceKind.values),

@@ -893,6 +893,24 @@ def alertmanager_body(w, role, scope):
     }
 
 
+def alibi_detect_body(w, role, scope):
+    return {
+        "data": {"is_drift": 1, "distance": 0.4, "p_val": 0.001, "threshold": 0.05},
+        "meta": {
+            "name": "KSDrift",
+            "detector_type": "drift",
+            "ai_system": w.systems["own"].reference,
+        },
+    }
+
+
+def evidently_body(w, role, scope):
+    return {
+        "tests": [{"name": "Drifted columns", "status": "FAIL"}],
+        "metadata": {"name": "nightly", "ai_system": w.systems["own"].reference},
+    }
+
+
 def generic_alert_body(w, role, scope):
     return {
         "source": "grafana",
@@ -1317,6 +1335,8 @@ API = [
     ),
     Api("alert.receive", "POST", f"{V1}/alerts/alertmanager/", 200, body=alertmanager_body),
     Api("alert.receive", "POST", f"{V1}/alerts/generic/", 200, body=generic_alert_body),
+    Api("alert.receive", "POST", f"{V1}/alerts/alibi-detect/", 200, body=alibi_detect_body),
+    Api("alert.receive", "POST", f"{V1}/alerts/evidently/", 200, body=evidently_body),
     # inventory
     Api("system.list", "GET", f"{V1}/systems/", 200),
     Api("system.create", "POST", f"{V1}/systems/", 201, body=system_body),
