@@ -25,3 +25,19 @@ def facts_changed(*, incident, actor, fields) -> None:
         return
     for listener in _LISTENERS:
         listener(incident=incident, actor=actor, fields=sorted(changed))
+
+
+_CREATE_LISTENERS: list[Callable] = []
+
+
+def register_create_listener(listener: Callable) -> None:
+    """``listener(*, incident, actor)`` — called once a new incident is filed, with its affected
+    systems and its initial severity (the risk module marks the impact assessment of a P0/P1
+    incident's systems due for review)."""
+    if listener not in _CREATE_LISTENERS:
+        _CREATE_LISTENERS.append(listener)
+
+
+def incident_created(*, incident, actor) -> None:
+    for listener in _CREATE_LISTENERS:
+        listener(incident=incident, actor=actor)

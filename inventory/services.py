@@ -16,7 +16,7 @@ from aims.core.permissions import require
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, history_reason, model_save
 
-from . import permissions
+from . import hooks, permissions
 from .guards import check_change_guards
 from .models import AISystem, Deployment, ModelVersion, MonitoringRule
 
@@ -131,7 +131,9 @@ def deployment_record(*, actor, system: AISystem, data: dict) -> Deployment:
         )
     # The system, the version and the actor are rows in hand; ``clean`` checks that the version
     # belongs to the system.
-    return model_save(deployment, actor=actor, lookups=False)
+    deployment = model_save(deployment, actor=actor, lookups=False)
+    hooks.deployment_recorded(deployment=deployment, actor=actor)
+    return deployment
 
 
 @audited_write

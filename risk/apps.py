@@ -118,3 +118,73 @@ class RiskConfig(AppConfig):
                 visible=permissions.can_read_soa,
             ),
         )
+        self._ready_impact()
+
+    def _ready_impact(self):
+        """Impact assessments: clocks, visibility, evidence, the triggers in the inventory and
+        the incidents, the system-page section; the risk-register review at closure."""
+        from django.utils import timezone
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.clocks.registry import ClockTarget, register_kinds, register_target
+        from aims.core import visibility
+        from aims.core.registry import NavEntry, register_navigation
+        from incidents.hooks import register_change_listener, register_create_listener
+        from incidents.workflow import register_closure_check
+        from inventory.hooks import register_deployment_listener
+        from inventory.sections import SystemSection
+        from inventory.sections import register_section as register_system_section
+
+        from . import clocks, evidence, impact_selectors, permissions
+        from .choices import ImpactClockKind
+        from .models import ImpactAssessment, ImpactReviewFlag
+        from .services import impact as impact_services
+        from .views import impact as impact_views
+
+        register_kinds(ImpactClockKind)
+        register_target(
+            ImpactAssessment,
+            ClockTarget(
+                resolve_role=clocks.impact_resolve_role,
+                describe=clocks.impact_describe,
+                pseudo_roles=("system_owner",),
+            ),
+        )
+        register_target(
+            ImpactReviewFlag,
+            ClockTarget(
+                resolve_role=clocks.impact_resolve_role,
+                describe=clocks.flag_describe,
+                pseudo_roles=("system_owner",),
+            ),
+        )
+        visibility.register(ImpactAssessment, impact_selectors.assessments_visible_to)
+        evidence.register_kind(
+            evidence.EvidenceKind(
+                key="impact_assessment",
+                model=ImpactAssessment,
+                label=lambda a: f"{a.reference} {a.system.reference} v{a.version}",
+                record_date=lambda a: timezone.localdate(a.approved_at or a.created_at),
+                url=lambda a: a.get_absolute_url(),
+            )
+        )
+        register_deployment_listener(impact_services.on_deployment_recorded)
+        register_create_listener(impact_services.on_incident_created)
+        register_change_listener(impact_services.on_incident_facts_changed)
+        register_closure_check(impact_selectors.closure_check)
+        register_system_section(
+            SystemSection(
+                name="impact_assessment",
+                template="risk/_impact_system_section.html",
+                order=40,
+                context=impact_views.system_section,
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("Impact assessments"),
+                url_name="risk:impact-list",
+                order=46,
+                visible=permissions.can_read_impact,
+            ),
+        )

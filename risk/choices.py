@@ -86,3 +86,39 @@ class IncidentLinkKind(models.TextChoices):
 
 class RiskClockKind(models.TextChoices):
     REVIEW = "risk_review", _("Risk review")
+
+
+# --- AI system impact assessments (ISO/IEC 42001 A.5.2-A.5.5, clauses 6.1.4, 8.4) ------------
+
+
+class ImpactTrigger(models.TextChoices):
+    INITIAL = "initial", _("First assessment")
+    PLANNED = "planned", _("Planned interval")
+    CHANGE = "change", _("Significant change")
+    INCIDENT = "incident", _("Incident")
+
+
+class ImpactResult(models.TextChoices):
+    ACCEPTABLE = "acceptable", _("Acceptable")
+    CONDITIONS = "conditions", _("Acceptable with conditions")
+    NOT_ACCEPTABLE = "not_acceptable", _("Not acceptable")
+
+
+class ImpactStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class ImpactClockKind(models.TextChoices):
+    DUE = "impact_assessment_due", _("Impact assessment due")
+    REVIEW = "impact_review_due", _("Impact assessment review due")
+
+
+# --- the risk register reviewed at an incident's closure ---------------------------------------
+
+
+class RiskReviewOutcome(models.TextChoices):
+    CHANGED = "changed", _("Risks changed (linked to the incident)")
+    NO_CHANGE = "no_change", _("No change to the register")

@@ -132,3 +132,41 @@ def can_link_evidence(user, control=None) -> Decision:
         has_role(user, *REGISTER_EDITORS),
         _("Only GRC staff and the AI risk officer link evidence to Annex A controls."),
     )
+
+
+# --- impact assessments and the incident's risk-register review --------------------------------
+
+
+def can_read_impact(user) -> Decision:
+    """Impact assessments: the register's readers, and engineers (for the AI systems they see)."""
+    return decide(has_role(user, *READERS, Role.ENGINEER), NO_ACCESS)
+
+
+def can_edit_impact(user, assessment=None) -> Decision:
+    """Draft, edit and submit impact assessments: GRC staff and the AI risk officer."""
+    return decide(
+        has_role(user, *REGISTER_EDITORS),
+        _("Only GRC staff and the AI risk officer write impact assessments."),
+    )
+
+
+def can_approve_impact(user, assessment=None) -> Decision:
+    """Approve (or return) a submitted impact assessment: the AI risk officer who did not write
+    it (the service refuses the author)."""
+    return decide(
+        has_role(user, Role.RISK_OFFICER),
+        _("Only the AI risk officer approves impact assessments."),
+    )
+
+
+def can_review_incident_risks(user, incident=None) -> Decision:
+    """Record that the risk register was reviewed for an incident: the register's editors and
+    the incident lead."""
+    lead = incident is not None and getattr(user, "pk", None) == incident.lead_id
+    return decide(
+        has_role(user, *REGISTER_EDITORS) or lead,
+        _(
+            "Only GRC staff, the AI risk officer and the incident lead record the review of "
+            "the risk register for an incident."
+        ),
+    )

@@ -233,6 +233,12 @@ def risk_incident_links(risk, user) -> QuerySet:
     )
 
 
+def risk_review_of(incident):
+    from .impact_selectors import risk_review_of as review_of
+
+    return review_of(incident)
+
+
 def case_file_section(incident) -> dict:
     """What the case file shows of the register: every risk the incident changed, how and why.
     A case file is read by auditors (who see every risk), so no per-user filter applies."""
@@ -243,5 +249,6 @@ def case_file_section(incident) -> dict:
             RiskIncidentLink.objects.filter(incident=incident)
             .select_related("risk", "linked_by")
             .order_by("linked_at", "id")
-        )
+        ),
+        "risk_review": risk_review_of(incident),
     }

@@ -30,4 +30,12 @@ urlpatterns = [
     path("incidents/<int:pk>/link/", views.incident_risk_link, name="incident-link"),
     path("incidents/<int:pk>/rerate/", views.incident_risk_rerate, name="incident-rerate"),
     path("incidents/<int:pk>/raise/", views.incident_risk_raise, name="incident-raise"),
+    path("impact/", views.impact_list, name="impact-list"),
+    path("impact/new/", views.impact_create, name="impact-create"),
+    path("impact/<int:pk>/", views.impact_detail, name="impact-detail"),
+    path("impact/<int:pk>/edit/", views.impact_edit, name="impact-edit"),
+    path("impact/<int:pk>/transition/", views.impact_transition, name="impact-transition"),
+    path(
+        "incidents/<int:pk>/risk-review/", views.incident_risk_review, name="incident-risk-review"
+    ),
 ]

@@ -122,3 +122,63 @@ MOVES = (
 )
 
 LIFECYCLE = Lifecycle(name="risk", subject=_("A risk"), statuses=RiskStatus, moves=MOVES)
+
+
+# --- impact assessments: draft -> submitted -> approved (then superseded by the next) ----------
+
+from .choices import ImpactResult, ImpactStatus  # noqa: E402
+
+
+def impact_complete(assessment, reason):
+    missing = [
+        str(label)
+        for field, label in (
+            ("intended_use", _("the intended use")),
+            ("foreseeable_misuse", _("reasonably foreseeable misuse")),
+            ("affected_groups", _("the affected individuals and groups")),
+            ("societal_impact", _("the societal impact")),
+            ("result", _("the result")),
+            ("next_due_date", _("the next due date")),
+        )
+        if not getattr(assessment, field)
+    ]
+    if assessment.result == ImpactResult.CONDITIONS and not assessment.conditions.strip():
+        missing.append(str(_("the conditions of an acceptable-with-conditions result")))
+    if missing:
+        return str(_("Give %(missing)s before submitting.")) % {"missing": ", ".join(missing)}
+    return None
+
+
+IMPACT_MOVES = (
+    Move(
+        source=ImpactStatus.DRAFT,
+        target=ImpactStatus.SUBMITTED,
+        label=_("Submit for approval"),
+        permission=permissions.can_edit_impact,
+        guards=(impact_complete,),
+    ),
+    Move(
+        source=ImpactStatus.SUBMITTED,
+        target=ImpactStatus.APPROVED,
+        label=_("Approve"),
+        permission=permissions.can_approve_impact,
+        guards=(impact_complete,),
+        needs_reason=True,
+        reason_hint=_("record the approval comment."),
+    ),
+    Move(
+        source=ImpactStatus.SUBMITTED,
+        target=ImpactStatus.DRAFT,
+        label=_("Return to the author"),
+        permission=permissions.can_approve_impact,
+        needs_reason=True,
+        reason_hint=_("say what needs changing."),
+    ),
+)
+
+IMPACT_LIFECYCLE = Lifecycle(
+    name="impact_assessment",
+    subject=_("An impact assessment"),
+    statuses=ImpactStatus,
+    moves=IMPACT_MOVES,
+)

@@ -147,6 +147,9 @@ def owned(users, make_system):
         owner=engineer,
         due_on=timezone.localdate(),
     )
+    from risk.tests.impact_factories import draft_assessment
+
+    assessment = draft_assessment(grc, system)
     OWNED.clear()
     OWNED.update(
         {
@@ -164,6 +167,7 @@ def owned(users, make_system):
             "controls": [control.pk],
             "root-causes": [cause.pk],
             "remediation-items": [item.pk],
+            "impact-assessments": [assessment.pk],
         }
     )
     yield OWNED

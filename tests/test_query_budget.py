@@ -1767,3 +1767,103 @@ def test_review_pages_do_not_grow(client, users, make_system, no_run_cap):
         return _redirects(client, "post", "/reports/review/new/", {"start": start, "end": end})()
 
     _same_at_two_sizes("page_review_pack_request", post, grow)
+
+
+# --- impact assessments and the risk-register review at closure --------------------------------
+
+
+def _assessments(users, make_system, count):
+    from risk.tests.impact_factories import approved_assessment, draft_assessment
+
+    for n in range(count):
+        made = make_system(name=f"Assessed {n}", technical_owner=users["engineer"])
+        if n % 2:
+            draft_assessment(users["grc"], made)
+        else:
+            approved_assessment(users["grc"], users["risk_officer"], made)
+
+
+def test_impact_list_page_and_api_do_not_grow_with_rows(client, users, make_system, api_client_for):
+    client.force_login(users["auditor"])
+    api = api_client_for(users["auditor"])
+    _assessments(users, make_system, 4)
+    client.get("/risks/impact/")
+    small_page, _, ctx = measure(page(client, "/risks/impact/"))
+    small_api, _, api_ctx = measure(page(api, "/api/v1/impact-assessments/"))
+    _assessments(users, make_system, 8)
+    large_page, _, _ = measure(page(client, "/risks/impact/"))
+    large_api, _, _ = measure(page(api, "/api/v1/impact-assessments/"))
+    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    check("page_impact_list", small_page, ctx)
+    check("api_impact_list", small_api, api_ctx)
+
+
+def test_impact_page_does_not_grow_with_versions(client, users, make_system):
+    from risk.models import ImpactAssessment
+    from risk.tests.impact_factories import approved_assessment
+
+    client.force_login(users["auditor"])
+    made = make_system(name="Versioned", technical_owner=users["engineer"])
+    officers = [users["risk_officer"]]
+    approved_assessment(users["grc"], officers[0], made)
+    current = ImpactAssessment.objects.get()
+    url = f"/risks/impact/{current.pk}/"
+    client.get(url)
+    small, _, ctx = measure(page(client, url))
+    for _ in range(3):
+        approved_assessment(users["grc"], officers[0], made)
+    large, _, _ = measure(page(client, url))
+    assert large == small, _listing(ctx)
+    check("page_impact_detail", small, ctx)
+
+
+def test_impact_writes(users, make_system):
+    from risk import services as risk_services
+    from risk.tests.impact_factories import complete_data
+
+    grc, officer = users["grc"], users["risk_officer"]
+    made = make_system(name="Claims", technical_owner=users["engineer"])
+    version = model_version(made, grc, "v1")
+    assessment, _ = budget(
+        "impact_create",
+        lambda: risk_services.impact_create(
+            actor=fresh(grc), system=fresh(made), data=complete_data()
+        ),
+    )
+    budget(
+        "impact_update",
+        lambda: risk_services.impact_update(
+            actor=fresh(grc), assessment=fresh(assessment), data={"societal_impact": "Moderate."}
+        ),
+    )
+    budget(
+        "impact_submit",
+        lambda: risk_services.impact_transition(
+            actor=fresh(grc), assessment=fresh(assessment), to="submitted"
+        ),
+    )
+    budget(
+        "impact_approve",
+        lambda: risk_services.impact_transition(
+            actor=fresh(officer), assessment=fresh(assessment), to="approved", reason="Checked."
+        ),
+    )
+    budget(
+        "deployment_record_retrain_marks_impact_due",
+        lambda: inventory.deployment_record(
+            actor=fresh(grc),
+            system=fresh(made),
+            data={
+                "model_version": fresh(version),
+                "deployed_at": timezone.now() - timedelta(hours=1),
+                "change_type": "retrain",
+            },
+        ),
+    )
+    incident = file_incident(grc, systems=[made])
+    budget(
+        "incident_risk_review_no_change",
+        lambda: risk_services.incident_risk_review_record(
+            actor=fresh(grc), incident=fresh(incident), outcome="no_change", reason="As rated."
+        ),
+    )

@@ -292,6 +292,11 @@ SPECTACULAR_SETTINGS = {
         "CapaStatusEnum": "capa.choices.ActionStatus",
         "FindingStatusEnum": "capa.choices.FindingStatus",
         "CheckResultEnum": "capa.choices.CheckResult",
+        "ImpactResultEnum": "risk.choices.ImpactResult",
+        "ImpactStatusEnum": "risk.choices.ImpactStatus",
+        "ImpactTriggerEnum": "risk.choices.ImpactTrigger",
+        "RiskReviewOutcomeEnum": "risk.choices.RiskReviewOutcome",
+        "DiagnosticOutcomeEnum": "capa.choices.DiagnosticOutcome",
     },
 }
 

@@ -271,11 +271,17 @@ def test_evidence_refusals(grc, owner, users):
 
 def _resolved(grc, system):
     """Resolved, disclosure signed off, root cause confirmed, nothing decided about CAPAs yet."""
-    from incidents.tests.factories import PATH, confirm_root_cause, ready_incident
+    from incidents.tests.factories import (
+        PATH,
+        confirm_root_cause,
+        ready_incident,
+        review_risks_no_change,
+    )
 
     incident = ready_incident(grc, system)
     sign_off_disclosure(incident, grc)
     confirm_root_cause(incident, grc)  # the learning loop's other closure check, met
+    review_risks_no_change(incident)  # and the risk register's
     for step in PATH[Status.RESOLVED]:
         incident = incidents.incident_transition(
             actor=grc, incident=incident, to=step, reason="Step"

@@ -21,6 +21,7 @@ from incidents.tests.factories import (
     file_incident,
     incident_at,
     ready_incident,
+    review_risks_no_change,
     sign_off_disclosure,
 )
 
@@ -391,6 +392,7 @@ def test_closing_needs_a_confirmed_root_cause(users, system):
     ):
         incident = incident_services.incident_transition(actor=grc, incident=incident, to=step)
     services.no_capa_decide(actor=grc, incident=incident, reason="Covered by the vendor's fix")
+    review_risks_no_change(incident)
     with pytest.raises(GuardFailed) as refused:
         incident_services.incident_transition(actor=grc, incident=incident, to=Status.CLOSED)
     assert refused.value.message == "Closing needs a confirmed root cause."

@@ -292,12 +292,21 @@ def test_system_flags_changing_reassess_open_incidents(breach, users, eu_system)
 def test_an_incident_closes_only_with_its_assessment_signed_off(users, eu_system):
     from incidents import services as incidents
     from incidents.choices import Status
-    from incidents.tests.factories import PATH, confirm_root_cause, decide_no_capa, ready_incident
+    from incidents.tests.factories import (
+        PATH,
+        confirm_root_cause,
+        decide_no_capa,
+        ready_incident,
+        review_risks_no_change,
+    )
 
     grc = users["grc"]
     incident = ready_incident(grc, eu_system)
     confirm_root_cause(incident, grc)  # what the learning loop requires ...
-    decide_no_capa(incident, grc)  # ... so the message left is disclosure's
+    decide_no_capa(incident, grc)
+    review_risks_no_change(
+        incident
+    )  # ... and the risk register, so the message left is disclosure's
     for step in PATH[Status.RESOLVED]:
         incident = incidents.incident_transition(
             actor=grc, incident=incident, to=step, reason="Step."

@@ -152,6 +152,7 @@ def _incident_create(
     if initial is not None:
         events.severity_changed_event(incident=incident, actor=actor, **initial)
     clocks.sync_clocks(incident, actor=actor, new=True)
+    hooks.incident_created(incident=incident, actor=actor)
     return incident
 
 

@@ -201,8 +201,8 @@ def confirm_scope(incident, actor, *, confirm=True, **data):
 
 def ready_to_close(incident, actor):
     """What the other modules require before closing: the disclosure assessment signed off,
-    a confirmed root cause, for a P0/P1 the confirmed scope, and a CAPA or the recorded reason
-    for none."""
+    a confirmed root cause, for a P0/P1 the confirmed scope, a CAPA or the recorded reason
+    for none, and the risk register reviewed (no change, with the reason)."""
     sign_off_disclosure(incident, actor)
     from capa.selectors import confirmed_root_cause, scope_of
 
@@ -219,6 +219,24 @@ def ready_to_close(incident, actor):
         or NoCapaDecision.objects.filter(incident=incident).exists()
     ):
         decide_no_capa(incident, actor)
+    from risk.models import IncidentRiskReview
+
+    if not IncidentRiskReview.objects.filter(incident=incident).exists():
+        review_risks_no_change(incident)
+
+
+def review_risks_no_change(incident):
+    """The risk-register closure check met by a recorded 'no change', with its reason (GRC's)."""
+    from aims.accounts.services import user_upsert_with_role
+    from risk import services as risk
+
+    grc, _ = user_upsert_with_role(username="risk-reviewer", role="grc")
+    return risk.incident_risk_review_record(
+        actor=grc,
+        incident=incident,
+        outcome="no_change",
+        reason="A one-off test incident: the register already covers it.",
+    )
 
 
 def decide_no_capa(incident, actor):

@@ -4,13 +4,14 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import views
+from . import impact, views
 
 router = ApiRouter()
 router.register("risks", views.RiskViewSet, basename="risk")
 router.register("risk-methodologies", views.MethodologyViewSet, basename="risk-methodology")
 router.register("risk-tags", views.RiskTagViewSet, basename="risk-tag")
 router.register("controls", views.ControlViewSet, basename="control")
+router.register("impact-assessments", impact.ImpactAssessmentViewSet, basename="impact-assessment")
 
 urlpatterns = [
     path("evidence-map/", views.EvidenceMapView.as_view(), name="evidence-map"),
@@ -29,6 +30,11 @@ urlpatterns = [
         "incidents/<int:pk>/risks/raise/",
         views.IncidentRiskRaiseView.as_view(),
         name="incident-risk-raise",
+    ),
+    path(
+        "incidents/<int:pk>/risk-review/",
+        impact.IncidentRiskReviewView.as_view(),
+        name="incident-risk-review",
     ),
     *router.urls,
 ]

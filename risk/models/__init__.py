@@ -1,6 +1,7 @@
 """The risk app's models, by subject (DESIGN section 2, "risk")."""
 
 from .controls import ApplicabilityStatement, Control, EvidenceLink
+from .impact import ImpactAssessment, ImpactReviewFlag, IncidentRiskReview
 from .methodology import RiskMethodology
 from .register import (
     Risk,
@@ -16,6 +17,9 @@ __all__ = [
     "ApplicabilityStatement",
     "Control",
     "EvidenceLink",
+    "ImpactAssessment",
+    "ImpactReviewFlag",
+    "IncidentRiskReview",
     "Risk",
     "RiskAcceptance",
     "RiskControl",

@@ -1,6 +1,13 @@
 """The risk app's writes, by subject; every caller imports them from here."""
 
 from .controls import SOA_FIELDS, evidence_link, evidence_unlink, statement_update
+from .impact import (
+    impact_create,
+    impact_mark_due,
+    impact_transition,
+    impact_update,
+    incident_risk_review_record,
+)
 from .methodology import (
     METHODOLOGY_FIELDS,
     methodology_approve,
@@ -21,6 +28,11 @@ from .register import (
 )
 
 __all__ = [
+    "impact_create",
+    "impact_mark_due",
+    "impact_transition",
+    "impact_update",
+    "incident_risk_review_record",
     "EDITABLE_FIELDS",
     "METHODOLOGY_FIELDS",
     "RATING_FIELDS",

@@ -8,6 +8,14 @@ from .controls import (
     evidence_remove,
     soa,
 )
+from .impact import (
+    impact_create,
+    impact_detail,
+    impact_edit,
+    impact_list,
+    impact_transition,
+    incident_risk_review,
+)
 from .incidents import (
     incident_risk_link,
     incident_risk_raise,
@@ -28,7 +36,13 @@ __all__ = [
     "evidence_add",
     "evidence_map",
     "evidence_remove",
+    "impact_create",
+    "impact_detail",
+    "impact_edit",
+    "impact_list",
+    "impact_transition",
     "incident_risk_link",
+    "incident_risk_review",
     "incident_risk_raise",
     "incident_risk_rerate",
     "incident_section",

@@ -19,6 +19,7 @@ from ..forms import (
     IncidentRiskRerateForm,
 )
 from .common import gate, run_action
+from .impact import risk_review_context
 
 # --- the incident page's section: incidents change risks --------------------------------------
 
@@ -34,6 +35,7 @@ def incident_section(request, incident) -> dict | None:
         "link_form": IncidentRiskLinkForm(auto_id="risk-link-%s") if may else None,
         "rerate_form": IncidentRiskRerateForm(auto_id="risk-rerate-%s") if may else None,
         "raise_form": IncidentRiskRaiseForm(auto_id="risk-raise-%s") if may else None,
+        **risk_review_context(user, incident),
     }
 
 

@@ -73,6 +73,9 @@ class World:
     risk_draft: object = None
     control: object = None
     evidence_link: object = None
+    # Impact assessments: "draft" (complete, not submitted) and "submitted" (by GRC), each per
+    # system scope.
+    impact: dict = field(default_factory=dict)
     api: dict = field(default_factory=dict)  # role -> APIClient with the role's token
     html: dict = field(default_factory=dict)  # role -> logged-in django Client
     # The learning loop: root_causes / items (scope -> a considered root cause ready to confirm,
@@ -226,6 +229,7 @@ def _build_world() -> World:
         **disclosure,
     )
     world.capa = _build_learning_loop(world)
+    world.impact = _build_impact(users, systems)
     for role in ROLES:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=users[role])}")
@@ -391,6 +395,18 @@ def _build_risks(users, systems):
         actor=grc, control=control, kind="risk", target_id=risks["other"].pk
     )
     return risks, draft, control, link
+
+
+def _build_impact(users, systems):
+    from risk.tests.impact_factories import draft_assessment, submitted_assessment
+
+    grc = users["grc"]
+    return {
+        "draft": {scope: draft_assessment(grc, systems[scope]) for scope in ("own", "other")},
+        "submitted": {
+            scope: submitted_assessment(grc, systems[scope]) for scope in ("own", "other")
+        },
+    }
 
 
 # --- the learning loop (root cause, scope, remediation) ----------------------------------------

@@ -793,6 +793,65 @@ _A += [
     ),
     Action("recurrence.list", "incident", _everyone),
 ]
+# --- impact assessments and the incident's risk-register review (risk/permissions.py) ------
+# Assessments ``own`` (of the engineer's system) and ``other``, seen like risks (kind "risk"):
+# the oversight roles and, for their systems, engineers. GRC and the AI risk officer write and
+# submit; the AI risk officer approves or sends back (GRC wrote them). Moves are asked by every
+# reader, the lifecycle decides. The review of the register: the incident's managers.
+_A += [
+    Action("impact.list", "none", _everyone, gate=RISK_READERS),
+    Action("impact.retrieve", "risk", _everyone, gate=RISK_READERS),
+    Action(
+        "impact.create",
+        "none",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_edit_impact(u),
+        write=True,
+    ),
+    Action(
+        "impact.update",
+        "risk",
+        _roles(MANAGERS),
+        gate=MANAGERS,
+        rule=lambda u, w, s: rp.can_edit_impact(u),
+        write=True,
+    ),
+    Action(
+        "impact.submit",
+        "risk",
+        _roles(MANAGERS),
+        gate=RISK_READERS,
+        rule=lambda u, w, s: rp.can_read_impact(u) and rp.can_edit_impact(u),
+        write=True,
+    ),
+    Action(
+        "impact.approve",
+        "risk",
+        _roles(OFFICER),
+        gate=RISK_READERS,
+        rule=lambda u, w, s: rp.can_read_impact(u) and rp.can_approve_impact(u),
+        write=True,
+    ),
+    Action(
+        "impact.send_back",
+        "risk",
+        _roles(OFFICER),
+        gate=RISK_READERS,
+        rule=lambda u, w, s: rp.can_read_impact(u) and rp.can_approve_impact(u),
+        write=True,
+    ),
+    Action(
+        "incident.risk_review",
+        "incident",
+        manages,
+        gate=RISK_READERS,
+        rule=lambda u, w, s: (
+            rp.can_read_register(u) and rp.can_review_incident_risks(u, w.incidents[s])
+        ),
+        write=True,
+    ),
+]
 ACTIONS = {a.name: a for a in _A}
 
 
@@ -3066,3 +3125,131 @@ def _defect(matrix: str, url_names, reason: str, *, roles=None) -> None:
         for role, scope in _refused_cases(page):
             if roles is None or role in roles:
                 DEFECTS[(matrix, page.key, role, scope)] = reason
+
+
+# --- impact assessments and the incident's risk-register review: API and pages ---------------
+
+
+def _aia(which):
+    return lambda w, role, scope: w.impact[which][scope].pk
+
+
+def _aiak(which):
+    return lambda w, role, scope: {"pk": w.impact[which][scope].pk}
+
+
+IMPACT_BODY = {
+    "intended_use": "Answer customers' questions.",
+    "foreseeable_misuse": "Legal advice.",
+    "affected_groups": "Customers.",
+    "societal_impact": "Low.",
+    "result": "acceptable",
+    "next_due_date": "2031-01-01",
+}
+
+API += [
+    Api("impact.list", "GET", f"{V1}/impact-assessments/", 200),
+    Api(
+        "impact.create",
+        "POST",
+        f"{V1}/impact-assessments/",
+        201,
+        body=lambda w, r, s: {"system": w.systems["own"].pk, **IMPACT_BODY},
+    ),
+    Api("impact.retrieve", "GET", f"{V1}/impact-assessments/{{id}}/", 200, RS, _aia("draft")),
+    Api(
+        "impact.update",
+        "PATCH",
+        f"{V1}/impact-assessments/{{id}}/",
+        200,
+        RS,
+        _aia("draft"),
+        body=lambda w, r, s: {"societal_impact": "Moderate."},
+    ),
+    Api(
+        "impact.submit",
+        "POST",
+        f"{V1}/impact-assessments/{{id}}/submit/",
+        200,
+        RS,
+        _aia("draft"),
+    ),
+    Api(
+        "impact.approve",
+        "POST",
+        f"{V1}/impact-assessments/{{id}}/approve/",
+        200,
+        RS,
+        _aia("submitted"),
+        body=lambda w, r, s: {"comment": "Checked with the owner."},
+    ),
+    Api(
+        "impact.send_back",
+        "POST",
+        f"{V1}/impact-assessments/{{id}}/send-back/",
+        200,
+        RS,
+        _aia("submitted"),
+        body=lambda w, r, s: {"reason": "Add the groups."},
+    ),
+    Api(
+        "incident.risk_review",
+        "POST",
+        f"{V1}/incidents/{{id}}/risk-review/",
+        201,
+        INCIDENT_SCOPES,
+        _i,
+        body=lambda w, r, s: {"outcome": "no_change", "reason": "Covered as rated."},
+    ),
+]
+
+
+def _impact_form(w, role, scope):
+    return {"system": str(w.systems["own"].pk), "trigger": "planned", **IMPACT_BODY}
+
+
+HTML += [
+    Html("impact.list", "risk:impact-list"),
+    Html("impact.create", "risk:impact-create", api=f"POST {V1}/impact-assessments/"),
+    Html(
+        "impact.create",
+        "risk:impact-create",
+        "POST",
+        302,
+        body=_impact_form,
+        api=f"POST {V1}/impact-assessments/",
+    ),
+    Html("impact.retrieve", "risk:impact-detail", scopes=RS, kwargs=_aiak("draft")),
+    Html("impact.update", "risk:impact-edit", scopes=RS, kwargs=_aiak("draft")),
+    Html(
+        "impact.update",
+        "risk:impact-edit",
+        "POST",
+        302,
+        RS,
+        _aiak("draft"),
+        body=lambda w, r, s: {"trigger": "planned", **IMPACT_BODY},
+        api=f"PATCH {V1}/impact-assessments/{{id}}/",
+    ),
+    Html(
+        "impact.approve",
+        "risk:impact-transition",
+        "POST",
+        302,
+        RS,
+        _aiak("submitted"),
+        body=lambda w, r, s: {"to": "approved", "reason": "Checked with the owner."},
+        api=f"POST {V1}/impact-assessments/{{id}}/approve/",
+    ),
+    Html(
+        "incident.risk_review",
+        "risk:incident-risk-review",
+        "POST",
+        302,
+        INCIDENT_SCOPES,
+        _ik,
+        body=lambda w, r, s: {"outcome": "no_change", "reason": "Covered as rated."},
+        marker=True,
+        api=f"POST {V1}/incidents/{{id}}/risk-review/",
+    ),
+]
