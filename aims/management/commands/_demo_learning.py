@@ -237,6 +237,13 @@ def load_learning_loop(users, systems) -> int:
         reason="It happened within a year of the contract: more likely than assessed.",
     )
 
+    risk.incident_risk_review_record(
+        actor=rick,
+        incident=incident,
+        outcome="changed",
+        reason="The supplier risk materialised and was re-rated.",
+    )
+
     incidents.incident_update(
         actor=rick,
         incident=incident,
