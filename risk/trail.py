@@ -842,6 +842,15 @@ def system_trail(user, system, *, now=None) -> dict:
     return {"system": system, "steps": steps, "gaps": gaps, "generated_at": scope.now}
 
 
+def trail_system_readable(user, system) -> bool:
+    """Without a query: the read-all roles read every trail, an engineer those of their systems."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser or user.has_role(*READ_ALL):
+        return True
+    return user.has_role(Role.ENGINEER) and system.is_owned_by(user)
+
+
 def trail_system(user, pk):
     """The system, when ``user`` may read its trail; None otherwise."""
     return trail_systems_visible_to(user).filter(pk=pk).first()

@@ -30,4 +30,6 @@ urlpatterns = [
     path("incidents/<int:pk>/link/", views.incident_risk_link, name="incident-link"),
     path("incidents/<int:pk>/rerate/", views.incident_risk_rerate, name="incident-rerate"),
     path("incidents/<int:pk>/raise/", views.incident_risk_raise, name="incident-raise"),
+    path("systems/<int:pk>/trail/", views.system_trail, name="system-trail"),
+    path("consistency/", views.consistency, name="consistency"),
 ]

@@ -4,7 +4,7 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import views
+from . import trail, views
 
 router = ApiRouter()
 router.register("risks", views.RiskViewSet, basename="risk")
@@ -30,5 +30,7 @@ urlpatterns = [
         views.IncidentRiskRaiseView.as_view(),
         name="incident-risk-raise",
     ),
+    path("systems/<int:pk>/trail/", trail.SystemTrailView.as_view(), name="system-trail"),
+    path("consistency/", trail.ConsistencyView.as_view(), name="consistency"),
     *router.urls,
 ]
