@@ -808,6 +808,8 @@ def visible(action: Action, world, role, scope) -> bool:
         return scope == "own" or role == "grc"
     if action.kind == "risk":
         return role in RISK_VIEWERS[scope]
+    if action.kind == "trail":  # a system's evidence trail: read-all roles, engineers their own
+        return role in READ_ALL or (role == "engineer" and scope == "own")
     return True
 
 
@@ -3045,3 +3047,42 @@ def _defect(matrix: str, url_names, reason: str, *, roles=None) -> None:
         for role, scope in _refused_cases(page):
             if roles is None or role in roles:
                 DEFECTS[(matrix, page.key, role, scope)] = reason
+
+
+# --- evidence trails and the consistency check (risk.trail) -----------------------------------
+# A system's trail ("trail" scope: every system for the read-all roles, their own for engineers);
+# the consistency check lists the gaps of the systems the caller may read.
+
+TRAIL_READERS = READ_ALL | {"engineer"}
+
+
+def _trail_rule(user, w, scope):
+    return rp.can_read_trail(user)
+
+
+ACTIONS.update(
+    {
+        a.name: a
+        for a in (
+            Action("system.trail", "trail", _everyone, gate=TRAIL_READERS, rule=_trail_rule),
+            Action("consistency", "none", _everyone, gate=TRAIL_READERS, rule=_trail_rule),
+            # The PDF's page looks the system up first: who may not read it gets 404.
+            Action("system.trail_pdf", "trail", _everyone),
+        )
+    }
+)
+API += [
+    Api("system.trail", "GET", f"{V1}/systems/{{id}}/trail/", 200, S, _s),
+    Api("consistency", "GET", f"{V1}/consistency/", 200),
+]
+HTML += [
+    Html(
+        "system.trail",
+        "risk:system-trail",
+        scopes=S,
+        kwargs=_sk,
+        api=f"GET {V1}/systems/{{id}}/trail/",
+    ),
+    Html("consistency", "risk:consistency", api=f"GET {V1}/consistency/"),
+    Html("system.trail_pdf", "reporting:system-trail-pdf", scopes=S, kwargs=_sk, ok=302),
+]
