@@ -46,6 +46,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from django.db.models import Max
 from django.urls import reverse
@@ -125,7 +126,7 @@ class Scope:
     def system_ids(self) -> list[int]:
         return [s.pk for s in self.systems]
 
-    @property
+    @cached_property
     def by_id(self) -> dict:
         return {s.pk: s for s in self.systems}
 
