@@ -113,8 +113,12 @@ def disclosure_draft_pdf(request, pk: int):
 @require_GET
 def system_trail_pdf(request, pk: int):
     """The "Trail (PDF)" button of a system's evidence trail page: a run built by a worker."""
+    from risk.permissions import can_read_trail
     from risk.trail import trail_system
 
+    decision = can_read_trail(request.user)
+    if not decision:
+        return render(request, "incidents/refused.html", {"message": decision.message}, status=403)
     system = trail_system(request.user, pk)
     if system is None:
         raise Http404(_("No such AI system, or you may not read its trail."))

@@ -136,3 +136,16 @@ class RiskConfig(AppConfig):
                 ),
             )
         )
+        from aims.core.registry import HomePanel, register_home_panel
+
+        from . import home
+
+        register_home_panel(
+            HomePanel(
+                name="risk",
+                template="risk/_home_risks.html",
+                order=45,
+                context=home.panel_context,
+                visible=home.panel_visible,
+            )
+        )

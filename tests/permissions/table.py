@@ -3066,14 +3066,24 @@ ACTIONS.update(
         for a in (
             Action("system.trail", "trail", _everyone, gate=TRAIL_READERS, rule=_trail_rule),
             Action("consistency", "none", _everyone, gate=TRAIL_READERS, rule=_trail_rule),
-            # The PDF's page looks the system up first: who may not read it gets 404.
-            Action("system.trail_pdf", "trail", _everyone),
+            Action(
+                "system.trail_pdf",
+                "trail",
+                _everyone,
+                gate=TRAIL_READERS,
+                rule=_trail_rule,
+                write=True,
+            ),
         )
     }
 )
 API += [
     Api("system.trail", "GET", f"{V1}/systems/{{id}}/trail/", 200, S, _s),
     Api("consistency", "GET", f"{V1}/consistency/", 200),
+    Api("system.trail_pdf", "POST", f"{V1}/systems/{{id}}/trail-pdf/", 202, S, _s),
+    # the risk module's documents over the API (the register's exports, the SoA)
+    Api("risk.export", "POST", f"{V1}/risk-exports/", 202, body=lambda w, r, s: {"format": "csv"}),
+    Api("soa.pdf", "POST", f"{V1}/soa-pdf/", 202),
 ]
 HTML += [
     Html(
@@ -3084,5 +3094,12 @@ HTML += [
         api=f"GET {V1}/systems/{{id}}/trail/",
     ),
     Html("consistency", "risk:consistency", api=f"GET {V1}/consistency/"),
-    Html("system.trail_pdf", "reporting:system-trail-pdf", scopes=S, kwargs=_sk, ok=302),
+    Html(
+        "system.trail_pdf",
+        "reporting:system-trail-pdf",
+        scopes=S,
+        kwargs=_sk,
+        ok=302,
+        api=f"POST {V1}/systems/{{id}}/trail-pdf/",
+    ),
 ]
