@@ -59,7 +59,7 @@ from capa.choices import ActionStatus
 from capa.models import CapaIncidentLink, CorrectiveAction
 from capa.selectors import capas_visible_to
 from incidents.choices import Status as IncidentStatus
-from incidents.models import AffectedSystem
+from incidents.models import AffectedSystem, Incident
 from incidents.selectors import incidents_visible_to
 from inventory.choices import ChangeType, Environment, LifecycleStatus
 from inventory.models import AISystem, Deployment, ModelVersion, MonitoringRule
@@ -581,8 +581,6 @@ def gaps_threshold_change_without_incident(scope: Scope) -> list[Gap]:
         per_rule[row.id].append(row)
     changes = [(rid, c) for rid, rows in per_rule.items() for c in threshold_changes(rows)]
     named = set().union(*(incident_references_in(c.change_reason) for _rid, c in changes))
-    from incidents.models import Incident
-
     known = (
         set(Incident.objects.filter(reference__in=list(named)).values_list("reference", flat=True))
         if named
