@@ -23,6 +23,8 @@ def can_request(user, kind: str) -> bool:
         return user.has_role(Role.AUDITOR, *MANAGERS)
     if kind in (ReportKind.RISK_REGISTER_CSV, ReportKind.RISK_REGISTER_XLSX):
         return bool(risk_permissions.can_export_register(user))
+    if kind == ReportKind.SYSTEM_TRAIL_PDF:
+        return bool(risk_permissions.can_read_trail(user))  # plus the system, checked by the caller
     if kind == ReportKind.SOA_PDF:
         return bool(risk_permissions.can_read_soa(user))
     if kind == ReportKind.REVIEW_PACK:

@@ -418,3 +418,17 @@ def disclosure_draft_request(*, actor, communication) -> ReportRun:
         params={"communication": communication.pk},
         incident=communication.incident,
     )
+
+
+@audited_write
+def system_trail_request(*, actor, system) -> ReportRun:
+    """The evidence trail of ``system`` (which ``actor`` must be able to read) as a PDF."""
+    from .builders.trail import trail_system
+
+    _refuse_unless_allowed(
+        actor,
+        ReportKind.SYSTEM_TRAIL_PDF,
+        _("Your role cannot read evidence trails."),
+    )
+    system = trail_system(actor, system.pk)
+    return _record(actor=actor, kind=ReportKind.SYSTEM_TRAIL_PDF, params={"system": system.pk})

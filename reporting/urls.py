@@ -16,6 +16,7 @@ urlpatterns = [
         views.disclosure_draft_pdf,
         name="disclosure-draft-pdf",
     ),
+    path("systems/<int:pk>/trail.pdf", views.system_trail_pdf, name="system-trail-pdf"),
     path("exports/new/", views.export_new, name="export-new"),
     path("exports/risks/", views.risk_export, name="risk-export"),
     path("soa.pdf", views.soa_pdf, name="soa-pdf"),

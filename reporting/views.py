@@ -106,6 +106,30 @@ def disclosure_draft_pdf(request, pk: int):
     return _to_run_page(request, run)
 
 
+# --- an AI system's evidence trail (risk) -------------------------------------------------------
+
+
+@login_required
+@require_GET
+def system_trail_pdf(request, pk: int):
+    """The "Trail (PDF)" button of a system's evidence trail page: a run built by a worker."""
+    from risk.permissions import can_read_trail
+    from risk.trail import trail_system
+
+    decision = can_read_trail(request.user)
+    if not decision:
+        return render(request, "incidents/refused.html", {"message": decision.message}, status=403)
+    system = trail_system(request.user, pk)
+    if system is None:
+        raise Http404(_("No such AI system, or you may not read its trail."))
+    try:
+        run = services.system_trail_request(actor=request.user, system=system)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("risk:system-trail", pk=system.pk)
+    return _to_run_page(request, run)
+
+
 # --- the register export ------------------------------------------------------------------------
 
 

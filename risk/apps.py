@@ -118,6 +118,38 @@ class RiskConfig(AppConfig):
                 visible=permissions.can_read_soa,
             ),
         )
+        from inventory.sections import SystemSection
+        from inventory.sections import register_section as register_system_section
+
+        from . import trail
+
+        register_system_section(
+            SystemSection(
+                name="risk-trail",
+                template="risk/trail_section.html",
+                order=40,
+                column="aside",
+                context=lambda request, system: (
+                    {}
+                    if permissions.can_read_trail(request.user)
+                    and trail.trail_system_readable(request.user, system)
+                    else None
+                ),
+            )
+        )
+        from aims.core.registry import HomePanel, register_home_panel
+
+        from . import home
+
+        register_home_panel(
+            HomePanel(
+                name="risk",
+                template="risk/_home_risks.html",
+                order=45,
+                context=home.panel_context,
+                visible=home.panel_visible,
+            )
+        )
         self._ready_impact()
 
     def _ready_impact(self):

@@ -170,3 +170,15 @@ def can_review_incident_risks(user, incident=None) -> Decision:
             "the risk register for an incident."
         ),
     )
+
+
+def can_read_trail(user) -> Decision:
+    """A system's evidence trail and the consistency check: the read-all roles for every
+    system, engineers for the systems they own (``trail.trail_systems_visible_to``)."""
+    return decide(
+        has_role(user, *READERS, Role.ENGINEER),
+        _(
+            "Evidence trails and the consistency check are open to GRC staff, the AI risk "
+            "officer, the oversight roles, auditors, and engineers for their own AI systems."
+        ),
+    )

@@ -38,4 +38,6 @@ urlpatterns = [
     path(
         "incidents/<int:pk>/risk-review/", views.incident_risk_review, name="incident-risk-review"
     ),
+    path("systems/<int:pk>/trail/", views.system_trail, name="system-trail"),
+    path("consistency/", views.consistency, name="consistency"),
 ]

@@ -1867,3 +1867,97 @@ def test_impact_writes(users, make_system):
             actor=fresh(grc), incident=fresh(incident), outcome="no_change", reason="As rated."
         ),
     )
+
+
+# --- evidence trails and the consistency check (risk.trail) ------------------------------------
+
+
+def _gappy_systems(users, make_system, n, *, start=0):
+    """``n`` production systems with a gap of most kinds each: an unapproved version deployed
+    without a change reference, a rollback without an incident, a threshold changed without
+    naming an incident, an open incident with a CAPA, a risk whose review falls due."""
+    from capa.tests.factories import raise_capa
+    from risk.tests.factories import raise_risk
+
+    grc = users["grc"]
+    made = []
+    for i in range(start, start + n):
+        system = make_system(name=f"Trail {i}", lifecycle_status="production")
+        version = model_version(system, grc, label=f"v{i}")
+        deploy(system, grc, version)
+        deploy(system, grc, version, at=timezone.now(), change_type="rollback")
+        rule = inventory.monitoring_rule_create(
+            actor=grc,
+            system=system,
+            data={"metric": f"psi_{i}", "threshold": "0.2", "channel": "alertmanager: ml"},
+        )
+        inventory.monitoring_rule_update(
+            actor=grc, rule=rule, data={"threshold": "0.3", "change_reason": "Too noisy."}
+        )
+        incident = file_incident(grc, systems=[system])
+        raise_capa(grc, users["engineer"], incidents=[incident])
+        raise_risk(grc, systems=[system], next_review_date=timezone.localdate() + timedelta(days=1))
+        made.append(system)
+    return made
+
+
+def test_consistency_check_page_and_api_do_not_grow_with_the_inventory(
+    client, users, make_system, api_client_for
+):
+    client.force_login(users["auditor"])
+    api = api_client_for(users["auditor"])
+    first = _gappy_systems(users, make_system, 2)
+    incident_at("closed", users["grc"], first[0])  # the entry-not-updated check has rows
+    later = timezone.now() + timedelta(days=120)  # CAPAs and reviews overdue
+    with time_machine.travel(later):
+        client.force_login(users["auditor"])  # a session of that day
+        client.get("/risks/consistency/")
+        small_page, response, ctx = measure(page(client, "/risks/consistency/"))
+        small_api, _, api_ctx = measure(page(api, "/api/v1/consistency/"))
+        assert 'data-gap="capa_overdue"' in response.content.decode()
+    _gappy_systems(users, make_system, 4, start=2)
+    with time_machine.travel(later):
+        client.force_login(users["auditor"])
+        client.get("/risks/consistency/")
+        large_page, response, _ = measure(page(client, "/risks/consistency/"))
+        large_api, _, _ = measure(page(api, "/api/v1/consistency/"))
+    assert response.content.decode().count('data-gap="rollback_without_incident"') == 6
+    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    check("page_consistency_check", small_page, ctx)
+    check("api_consistency_check", small_api, api_ctx)
+
+
+def test_system_trail_page_and_api_do_not_grow_with_its_records(
+    client, users, make_system, api_client_for
+):
+    from capa.tests.factories import raise_capa
+
+    client.force_login(users["auditor"])
+    api = api_client_for(users["auditor"])
+    [system] = _gappy_systems(users, make_system, 1)
+    urls = {
+        "page_system_trail": (client, f"/risks/systems/{system.pk}/trail/"),
+        "api_system_trail": (api, f"/api/v1/systems/{system.pk}/trail/"),
+    }
+    client.get(urls["page_system_trail"][1])
+    small = {name: measure(page(c, url)) for name, (c, url) in urls.items()}
+    grc = users["grc"]
+    for n in range(3):
+        version = model_version(system, grc, label=f"extra-{n}")
+        deploy(system, grc, version)
+        incident = file_incident(grc, systems=[system])
+        raise_capa(grc, users["engineer"], incidents=[incident])
+    for name, (c, url) in urls.items():
+        large, _, _ = measure(page(c, url))
+        assert large == small[name][0], (name, _listing(small[name][2]))
+        check(name, small[name][0], small[name][2])
+
+
+def test_system_trail_pdf_request(users, make_system):
+    from reporting import services as reporting
+
+    system = make_system(name="Trail PDF", lifecycle_status="production")
+    budget(
+        "system_trail_pdf_request",
+        lambda: reporting.system_trail_request(actor=fresh(users["auditor"]), system=system),
+    )

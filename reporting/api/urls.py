@@ -2,7 +2,7 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import views
+from . import risk, views
 
 router = ApiRouter()
 router.register("report-runs", views.ReportRunViewSet, basename="report-run")
@@ -28,5 +28,8 @@ urlpatterns = [
     ),
     path("review-metrics/", views.ReviewMetricsView.as_view(), name="review-metrics"),
     path("review-packs/", views.ReviewPackView.as_view(), name="review-packs"),
+    path("risk-exports/", risk.RiskRegisterExportView.as_view(), name="risk-register-export"),
+    path("soa-pdf/", risk.SoaPdfView.as_view(), name="soa-pdf"),
+    path("systems/<int:pk>/trail-pdf/", risk.SystemTrailPdfView.as_view(), name="system-trail-pdf"),
     *router.urls,
 ]

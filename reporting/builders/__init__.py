@@ -5,7 +5,8 @@
 - ``sample``: an audit sample's ZIP bundle (case files, evidence, manifest);
 - ``review_pack``: the management-review pack (PDF);
 - ``risk``: the risk register (CSV, XLSX) and the Statement of Applicability (PDF);
-- ``disclosure_draft``: a regulatory report draft (GDPR Art. 33, HIPAA, SB 53, Art. 73) (PDF).
+- ``disclosure_draft``: a regulatory report draft (GDPR Art. 33, HIPAA, SB 53, Art. 73) (PDF);
+- ``trail``: one AI system's evidence trail with its gaps (PDF).
 """
 
 from . import (  # noqa: F401 - registers the builders
@@ -15,4 +16,5 @@ from . import (  # noqa: F401 - registers the builders
     review_pack,
     risk,
     sample,
+    trail,
 )

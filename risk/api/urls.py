@@ -4,7 +4,7 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import impact, views
+from . import impact, trail, views
 
 router = ApiRouter()
 router.register("risks", views.RiskViewSet, basename="risk")
@@ -36,5 +36,7 @@ urlpatterns = [
         impact.IncidentRiskReviewView.as_view(),
         name="incident-risk-review",
     ),
+    path("systems/<int:pk>/trail/", trail.SystemTrailView.as_view(), name="system-trail"),
+    path("consistency/", trail.ConsistencyView.as_view(), name="consistency"),
     *router.urls,
 ]

@@ -29,8 +29,10 @@ from .methodology import (
     methodology_list,
 )
 from .register import register, risk_create, risk_detail, risk_edit, risk_review, risk_transition
+from .trail import consistency, system_trail
 
 __all__ = [
+    "consistency",
     "control_detail",
     "control_update",
     "evidence_add",
@@ -57,4 +59,5 @@ __all__ = [
     "risk_review",
     "risk_transition",
     "soa",
+    "system_trail",
 ]

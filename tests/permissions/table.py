@@ -867,6 +867,8 @@ def visible(action: Action, world, role, scope) -> bool:
         return scope == "own" or role == "grc"
     if action.kind == "risk":
         return role in RISK_VIEWERS[scope]
+    if action.kind == "trail":  # a system's evidence trail: read-all roles, engineers their own
+        return role in READ_ALL or (role == "engineer" and scope == "own")
     return True
 
 
@@ -3251,5 +3253,61 @@ HTML += [
         body=lambda w, r, s: {"outcome": "no_change", "reason": "Covered as rated."},
         marker=True,
         api=f"POST {V1}/incidents/{{id}}/risk-review/",
+    ),
+]
+
+
+# --- evidence trails and the consistency check (risk.trail) -----------------------------------
+# A system's trail ("trail" scope: every system for the read-all roles, their own for engineers);
+# the consistency check lists the gaps of the systems the caller may read.
+
+TRAIL_READERS = READ_ALL | {"engineer"}
+
+
+def _trail_rule(user, w, scope):
+    return rp.can_read_trail(user)
+
+
+ACTIONS.update(
+    {
+        a.name: a
+        for a in (
+            Action("system.trail", "trail", _everyone, gate=TRAIL_READERS, rule=_trail_rule),
+            Action("consistency", "none", _everyone, gate=TRAIL_READERS, rule=_trail_rule),
+            Action(
+                "system.trail_pdf",
+                "trail",
+                _everyone,
+                gate=TRAIL_READERS,
+                rule=_trail_rule,
+                write=True,
+            ),
+        )
+    }
+)
+API += [
+    Api("system.trail", "GET", f"{V1}/systems/{{id}}/trail/", 200, S, _s),
+    Api("consistency", "GET", f"{V1}/consistency/", 200),
+    Api("system.trail_pdf", "POST", f"{V1}/systems/{{id}}/trail-pdf/", 202, S, _s),
+    # the risk module's documents over the API (the register's exports, the SoA)
+    Api("risk.export", "POST", f"{V1}/risk-exports/", 202, body=lambda w, r, s: {"format": "csv"}),
+    Api("soa.pdf", "POST", f"{V1}/soa-pdf/", 202),
+]
+HTML += [
+    Html(
+        "system.trail",
+        "risk:system-trail",
+        scopes=S,
+        kwargs=_sk,
+        api=f"GET {V1}/systems/{{id}}/trail/",
+    ),
+    Html("consistency", "risk:consistency", api=f"GET {V1}/consistency/"),
+    Html(
+        "system.trail_pdf",
+        "reporting:system-trail-pdf",
+        scopes=S,
+        kwargs=_sk,
+        ok=302,
+        api=f"POST {V1}/systems/{{id}}/trail-pdf/",
     ),
 ]
