@@ -24,6 +24,7 @@ form_methods = require_http_methods(["GET", "POST"])
 
 
 def _visible_review(request, pk):
+    """The review, for someone who reads reviews (the others are refused before the lookup)."""
     review = selectors.management_review_page(request.user, pk)
     if review is None:
         raise Http404(_("No such management review, or you may not see it."))
@@ -83,10 +84,10 @@ def review_create(request):
 @form_methods
 def review_edit(request, pk):
     user = request.user
-    review = _visible_review(request, pk)
-    decision = permissions.can_manage_review(user, review)
+    decision = permissions.can_manage_review(user)
     if not decision:
         return refused(request, decision.message)
+    review = _visible_review(request, pk)
     if review.status == ReviewStatus.APPROVED:
         messages.error(request, _("%s is approved: its record is final.") % review.reference)
         return redirect(review)
@@ -118,6 +119,9 @@ def review_edit(request, pk):
 @require_http_methods(["GET", "HEAD"])
 def review_detail(request, pk):
     user = request.user
+    decision = permissions.can_read_reviews(user)
+    if not decision:
+        return refused(request, decision.message)
     review = _visible_review(request, pk)
     inputs = selectors.review_inputs_of(review)
     moves = [
@@ -148,6 +152,9 @@ def review_detail(request, pk):
 @login_required
 @require_POST
 def review_transition(request, pk):
+    decision = permissions.can_manage_review(request.user)
+    if not decision:
+        return refused(request, decision.message)
     review = _visible_review(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -172,10 +179,10 @@ def review_transition(request, pk):
 @login_required
 @require_POST
 def review_action_add(request, pk):
-    review = _visible_review(request, pk)
-    decision = permissions.can_manage_review(request.user, review)
+    decision = permissions.can_manage_review(request.user)
     if not decision:
         return refused(request, decision.message)
+    review = _visible_review(request, pk)
     form = ReviewActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))

@@ -792,6 +792,29 @@ _A += [
         "remediation.restore", "incident", manages, rule=_inc(cp.can_plan_remediation), write=True
     ),
     Action("recurrence.list", "incident", _everyone),
+    # ==== management review (capa/, clause 9.3): GRC and the AI risk officer prepare, record,
+    # approve and raise its actions; management, auditors and the reading roles read it.
+    *[
+        Action(
+            name,
+            "none",
+            _roles(READ_ALL),
+            gate=READ_ALL,
+            rule=lambda u, w, s: cp.can_read_reviews(u),
+        )
+        for name in ("review.list", "review.retrieve")
+    ],
+    *[
+        Action(
+            name,
+            "none",
+            _roles(MANAGERS),
+            gate=MANAGERS,
+            rule=lambda u, w, s: cp.can_manage_review(u),
+            write=True,
+        )
+        for name in ("review.create", "review.update", "review.transition", "review.action")
+    ],
 ]
 ACTIONS = {a.name: a for a in _A}
 
@@ -2051,6 +2074,27 @@ API_NOT_IN_MATRIX = {"/api/schema/", "/api/docs/"}
 # --- the HTML pages -------------------------------------------------------------------------
 
 
+REVIEW_BODY = {
+    "meeting_date": "2026-04-15",
+    "period_start": "2026-01-01",
+    "period_end": "2026-03-31",
+}
+
+
+def _mrk(w, role, scope):
+    return {"pk": w.review.pk}
+
+
+def review_action_body(w, role, scope):
+    return {
+        "title": "Fund drift monitoring",
+        "description": "Decided at the management review.",
+        "action_type": "preventive",
+        "horizon": "long_term",
+        "owner": w.users["ciso"].pk,
+    }
+
+
 @dataclass(frozen=True)
 class Html:
     """A page (GET) or a form's POST, named by its URL name."""
@@ -2670,6 +2714,36 @@ HTML = [
         kwargs=lambda w, r, s: {"pk": w.finding.pk},
         body=lambda w, r, s: {"to": "closed", "reason": "Noted; exercise planned"},
         api=f"POST {V1}/findings/{{id}}/transition/",
+    ),
+    # management reviews
+    Html("review.list", "capa:reviews"),
+    Html("review.create", "capa:review-create"),
+    Html("review.create", "capa:review-create", "POST", 302, body=lambda w, r, s: REVIEW_BODY),
+    Html("review.retrieve", "capa:review-detail", kwargs=_mrk),
+    Html("review.update", "capa:review-edit", kwargs=_mrk),
+    Html(
+        "review.update",
+        "capa:review-edit",
+        "POST",
+        302,
+        kwargs=_mrk,
+        body=lambda w, r, s: {"minutes": "Discussed the quarter.", "decisions": "Fund the fix."},
+    ),
+    Html(
+        "review.transition",
+        "capa:review-transition",
+        "POST",
+        302,
+        kwargs=_mrk,
+        body=lambda w, r, s: {"to": "approved", "reason": ""},
+    ),
+    Html(
+        "review.action",
+        "capa:review-action-add",
+        "POST",
+        302,
+        kwargs=_mrk,
+        body=lambda w, r, s: review_action_body(w, r, s),
     ),
     # ==== end of the CAPA block =============================================================
     # disclosure: the Obligations page and the section of the incident page
