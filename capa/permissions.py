@@ -213,3 +213,17 @@ def can_manage_review(user, review=None) -> Decision:
         is_manager(user),
         _("Only GRC staff and the AI risk officer prepare and record management reviews."),
     )
+
+
+def can_export_capas(user) -> Decision:
+    """The CAPA register as a file (CSV, XLSX): the roles that read the whole register —
+    each file holds only the CAPAs its requester may see."""
+    from aims.accounts.choices import READ_ALL
+
+    return decide(
+        is_signed_in(user) and has_role(user, *READ_ALL),
+        _(
+            "Only GRC staff, the AI risk officer, auditors, management, the DPO and legal "
+            "export the CAPA register."
+        ),
+    )

@@ -430,13 +430,14 @@ def _review_bounds(period_start, period_end):
     return start_at, end_at
 
 
-def capa_period_figures(*, start_at, end_at, capas=None, now=None) -> dict:
+def capa_period_figures(*, start_at, end_at, capas=None, incidents=None, now=None) -> dict:
     """The learning loop's management-review figures for ``[start_at, end_at)``: the CAPAs
     raised, implemented, verified effective and found ineffective in the period; those open and
     overdue now; the effectiveness checks passed and failed in the period; the audit findings
     raised in the period by classification and the nonconformities still open; the recurrences
     detected in the period and the CAPAs now possibly ineffective. ``capas`` is the CAPAs the
-    reader may see (all by default). Four queries, whatever the data."""
+    reader may see and ``incidents`` the incidents (whose recurrences count; all by default).
+    Four queries, whatever the data."""
     from django.db.models import Count
     from django.utils import timezone
 
@@ -488,7 +489,10 @@ def capa_period_figures(*, start_at, end_at, capas=None, now=None) -> dict:
     )
     recurrences = Recurrence.objects.filter(
         later_incident__detected_at__gte=start_at, later_incident__detected_at__lt=end_at
-    ).count()
+    )
+    if incidents is not None:
+        recurrences = recurrences.filter(later_incident__in=incidents.values("pk"))
+    recurrences = recurrences.count()
     return {
         "capa": capa,
         "checks": checks,

@@ -13,6 +13,8 @@ class ReportKind(models.TextChoices):
     RISK_REGISTER_XLSX = "risk_register_xlsx", _("Risk register export (XLSX)")
     SOA_PDF = "soa_pdf", _("Statement of Applicability (PDF)")
     DISCLOSURE_DRAFT = "disclosure_draft", _("Regulatory report draft (PDF)")
+    CAPA_REGISTER_CSV = "capa_register_csv", _("CAPA register export (CSV)")
+    CAPA_REGISTER_XLSX = "capa_register_xlsx", _("CAPA register export (XLSX)")
 
 
 class RunStatus(models.TextChoices):

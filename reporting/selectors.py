@@ -42,6 +42,7 @@ from aims.accounts.choices import Role
 from aims.clocks.choices import ACTIVE_STATES, ClockState
 from aims.clocks.models import Clock
 from aims.clocks.registry import kind_label
+from capa import selectors as capa_selectors
 from disclosure import selectors as disclosure_selectors
 from incidents import selectors as incident_selectors
 from incidents.choices import OPEN_STATUSES, DetectionSource, IncidentType, Kind, Severity, Status
@@ -235,8 +236,9 @@ def _incident_clocks():
 
 def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
     """The management-review figures for incidents detected in ``[start, end)`` that ``user``
-    may see. ``start``/``end`` are dates (or ``YYYY-MM-DD``). Nine queries, whatever the data
-    (six on the incidents and their clocks, three on their disclosure)."""
+    may see. ``start``/``end`` are dates (or ``YYYY-MM-DD``). Thirteen queries, whatever the data
+    (six on the incidents and their clocks, three on their disclosure, four on the learning
+    loop: CAPAs, effectiveness checks, audit findings, recurrences)."""
     period = rules.parse_period(start, end)
     now = now or timezone.now()
     start_at, end_at = period.bounds()
@@ -501,4 +503,12 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
         "recurrence": recurrence,
         # 7–9. Disclosure: obligations per regime, assessments, communications sent.
         "disclosure": disclosure_selectors.period_figures(counted, now=now),
+        # 10–13. The learning loop: CAPAs, effectiveness checks, audit findings, recurrences.
+        "capa": capa_selectors.capa_period_figures(
+            start_at=start_at,
+            end_at=end_at,
+            capas=capa_selectors.capas_visible_to(user),
+            incidents=visible,
+            now=now,
+        ),
     }
