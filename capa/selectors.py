@@ -676,3 +676,42 @@ def review_uncovered_condition():
         & ~Q(status=Status.REJECTED)
         & ~Exists(ManagementReviewIncident.objects.filter(incident=OuterRef("pk")))
     )
+
+
+# === The learning loop in documents of several incidents (the audit sample's index) ==========
+
+
+def capas_by_incident(incident_ids) -> dict[int, list[dict]]:
+    """Each incident's CAPAs as the audit sample's index lists them: reference, title, status,
+    effectiveness-check result. One query, whatever the number of incidents."""
+    found: dict[int, list[dict]] = {pk: [] for pk in incident_ids}
+    links = (
+        CapaIncidentLink.objects.filter(incident_id__in=list(incident_ids))
+        .select_related("capa__effectiveness_check")
+        .order_by("incident_id", "capa__created_at", "capa_id")
+    )
+    for link in links:
+        capa = link.capa
+        check = getattr(capa, "effectiveness_check", None)
+        found.setdefault(link.incident_id, []).append(
+            {
+                "reference": capa.reference,
+                "title": capa.title,
+                "status": capa.status,
+                "effectiveness_check": check.result if check else None,
+            }
+        )
+    return found
+
+
+def capa_history_of_incident(incident_id) -> Q:
+    """The case file's audit trail: the history rows of the CAPAs that answer the incident
+    (a CAPA's own rows carry no incident column; its links do)."""
+    return Q(id__in=CapaIncidentLink.objects.filter(incident_id=incident_id).values("capa_id"))
+
+
+def review_case_file_section(incident) -> dict:
+    """The case file's management-review section: the reviews that covered the incident, and
+    for a P0/P1 one that none has yet."""
+    severe = incident.severity is not None and incident.severity <= 1
+    return {"severe": severe, "covering": list(review_coverage_of(incident))}

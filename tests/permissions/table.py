@@ -242,6 +242,14 @@ _RISK_ACTIONS = [
     ),
     Action("evidence_map", "none", _everyone, gate=READ_ALL),
     Action("risk.export", "none", _everyone, gate=READ_ALL, write=True),
+    Action(
+        "capa.export",
+        "none",
+        _roles(READ_ALL),
+        gate=READ_ALL,
+        rule=lambda u, w, s: cp.can_export_capas(u),
+        write=True,
+    ),
     # From an incident (the incident's scopes): who sees it, and the register's editors.
     Action("incident.risks", "incident", _everyone, gate=RISK_READERS),
     Action(
@@ -2281,6 +2289,13 @@ _RISK_HTML = [
         "POST",
         302,
         body=lambda w, r, s: {"format": "csv", "residual_band": "high"},
+    ),
+    Html(
+        "capa.export",
+        "reporting:capa-export",
+        "POST",
+        302,
+        body=lambda w, r, s: {"format": "csv", "status": "implemented"},
     ),
     Html("soa.pdf", "reporting:soa-pdf", "POST", 302, body=lambda w, r, s: {}),
     Html(
