@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aims.core.concurrency import check_version
 from aims.core.exceptions import ValidationFailed
 from aims.core.permissions import require
 from aims.core.references import allocate_reference
@@ -104,11 +105,14 @@ def management_review_create(*, actor, data: dict) -> ManagementReview:
 
 
 @audited_write
-def management_review_update(*, actor, review, data: dict) -> ManagementReview:
+def management_review_update(
+    *, actor, review, data: dict, expected_version: str | None = None
+) -> ManagementReview:
     """Edit the review. Once recorded, the meeting, period and attendance are what was held:
     only the minutes and the decisions may still be completed (until approved)."""
     review = _lock(review)
     require(permissions.can_manage_review(actor, review))
+    check_version(review, expected_version)
     data = dict(data)
     if review.status == ReviewStatus.APPROVED:
         raise ValidationFailed(_("%s is approved: its record is final.") % review.reference)

@@ -979,6 +979,35 @@ INC, S = INCIDENT_SCOPES, SYSTEM_SCOPES
 CAPA_SCOPES = ("own", "other")
 SIGNED = ("signed",)
 V1 = "/api/v1"
+REVIEW_BODY = {
+    "meeting_date": "2026-04-15",
+    "period_start": "2026-01-01",
+    "period_end": "2026-03-31",
+}
+
+
+def review_held_body(w):
+    """A full body for the recorded review: its meeting and period as held (frozen)."""
+    r = w.review
+    return {
+        "meeting_date": r.meeting_date.isoformat(),
+        "period_start": r.period_start.isoformat(),
+        "period_end": r.period_end.isoformat(),
+    }
+
+
+def _mr(w, role, scope):
+    return w.review.pk
+
+
+def review_action_body(w, role, scope):
+    return {
+        "title": "Fund drift monitoring",
+        "description": "Decided at the management review.",
+        "action_type": "preventive",
+        "horizon": "long_term",
+        "owner": w.users["ciso"].pk,
+    }
 
 
 def _c(w, role, scope):
@@ -1685,6 +1714,44 @@ API = [
         target=_f,
         body=lambda w, r, s: {"to": "closed", "reason": "Noted; exercise planned"},
     ),
+    # management reviews
+    Api("review.list", "GET", f"{V1}/management-reviews/", 200),
+    Api(
+        "review.create", "POST", f"{V1}/management-reviews/", 201, body=lambda w, r, s: REVIEW_BODY
+    ),
+    Api("review.retrieve", "GET", f"{V1}/management-reviews/{{id}}/", 200, target=_mr),
+    Api(
+        "review.update",
+        "PUT",
+        f"{V1}/management-reviews/{{id}}/",
+        200,
+        target=_mr,
+        body=lambda w, r, s: {**review_held_body(w), "minutes": "Discussed the quarter."},
+    ),
+    Api(
+        "review.update",
+        "PATCH",
+        f"{V1}/management-reviews/{{id}}/",
+        200,
+        target=_mr,
+        body=lambda w, r, s: {"decisions": "Fund the fix."},
+    ),
+    Api(
+        "review.transition",
+        "POST",
+        f"{V1}/management-reviews/{{id}}/transition/",
+        200,
+        target=_mr,
+        body=lambda w, r, s: {"to": "approved"},
+    ),
+    Api(
+        "review.action",
+        "POST",
+        f"{V1}/management-reviews/{{id}}/actions/",
+        201,
+        target=_mr,
+        body=lambda w, r, s: review_action_body(w, r, s),
+    ),
     # ==== end of the CAPA block =============================================================
     # disclosure
     Api("regime.list", "GET", f"{V1}/disclosure/regimes/", 200),
@@ -2082,25 +2149,8 @@ API_NOT_IN_MATRIX = {"/api/schema/", "/api/docs/"}
 # --- the HTML pages -------------------------------------------------------------------------
 
 
-REVIEW_BODY = {
-    "meeting_date": "2026-04-15",
-    "period_start": "2026-01-01",
-    "period_end": "2026-03-31",
-}
-
-
 def _mrk(w, role, scope):
     return {"pk": w.review.pk}
-
-
-def review_action_body(w, role, scope):
-    return {
-        "title": "Fund drift monitoring",
-        "description": "Decided at the management review.",
-        "action_type": "preventive",
-        "horizon": "long_term",
-        "owner": w.users["ciso"].pk,
-    }
 
 
 @dataclass(frozen=True)
