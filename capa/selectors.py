@@ -715,3 +715,24 @@ def review_case_file_section(incident) -> dict:
     for a P0/P1 one that none has yet."""
     severe = incident.severity is not None and incident.severity <= 1
     return {"severe": severe, "covering": list(review_coverage_of(incident))}
+
+
+def register_export_columns() -> dict:
+    """What the incident register export adds per incident, as annotations over
+    ``OuterRef("pk")``: its CAPAs' references (an array) and its confirmed root cause's
+    category — subqueries, so the export stays one streamed query."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import Subquery
+
+    return {
+        "capa_references": ArraySubquery(
+            CapaIncidentLink.objects.filter(incident=OuterRef("pk"))
+            .order_by("capa__reference")
+            .values("capa__reference")
+        ),
+        "root_cause_category": Subquery(
+            RootCause.objects.filter(
+                incident=OuterRef("pk"), status=RootCauseStatus.CONFIRMED
+            ).values("category")[:1]
+        ),
+    }

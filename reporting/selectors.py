@@ -122,6 +122,8 @@ REGISTER_VALUE_FIELDS = (
     "individuals_affected_confirmed",
     "harm_flags",
     "created_at",
+    "capa_references",
+    "root_cause_category",
 )
 
 
@@ -129,8 +131,8 @@ def register_rows(user, params: Mapping) -> QuerySet:
     """The register rows ``user`` sees under ``params``, as plain values in the register's order.
 
     Starts from ``incidents.selectors.register`` (so from ``incidents_visible_to``); drops its
-    prefetch and reads the affected systems' references as an array in the same query, so
-    iterating with a server-side cursor keeps nothing but the current chunk in memory.
+    prefetch and reads the affected systems' references, the CAPAs' references and the
+    confirmed root cause's category in the same query (subqueries), so iterating with a server-side cursor keeps nothing but the current chunk in memory.
     """
     qs = filters.register_filterset(params, incident_selectors.register(user)).qs
     if not qs.query.order_by:
@@ -143,7 +145,7 @@ def register_rows(user, params: Mapping) -> QuerySet:
     return (
         qs.prefetch_related(None)
         .select_related(None)
-        .annotate(system_references=systems)
+        .annotate(system_references=systems, **capa_selectors.register_export_columns())
         .values(*REGISTER_VALUE_FIELDS)
     )
 

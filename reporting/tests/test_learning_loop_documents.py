@@ -96,3 +96,28 @@ def test_the_case_file_names_the_management_review_that_covered_the_incident(use
     assert f"Covered by management review {review.reference}" in text
     rows = case_file_context(incident=incident, actor=users["auditor"])["audit"].rows
     assert any(row.record.startswith("management-review coverage #") for row in rows)
+
+
+def test_the_incident_register_export_carries_capas_and_the_root_cause_category(users):
+    import csv
+
+    from incidents.tests.factories import add_evidence, confirm_root_cause
+
+    grc = users["grc"]
+    incident = file_incident(grc, title="Parser drops postcodes")
+    add_evidence(incident, grc)
+    confirm_root_cause(incident, grc, category="integration_bug")
+    made = raise_capa(grc, users["engineer"], incidents=[incident])
+    plain = file_incident(grc, title="Nothing done yet")
+    run = services.register_export_request(actor=users["auditor"], fmt="csv", params={})
+    run = services.report_execute(run.pk)
+    assert run.status == RunStatus.DONE, run.message
+    with services.report_open(actor=run.requested_by, run=run) as handle:
+        rows = list(csv.reader(io.StringIO(handle.read().decode("utf-8"))))
+    header, body = rows[0], {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert header[-2:] == ["CAPAs", "Root-cause category"]
+    assert body[incident.reference]["CAPAs"] == made.reference
+    assert body[incident.reference]["Root-cause category"] == "Prompt or integration bug"
+    assert (
+        body[plain.reference]["CAPAs"] == "" and body[plain.reference]["Root-cause category"] == ""
+    )
