@@ -15,6 +15,7 @@ from .models import (
     Diagnostic,
     EffectivenessCheck,
     Finding,
+    ManagementReview,
     NoCapaDecision,
     Recurrence,
     RecurrencePolicy,
@@ -136,3 +137,15 @@ class FindingAdmin(ReadOnlyAdmin):
 @admin.register(NoCapaDecision)
 class NoCapaDecisionAdmin(ReadOnlyAdmin):
     list_display = ("incident", "decided_by", "decided_at")
+
+
+# =============================================================================================
+# Management reviews (written only by capa.services; read-only here)
+# =============================================================================================
+
+
+@admin.register(ManagementReview)
+class ManagementReviewAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "meeting_date", "period_start", "period_end", "status")
+    list_filter = ("status",)
+    search_fields = ("reference",)

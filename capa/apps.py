@@ -15,6 +15,7 @@ class CapaConfig(AppConfig):
     def ready(self):
         self._register_investigation()
         self._register_capa_actions()
+        self._register_management_review()
 
     def _register_investigation(self):
         """Root cause, scope, remediation plan and recurrence of an incident."""
@@ -125,8 +126,10 @@ class CapaConfig(AppConfig):
                 template="capa/_capa_case_file.html",
                 context=selectors.capa_case_file_section,
                 # A CAPA's own history rows carry no incident column (a CAPA may answer
-                # several): its check, evidence and links do, and the CAPA page has the rest.
+                # several): they are found through its links; its check, evidence and links
+                # carry the incident themselves.
                 history=(
+                    (CorrectiveAction, selectors.capa_history_of_incident, _("CAPA")),
                     (CapaIncidentLink, "incident_id", _("CAPA link")),
                     (EffectivenessCheck, "capa__links__incident_id", _("effectiveness check")),
                     (ActionEvidence, "capa__links__incident_id", _("CAPA evidence")),
@@ -155,5 +158,55 @@ class CapaConfig(AppConfig):
                 order=35,
                 context=lambda user: {"my_capas": list(selectors.my_open_capas(user))},
                 visible=permissions.can_read,
+            )
+        )
+
+    def _register_management_review(self):
+        """The management review (clause 9.3): the incident page's coverage note, the
+        register's "P0/P1 not covered" filter, the navigation entry."""
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.core import visibility
+        from aims.core.registry import (
+            NavEntry,
+            ReportSection,
+            register_navigation,
+            register_report_section,
+        )
+        from incidents.filters import register_condition
+        from incidents.sections import IncidentSection, register_section
+
+        from . import permissions, selectors, views
+        from .models import ManagementReview, ManagementReviewIncident
+
+        visibility.register(ManagementReview, selectors.management_reviews_visible_to)
+        register_condition("review_uncovered", selectors.review_uncovered_condition)
+        register_section(
+            IncidentSection(
+                name="management_review",
+                template="capa/_mr_incident_section.html",
+                order=22,
+                context=views.review_coverage_section,
+                column="aside",
+            )
+        )
+        register_report_section(
+            ReportSection(
+                name="management_review",
+                title=_("Management review"),
+                order=35,
+                template="capa/_mr_case_file.html",
+                context=selectors.review_case_file_section,
+                history=(
+                    (ManagementReviewIncident, "incident_id", _("management-review coverage")),
+                ),
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("Management reviews"),
+                url_name="capa:reviews",
+                order=47,
+                visible=permissions.can_read_reviews,
             )
         )

@@ -152,3 +152,14 @@ DUE_KIND = {
 }
 OPEN_ACTION_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.IMPLEMENTED)
 NONCONFORMITIES = (FindingClassification.MAJOR, FindingClassification.MINOR)
+
+
+# --- management review (ISO/IEC 42001 clause 9.3) ------------------------------------------
+
+
+class ReviewStatus(models.TextChoices):
+    """A review is prepared as a draft, recorded once held (its inputs frozen), then approved."""
+
+    DRAFT = "draft", _("Draft")
+    RECORDED = "recorded", _("Held and recorded")
+    APPROVED = "approved", _("Approved")

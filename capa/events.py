@@ -240,3 +240,17 @@ def no_capa_event(*, incident, actor, decision):
         summary=f"No CAPA needed: {decision.reason}",
         data={"module": "capa", "no_capa": True},
     )
+
+
+# === Management review (clause 9.3) ===========================================================
+def review_covered_event(*, incident, actor, review):
+    """The incident was among the significant incidents a recorded management review covered."""
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.DECISION,
+        summary=f"Covered by management review {review.reference} held "
+        f"{review.meeting_date:%Y-%m-%d} (period {review.period_start:%Y-%m-%d} to "
+        f"{review.period_end:%Y-%m-%d})",
+        data={"module": "capa", "management_review": review.pk, "reference": review.reference},
+    )

@@ -270,3 +270,70 @@ class CategoryForm(forms.Form):
         required=False,
         label=_("Root-cause category"),
     )
+
+
+# --- management review ------------------------------------------------------------------------
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ManagementReviewForm(forms.Form):
+    """Prepare or complete a management review (once recorded, only minutes and decisions)."""
+
+    meeting_date = forms.DateField(label=_("Meeting date"), widget=DATE)
+    period_start = forms.DateField(label=_("Period start"), widget=DATE)
+    period_end = forms.DateField(
+        label=_("Period end"), widget=DATE, help_text=_("The last day of the period.")
+    )
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("Attendees"), queryset=get_user_model().objects.none(), required=False
+    )
+    other_attendees = forms.CharField(
+        label=_("Other attendees"),
+        required=False,
+        widget=_textarea(2),
+        help_text=_("Names of attendees without an account."),
+    )
+    minutes = forms.CharField(label=_("Minutes"), required=False, widget=_textarea(6))
+    decisions = forms.CharField(label=_("Decisions"), required=False, widget=_textarea(4))
+
+    def __init__(self, *args, frozen=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = _people()
+        if frozen:  # a recorded review: only what the meeting said may be completed
+            for name in (
+                "meeting_date",
+                "period_start",
+                "period_end",
+                "attendees",
+                "other_attendees",
+            ):
+                del self.fields[name]
+
+
+class ReviewActionForm(forms.ModelForm):
+    """An action the review decided, raised as a CAPA (source: management review)."""
+
+    due_at = LocalDateTimeField(
+        label=_("Due"), required=False, help_text=_("Empty: the horizon's default from policy")
+    )
+
+    class Meta:
+        model = CorrectiveAction
+        fields = [
+            "title",
+            "description",
+            "action_type",
+            "horizon",
+            "due_at",
+            "owner",
+            "implementer",
+        ]
+        widgets = {"description": _textarea(3)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people()
+        self.fields["implementer"].queryset = _people()
+        self.fields["action_type"].choices = ActionType.choices
+        self.fields["horizon"].choices = Horizon.choices

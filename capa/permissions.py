@@ -192,3 +192,38 @@ def reads_all_capas(user) -> bool:
 
 
 __all__ = ["Role"]
+
+
+# === Management review (clause 9.3) ==========================================================
+# GRC staff and the AI risk officer prepare, record and approve the review and raise its
+# actions; top management and the reading roles (executive, CISO, auditor, DPO, legal) read it.
+
+
+def can_read_reviews(user, review=None) -> Decision:
+    from aims.accounts.choices import READ_ALL
+
+    return decide(
+        is_signed_in(user) and has_role(user, *READ_ALL),
+        _("Only GRC staff, the AI risk officer, management and auditors read management reviews."),
+    )
+
+
+def can_manage_review(user, review=None) -> Decision:
+    return decide(
+        is_manager(user),
+        _("Only GRC staff and the AI risk officer prepare and record management reviews."),
+    )
+
+
+def can_export_capas(user) -> Decision:
+    """The CAPA register as a file (CSV, XLSX): the roles that read the whole register —
+    each file holds only the CAPAs its requester may see."""
+    from aims.accounts.choices import READ_ALL
+
+    return decide(
+        is_signed_in(user) and has_role(user, *READ_ALL),
+        _(
+            "Only GRC staff, the AI risk officer, auditors, management, the DPO and legal "
+            "export the CAPA register."
+        ),
+    )

@@ -412,3 +412,327 @@ def capa_case_file_section(incident) -> dict:
             }
         )
     return {"rows": rows, "no_capa": no_capa_decision_of(incident)}
+
+
+# === Management review (ISO/IEC 42001 clause 9.3): its compiled inputs and its pages ==========
+
+
+def _review_bounds(period_start, period_end):
+    """``[start, end)`` as aware datetimes: the period's first day from local midnight to the
+    midnight after its last day."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    tz = timezone.get_current_timezone()
+    start_at = datetime.combine(period_start, time.min, tzinfo=tz)
+    end_at = datetime.combine(period_end + timedelta(days=1), time.min, tzinfo=tz)
+    return start_at, end_at
+
+
+def capa_period_figures(*, start_at, end_at, capas=None, incidents=None, now=None) -> dict:
+    """The learning loop's management-review figures for ``[start_at, end_at)``: the CAPAs
+    raised, implemented, verified effective and found ineffective in the period; those open and
+    overdue now; the effectiveness checks passed and failed in the period; the audit findings
+    raised in the period by classification and the nonconformities still open; the recurrences
+    detected in the period and the CAPAs now possibly ineffective. ``capas`` is the CAPAs the
+    reader may see and ``incidents`` the incidents (whose recurrences count; all by default).
+    Four queries, whatever the data."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from aims.clocks.selectors import overdue_exists as _overdue
+
+    from .choices import NONCONFORMITIES, FindingClassification, FindingStatus
+    from .models import EffectivenessCheck
+
+    now = now or timezone.now()
+    capas = CorrectiveAction.objects.all() if capas is None else capas
+    in_period = {"__gte": start_at, "__lt": end_at}
+
+    def between(field):
+        return Q(**{f"{field}{k}": v for k, v in in_period.items()})
+
+    still_open = Q(status__in=list(OPEN_ACTION_STATUSES))
+    capa = capas.annotate(
+        overdue_now=_overdue(CorrectiveAction, now=now),
+        doubted=possibly_ineffective(),
+    ).aggregate(
+        raised=Count("id", filter=between("created_at")),
+        implemented=Count("id", filter=between("implemented_at")),
+        verified_effective=Count(
+            "id", filter=between("verified_at") & Q(status=ActionStatus.VERIFIED_EFFECTIVE)
+        ),
+        ineffective=Count(
+            "id", filter=between("ineffective_at") & Q(status=ActionStatus.INEFFECTIVE)
+        ),
+        open=Count("id", filter=still_open),
+        overdue=Count("id", filter=still_open & Q(overdue_now=True)),
+        possibly_ineffective=Count("id", filter=Q(doubted=True)),
+    )
+    checks = EffectivenessCheck.objects.filter(
+        capa__in=capas.values("pk"), verified_at__gte=start_at, verified_at__lt=end_at
+    ).aggregate(
+        passed=Count("id", filter=Q(result=CheckResult.PASSED)),
+        failed=Count("id", filter=Q(result=CheckResult.FAILED)),
+    )
+    finding_counts = {
+        f"raised_{c.value}": Count("id", filter=between("created_at") & Q(classification=c.value))
+        for c in FindingClassification
+    }
+    findings = Finding.objects.aggregate(
+        **finding_counts,
+        open_nonconformities=Count(
+            "id",
+            filter=Q(classification__in=list(NONCONFORMITIES)) & ~Q(status=FindingStatus.CLOSED),
+        ),
+    )
+    recurrences = Recurrence.objects.filter(
+        later_incident__detected_at__gte=start_at, later_incident__detected_at__lt=end_at
+    )
+    if incidents is not None:
+        recurrences = recurrences.filter(later_incident__in=incidents.values("pk"))
+    recurrences = recurrences.count()
+    return {
+        "capa": capa,
+        "checks": checks,
+        "findings": {
+            "by_classification": [
+                {"key": c.value, "label": str(c.label), "count": findings[f"raised_{c.value}"]}
+                for c in FindingClassification
+            ],
+            "raised": sum(findings[f"raised_{c.value}"] for c in FindingClassification),
+            "open_nonconformities": findings["open_nonconformities"],
+        },
+        "recurrences": recurrences,
+    }
+
+
+def _significant_incidents(start_at, end_at):
+    """The period's P0/P1 incidents (rejected reports and exercises left out)."""
+    from incidents.choices import Kind, Severity, Status
+
+    qs = Incident.objects.filter(
+        detected_at__gte=start_at,
+        detected_at__lt=end_at,
+        severity__in=[Severity.P0, Severity.P1],
+    ).exclude(status=Status.REJECTED)
+    if "exercise" in Kind.values:  # an exercise is not an incident for the review
+        qs = qs.exclude(kind="exercise")
+    return qs
+
+
+def management_review_inputs(*, period_start, period_end, now=None) -> dict:
+    """The inputs a management review looks at, compiled from the data for its period
+    (ISO/IEC 42001 clause 9.3.2): the significant (P0/P1) incidents, the trend of incidents by
+    month and severity, the incident clocks met and missed, the CAPA status, the audit findings
+    and the recurrences. JSON-ready, so the record can freeze it when the review is held.
+
+    Compiled over the whole register (the review is management's, not one reader's); incidents
+    appear by reference, severity and status only, never their titles."""
+    from django.db.models import Count
+    from django.db.models.functions import Trunc
+    from django.utils import timezone
+
+    from aims.clocks.choices import ClockState
+    from aims.clocks.models import Clock
+    from incidents.choices import Status
+
+    now = now or timezone.now()
+    start_at, end_at = _review_bounds(period_start, period_end)
+    significant = [
+        {
+            "id": row["id"],
+            "reference": row["reference"],
+            "severity": f"P{row['severity']}",
+            "status": row["status"],
+            "status_label": str(Status(row["status"]).label),
+            "detected_on": timezone.localtime(row["detected_at"]).date().isoformat(),
+        }
+        for row in _significant_incidents(start_at, end_at)
+        .order_by("detected_at", "id")
+        .values("id", "reference", "severity", "status", "detected_at")
+    ]
+    counted = Incident.objects.filter(detected_at__gte=start_at, detected_at__lt=end_at).exclude(
+        status=Status.REJECTED
+    )
+    tz = timezone.get_current_timezone()
+    months: dict[str, dict] = {}
+    for row in (
+        counted.annotate(month=Trunc("detected_at", "month", tzinfo=tz))
+        .values("month", "severity")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    ):
+        key = timezone.localtime(row["month"], tz).strftime("%Y-%m")
+        bucket = months.setdefault(
+            key, {"month": key, "P0": 0, "P1": 0, "P2": 0, "P3": 0, "unset": 0, "total": 0}
+        )
+        severity = "unset" if row["severity"] is None else f"P{row['severity']}"
+        bucket[severity] += row["n"]
+        bucket["total"] += row["n"]
+    overdue = Q(state=ClockState.BREACHED, met_at__isnull=True) | Q(
+        state=ClockState.RUNNING, due_at__lt=now
+    )
+    clocks = Clock.objects.filter(
+        target_type__app_label="incidents",
+        target_type__model="incident",
+        target_id__in=counted.values("id"),
+    ).aggregate(
+        met=Count("id", filter=Q(state=ClockState.MET)),
+        late=Count("id", filter=Q(state=ClockState.BREACHED, met_at__isnull=False)),
+        missed=Count("id", filter=overdue),
+    )
+    recurrences = [
+        {
+            "earlier": row["earlier_incident__reference"],
+            "later": row["later_incident__reference"],
+            "system": row["system__reference"],
+            "category": row["category"],
+            "days_apart": row["days_apart"],
+        }
+        for row in Recurrence.objects.filter(
+            later_incident__detected_at__gte=start_at, later_incident__detected_at__lt=end_at
+        )
+        .order_by("created_at", "id")
+        .values(
+            "earlier_incident__reference",
+            "later_incident__reference",
+            "system__reference",
+            "category",
+            "days_apart",
+        )
+    ]
+    figures = capa_period_figures(start_at=start_at, end_at=end_at, now=now)
+    return {
+        "period": {"start": period_start.isoformat(), "end": period_end.isoformat()},
+        "compiled_at": now.isoformat(),
+        "incidents": counted.count(),
+        "significant": significant,
+        "trend": list(months.values()),
+        "clocks": clocks,
+        "capa": figures["capa"],
+        "checks": figures["checks"],
+        "findings": figures["findings"],
+        "recurrences": recurrences,
+    }
+
+
+def review_inputs_of(review) -> dict:
+    """What the review's page shows: the frozen snapshot once recorded, the live compilation
+    while it is a draft."""
+    if review.inputs is not None:
+        return review.inputs
+    return management_review_inputs(period_start=review.period_start, period_end=review.period_end)
+
+
+def management_reviews_visible_to(user):
+    from .models import ManagementReview
+    from .permissions import can_read_reviews
+
+    if not can_read_reviews(user):
+        return ManagementReview.objects.none()
+    return ManagementReview.objects.all()
+
+
+def management_review_page(user, pk):
+    from .models import ManagementReviewAction, ManagementReviewAttendee
+
+    return (
+        management_reviews_visible_to(user)
+        .select_related("created_by", "recorded_by", "approved_by")
+        .prefetch_related(
+            Prefetch(
+                "attendance", queryset=ManagementReviewAttendee.objects.select_related("user")
+            ),
+            Prefetch(
+                "actions",
+                queryset=ManagementReviewAction.objects.select_related("capa__owner"),
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def review_coverage_of(incident):
+    """The management reviews that covered the incident (recorded ones), newest first."""
+    from .models import ManagementReview
+
+    return ManagementReview.objects.filter(covered_incidents__incident=incident).order_by(
+        "-meeting_date", "-id"
+    )
+
+
+def review_uncovered_condition():
+    """The register's ``review_uncovered`` filter: a P0/P1 incident (not rejected) that no
+    recorded management review has covered yet."""
+    from incidents.choices import Severity, Status
+
+    from .models import ManagementReviewIncident
+
+    return (
+        Q(severity__in=[Severity.P0, Severity.P1])
+        & ~Q(status=Status.REJECTED)
+        & ~Exists(ManagementReviewIncident.objects.filter(incident=OuterRef("pk")))
+    )
+
+
+# === The learning loop in documents of several incidents (the audit sample's index) ==========
+
+
+def capas_by_incident(incident_ids) -> dict[int, list[dict]]:
+    """Each incident's CAPAs as the audit sample's index lists them: reference, title, status,
+    effectiveness-check result. One query, whatever the number of incidents."""
+    found: dict[int, list[dict]] = {pk: [] for pk in incident_ids}
+    links = (
+        CapaIncidentLink.objects.filter(incident_id__in=list(incident_ids))
+        .select_related("capa__effectiveness_check")
+        .order_by("incident_id", "capa__created_at", "capa_id")
+    )
+    for link in links:
+        capa = link.capa
+        check = getattr(capa, "effectiveness_check", None)
+        found.setdefault(link.incident_id, []).append(
+            {
+                "reference": capa.reference,
+                "title": capa.title,
+                "status": capa.status,
+                "effectiveness_check": check.result if check else None,
+            }
+        )
+    return found
+
+
+def capa_history_of_incident(incident_id) -> Q:
+    """The case file's audit trail: the history rows of the CAPAs that answer the incident
+    (a CAPA's own rows carry no incident column; its links do)."""
+    return Q(id__in=CapaIncidentLink.objects.filter(incident_id=incident_id).values("capa_id"))
+
+
+def review_case_file_section(incident) -> dict:
+    """The case file's management-review section: the reviews that covered the incident, and
+    for a P0/P1 one that none has yet."""
+    severe = incident.severity is not None and incident.severity <= 1
+    return {"severe": severe, "covering": list(review_coverage_of(incident))}
+
+
+def register_export_columns() -> dict:
+    """What the incident register export adds per incident, as annotations over
+    ``OuterRef("pk")``: its CAPAs' references (an array) and its confirmed root cause's
+    category — subqueries, so the export stays one streamed query."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import Subquery
+
+    return {
+        "capa_references": ArraySubquery(
+            CapaIncidentLink.objects.filter(incident=OuterRef("pk"))
+            .order_by("capa__reference")
+            .values("capa__reference")
+        ),
+        "root_cause_category": Subquery(
+            RootCause.objects.filter(
+                incident=OuterRef("pk"), status=RootCauseStatus.CONFIRMED
+            ).values("category")[:1]
+        ),
+    }

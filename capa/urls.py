@@ -52,4 +52,11 @@ urlpatterns = [
         views.normal_operation_restore,
         name="restore",
     ),
+    # management reviews (clause 9.3)
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/new/", views.review_create, name="review-create"),
+    path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
+    path("reviews/<int:pk>/edit/", views.review_edit, name="review-edit"),
+    path("reviews/<int:pk>/transition/", views.review_transition, name="review-transition"),
+    path("reviews/<int:pk>/actions/", views.review_action_add, name="review-action-add"),
 ]

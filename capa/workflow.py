@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from aims.core.workflow import Lifecycle, Move
 
 from . import permissions
-from .choices import ActionStatus, CheckResult, FindingStatus
+from .choices import ActionStatus, CheckResult, FindingStatus, ReviewStatus
 
 
 def _check(capa):
@@ -217,6 +217,59 @@ FINDING_LIFECYCLE = Lifecycle(
             permission=MANAGE_FINDING,
             needs_reason=True,
             reason_hint=_("Why is the finding reopened?"),
+        ),
+    ],
+)
+
+
+# --- management review ------------------------------------------------------------------------
+
+
+def guard_review_held(review, reason: str) -> str | None:
+    """A review is recorded once held: its meeting date has come, someone attended, and the
+    minutes say what was discussed."""
+    from django.utils import timezone
+
+    missing = []
+    if review.meeting_date > timezone.localdate():
+        missing.append(str(_("the meeting date has not come yet")))
+    if not review.attendance.exists() and not review.other_attendees.strip():
+        missing.append(str(_("the attendees")))
+    if not review.minutes.strip():
+        missing.append(str(_("the minutes")))
+    if not missing:
+        return None
+    return str(_("Recording the review needs: %s.") % "; ".join(missing))
+
+
+def guard_review_decisions(review, reason: str) -> str | None:
+    if review.decisions.strip():
+        return None
+    return str(_("Approving the review needs its decisions recorded."))
+
+
+MANAGE_REVIEW = permissions.can_manage_review
+
+REVIEW_LIFECYCLE = Lifecycle(
+    name="management_review",
+    subject=_("A management review"),
+    statuses=ReviewStatus,
+    moves=[
+        Move(
+            source=ReviewStatus.DRAFT,
+            target=ReviewStatus.RECORDED,
+            label=_("Record as held"),
+            permission=MANAGE_REVIEW,
+            guards=(guard_review_held,),
+            milestone="recorded_at",
+        ),
+        Move(
+            source=ReviewStatus.RECORDED,
+            target=ReviewStatus.APPROVED,
+            label=_("Approve"),
+            permission=MANAGE_REVIEW,
+            guards=(guard_review_decisions,),
+            milestone="approved_at",
         ),
     ],
 )

@@ -16,7 +16,8 @@ STATE_CHOICES = [("open", _("Open")), ("done", _("Closed or rejected"))]
 
 # Conditions other modules answer about an incident, without the register importing them: the
 # learning loop registers ``recurrence`` (the incident recurs, or was recurred by, another one
-# with a root cause of the same category). Each is ``() -> expression`` over ``OuterRef("pk")``;
+# with a root cause of the same category) and ``review_uncovered`` (a P0/P1 incident no
+# management review has covered yet). Each is ``() -> expression`` over ``OuterRef("pk")``;
 # a condition nobody registered filters nothing.
 _CONDITIONS: dict = {}
 
@@ -72,6 +73,10 @@ class IncidentFilter(django_filters.FilterSet):
         method="filter_registered",
         label=_("Recurrence (same system, same root-cause category within the window)"),
     )
+    review_uncovered = django_filters.BooleanFilter(
+        method="filter_registered",
+        label=_("P0/P1 not yet covered by a management review"),
+    )
     ordering = ChoiceOrderingFilter(
         fields=(
             ("reference", "reference"),
@@ -101,6 +106,7 @@ class IncidentFilter(django_filters.FilterSet):
             "lead",
             "overdue",
             "recurrence",
+            "review_uncovered",
         ]
 
     def filter_registered(self, queryset, name, value):

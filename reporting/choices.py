@@ -14,6 +14,8 @@ class ReportKind(models.TextChoices):
     SOA_PDF = "soa_pdf", _("Statement of Applicability (PDF)")
     DISCLOSURE_DRAFT = "disclosure_draft", _("Regulatory report draft (PDF)")
     SYSTEM_TRAIL_PDF = "system_trail_pdf", _("Evidence trail of an AI system (PDF)")
+    CAPA_REGISTER_CSV = "capa_register_csv", _("CAPA register export (CSV)")
+    CAPA_REGISTER_XLSX = "capa_register_xlsx", _("CAPA register export (XLSX)")
 
 
 class RunStatus(models.TextChoices):

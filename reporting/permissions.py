@@ -1,6 +1,7 @@
 """Who may generate and read which reports (DESIGN section 6: auditors create samples and exports)."""
 
 from aims.accounts.choices import MANAGERS, Role
+from capa import permissions as capa_permissions
 from incidents.permissions import can_export_register
 from risk import permissions as risk_permissions
 
@@ -25,6 +26,8 @@ def can_request(user, kind: str) -> bool:
         return bool(risk_permissions.can_export_register(user))
     if kind == ReportKind.SYSTEM_TRAIL_PDF:
         return bool(risk_permissions.can_read_trail(user))  # plus the system, checked by the caller
+    if kind in (ReportKind.CAPA_REGISTER_CSV, ReportKind.CAPA_REGISTER_XLSX):
+        return bool(capa_permissions.can_export_capas(user))
     if kind == ReportKind.SOA_PDF:
         return bool(risk_permissions.can_read_soa(user))
     if kind == ReportKind.REVIEW_PACK:

@@ -42,6 +42,7 @@ from aims.accounts.choices import Role
 from aims.clocks.choices import ACTIVE_STATES, ClockState
 from aims.clocks.models import Clock
 from aims.clocks.registry import kind_label
+from capa import selectors as capa_selectors
 from disclosure import selectors as disclosure_selectors
 from incidents import selectors as incident_selectors
 from incidents.choices import OPEN_STATUSES, DetectionSource, IncidentType, Kind, Severity, Status
@@ -121,6 +122,8 @@ REGISTER_VALUE_FIELDS = (
     "individuals_affected_confirmed",
     "harm_flags",
     "created_at",
+    "capa_references",
+    "root_cause_category",
 )
 
 
@@ -128,8 +131,8 @@ def register_rows(user, params: Mapping) -> QuerySet:
     """The register rows ``user`` sees under ``params``, as plain values in the register's order.
 
     Starts from ``incidents.selectors.register`` (so from ``incidents_visible_to``); drops its
-    prefetch and reads the affected systems' references as an array in the same query, so
-    iterating with a server-side cursor keeps nothing but the current chunk in memory.
+    prefetch and reads the affected systems' references, the CAPAs' references and the
+    confirmed root cause's category in the same query (subqueries), so iterating with a server-side cursor keeps nothing but the current chunk in memory.
     """
     qs = filters.register_filterset(params, incident_selectors.register(user)).qs
     if not qs.query.order_by:
@@ -142,7 +145,7 @@ def register_rows(user, params: Mapping) -> QuerySet:
     return (
         qs.prefetch_related(None)
         .select_related(None)
-        .annotate(system_references=systems)
+        .annotate(system_references=systems, **capa_selectors.register_export_columns())
         .values(*REGISTER_VALUE_FIELDS)
     )
 
@@ -235,8 +238,9 @@ def _incident_clocks():
 
 def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
     """The management-review figures for incidents detected in ``[start, end)`` that ``user``
-    may see. ``start``/``end`` are dates (or ``YYYY-MM-DD``). Nine queries, whatever the data
-    (six on the incidents and their clocks, three on their disclosure)."""
+    may see. ``start``/``end`` are dates (or ``YYYY-MM-DD``). Thirteen queries, whatever the data
+    (six on the incidents and their clocks, three on their disclosure, four on the learning
+    loop: CAPAs, effectiveness checks, audit findings, recurrences)."""
     period = rules.parse_period(start, end)
     now = now or timezone.now()
     start_at, end_at = period.bounds()
@@ -501,4 +505,12 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
         "recurrence": recurrence,
         # 7–9. Disclosure: obligations per regime, assessments, communications sent.
         "disclosure": disclosure_selectors.period_figures(counted, now=now),
+        # 10–13. The learning loop: CAPAs, effectiveness checks, audit findings, recurrences.
+        "capa": capa_selectors.capa_period_figures(
+            start_at=start_at,
+            end_at=end_at,
+            capas=capa_selectors.capas_visible_to(user),
+            incidents=visible,
+            now=now,
+        ),
     }

@@ -236,6 +236,28 @@ def risk_register_export_request(*, actor, fmt: str, params: dict) -> ReportRun:
     return _record(actor=actor, kind=kind, params=risk_document.validate_params(params))
 
 
+CAPA_EXPORT_FORMATS = {"csv": ReportKind.CAPA_REGISTER_CSV, "xlsx": ReportKind.CAPA_REGISTER_XLSX}
+
+
+@audited_write
+def capa_register_export_request(*, actor, fmt: str, params: dict) -> ReportRun:
+    """The filtered CAPA register in ``fmt`` (csv, xlsx); ``params`` are the register's filters
+    (query parameter -> values), validated now as the register page would."""
+    from capa.permissions import can_export_capas
+
+    from .builders import capa_register
+
+    kind = CAPA_EXPORT_FORMATS.get(fmt)
+    if kind is None:
+        raise ValidationFailed(
+            _("Choose the format: csv or xlsx."), fields={"format": [_("Unknown format.")]}
+        )
+    decision = can_export_capas(actor)
+    if not decision:
+        raise PermissionRefused(decision.message)
+    return _record(actor=actor, kind=kind, params=capa_register.validate_params(params))
+
+
 @audited_write
 def soa_request(*, actor) -> ReportRun:
     """The Statement of Applicability with its evidence and the heat maps, as a PDF."""

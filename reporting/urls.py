@@ -19,6 +19,7 @@ urlpatterns = [
     path("systems/<int:pk>/trail.pdf", views.system_trail_pdf, name="system-trail-pdf"),
     path("exports/new/", views.export_new, name="export-new"),
     path("exports/risks/", views.risk_export, name="risk-export"),
+    path("exports/capas/", views.capa_export, name="capa-export"),
     path("soa.pdf", views.soa_pdf, name="soa-pdf"),
     path("samples/new/", views.sample_new, name="sample-new"),
     path("review/dashboard/", views.dashboard, name="dashboard"),

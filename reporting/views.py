@@ -252,6 +252,29 @@ def risk_export(request):
 
 @login_required
 @require_POST
+def capa_export(request):
+    """The CAPA register as the person filtered it (the form carries the filters)."""
+    params = {
+        key: [v for v in request.POST.getlist(key) if v]
+        for key in request.POST
+        if key not in ("csrfmiddlewaretoken", "format")
+    }
+    try:
+        run = services.capa_register_export_request(
+            actor=request.user,
+            fmt=request.POST.get("format", ""),
+            params={k: v for k, v in params.items() if v},
+        )
+    except PermissionRefused as exc:
+        return render(request, "incidents/refused.html", {"message": exc.message}, status=403)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("capa:register")
+    return _to_run_page(request, run)
+
+
+@login_required
+@require_POST
 def soa_pdf(request):
     try:
         run = services.soa_request(actor=request.user)

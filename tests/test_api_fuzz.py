@@ -150,9 +150,22 @@ def owned(users, make_system):
     from risk.tests.impact_factories import draft_assessment
 
     assessment = draft_assessment(grc, system)
+
+    # A management review: one draft, one recorded (its actions can be raised).
+    review_period = {
+        "meeting_date": timezone.localdate(),
+        "period_start": timezone.localdate().replace(day=1),
+        "period_end": timezone.localdate(),
+    }
+    review_draft = capa.management_review_create(actor=grc, data=review_period)
+    review_held = capa.management_review_create(
+        actor=grc, data={**review_period, "other_attendees": "Board", "minutes": "Held."}
+    )
+    review_held = capa.management_review_transition(actor=grc, review=review_held, to="recorded")
     OWNED.clear()
     OWNED.update(
         {
+            "management-reviews": [review_draft.pk, review_held.pk],
             "systems": [system.pk, spare.pk],
             "model-versions": [version.pk],
             "deployments": [entry.pk],

@@ -1961,3 +1961,69 @@ def test_system_trail_pdf_request(users, make_system):
         "system_trail_pdf_request",
         lambda: reporting.system_trail_request(actor=fresh(users["auditor"]), system=system),
     )
+
+
+# --- the management review (clause 9.3) -------------------------------------------------------
+
+
+def _review_data(**extra):
+    today = timezone.localdate()
+    return {
+        "meeting_date": today,
+        "period_start": today.replace(day=1),
+        "period_end": today,
+        "other_attendees": "Board chair",
+        "minutes": "Went through the period.",
+        **extra,
+    }
+
+
+def test_management_review_writes_and_pages(client, users, system, api_client_for):
+    from capa import services as capa
+    from capa.tests.factories import capa_data
+
+    grc = users["grc"]
+    for n in range(2):
+        file_incident(grc, systems=[system], severity=Severity.P1, severity_reason=f"S{n}")
+    review, _ = budget(
+        "management_review_create",
+        lambda: capa.management_review_create(
+            actor=fresh(grc), data=_review_data(attendees=[users["executive"]])
+        ),
+    )
+    budget(
+        "management_review_update",
+        lambda: capa.management_review_update(
+            actor=fresh(grc), review=fresh(review), data={"decisions": "Fund the fix."}
+        ),
+    )
+    budget(
+        "management_review_record_two_incidents",
+        lambda: capa.management_review_transition(
+            actor=fresh(grc), review=fresh(review), to="recorded"
+        ),
+    )
+    budget(
+        "management_review_action_add",
+        lambda: capa.management_review_action_add(
+            actor=fresh(grc), review=fresh(review), data=capa_data(users["ciso"])
+        ),
+    )
+    reader = users["executive"]
+    client.force_login(reader)
+    api = api_client_for(reader)
+    client.get("/capa/reviews/")
+    small_page, _, ctx = measure(page(client, "/capa/reviews/"))
+    small_api, _, api_ctx = measure(page(api, "/api/v1/management-reviews/"))
+    for n in range(4):
+        capa.management_review_create(actor=grc, data=_review_data(attendees=[users["ciso"]]))
+    large_page, response, _ = measure(page(client, "/capa/reviews/"))
+    large_api, _, _ = measure(page(api, "/api/v1/management-reviews/"))
+    assert "MR-0005" in response.content.decode()
+    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    check("page_management_reviews", small_page, ctx)
+    check("api_management_review_list", small_api, api_ctx)
+    budget("page_management_review_recorded", page(client, f"/capa/reviews/{review.pk}/"))
+    budget("api_management_review_detail", page(api, f"/api/v1/management-reviews/{review.pk}/"))
+    draft = capa.management_review_create(actor=grc, data=_review_data())
+    budget("page_management_review_draft", page(client, f"/capa/reviews/{draft.pk}/"))

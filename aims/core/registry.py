@@ -74,6 +74,8 @@ class ReportSection:
     ``context(incident)`` reads what the section shows (no writes); ``template`` renders it
     for the PDF; ``history`` names the module's audited records of the incident —
     ``(model, lookup to the incident id, label)`` — so the case file's audit trail covers them.
+    The lookup may instead be a function ``(incident id) -> Q`` over the historical table, for
+    records that reach the incident only through another table (a CAPA, through its links).
     """
 
     name: str

@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "NoticeChannelEnum": "disclosure.choices.NoticeChannel",
         "CapaStatusEnum": "capa.choices.ActionStatus",
         "FindingStatusEnum": "capa.choices.FindingStatus",
+        "ManagementReviewStatusEnum": "capa.choices.ReviewStatus",
         "CheckResultEnum": "capa.choices.CheckResult",
         "ImpactResultEnum": "risk.choices.ImpactResult",
         "ImpactStatusEnum": "risk.choices.ImpactStatus",

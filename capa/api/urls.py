@@ -4,11 +4,14 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import actions, investigation
+from . import actions, investigation, management_review
 
 router = ApiRouter()
 router.register("capas", actions.CapaViewSet, basename="capa")
 router.register("findings", actions.FindingViewSet, basename="finding")
+router.register(
+    "management-reviews", management_review.ManagementReviewViewSet, basename="management-review"
+)
 
 urlpatterns = [
     path(

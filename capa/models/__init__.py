@@ -23,6 +23,12 @@ from .investigation import (
     ScopeConfirmation,
     Why,
 )
+from .management_review import (
+    ManagementReview,
+    ManagementReviewAction,
+    ManagementReviewAttendee,
+    ManagementReviewIncident,
+)
 
 __all__ = [
     "ActionEvidence",
@@ -31,6 +37,10 @@ __all__ = [
     "Diagnostic",
     "EffectivenessCheck",
     "Finding",
+    "ManagementReview",
+    "ManagementReviewAction",
+    "ManagementReviewAttendee",
+    "ManagementReviewIncident",
     "NoCapaDecision",
     "Recurrence",
     "RecurrencePolicy",

@@ -59,3 +59,17 @@ __all__ = [
     "scope_record",
     "why_add",
 ]
+
+from .management_review import (  # noqa: E402
+    management_review_action_add,
+    management_review_create,
+    management_review_transition,
+    management_review_update,
+)
+
+__all__ += [
+    "management_review_action_add",
+    "management_review_create",
+    "management_review_transition",
+    "management_review_update",
+]

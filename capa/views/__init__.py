@@ -34,6 +34,15 @@ from .investigation import (
     scope_record,
     why_add,
 )
+from .management_review import (
+    review_action_add,
+    review_coverage_section,
+    review_create,
+    review_detail,
+    review_edit,
+    review_transition,
+    reviews,
+)
 
 __all__ = [
     "capa_create",
@@ -59,6 +68,13 @@ __all__ = [
     "remediation_item_add",
     "remediation_item_done",
     "reprocessing_update",
+    "review_action_add",
+    "review_coverage_section",
+    "review_create",
+    "review_detail",
+    "review_edit",
+    "review_transition",
+    "reviews",
     "root_cause_confirm",
     "root_cause_propose",
     "root_cause_rule_out",

@@ -105,6 +105,15 @@ def register(request):
         "recurred": params.get("recurred", ""),
         "mine": params.get("owner", "") == str(user.pk),
         "can_create": permissions.can_create_capa(user),
+        # the CAPA register as a file, with the filters shown (reporting builds it)
+        "can_export": permissions.can_export_capas(user),
+        "export_params": [
+            (key, value)
+            for key in params
+            if key not in ("page", "ordering")
+            for value in params.getlist(key)
+            if value
+        ],
     }
     return render(request, "capa/register.html", context)
 

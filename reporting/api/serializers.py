@@ -281,6 +281,46 @@ class DisclosureFiguresSerializer(serializers.Serializer):
     communications_by_audience = DisclosureAudienceSerializer(many=True)
 
 
+class CapaCountsSerializer(serializers.Serializer):
+    raised = serializers.IntegerField(help_text="CAPAs raised in the period.")
+    implemented = serializers.IntegerField(help_text="CAPAs implemented in the period.")
+    verified_effective = serializers.IntegerField(help_text="Verified effective in the period.")
+    ineffective = serializers.IntegerField(help_text="Found ineffective in the period.")
+    open = serializers.IntegerField(help_text="Open now (open, in progress or implemented).")
+    overdue = serializers.IntegerField(help_text="Open and past their due date now.")
+    possibly_ineffective = serializers.IntegerField(
+        help_text="Not cancelled, and an incident they answer recurred."
+    )
+
+
+class CheckCountsSerializer(serializers.Serializer):
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class FindingRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FindingFiguresSerializer(serializers.Serializer):
+    by_classification = FindingRowSerializer(many=True)
+    raised = serializers.IntegerField()
+    open_nonconformities = serializers.IntegerField()
+
+
+class CapaFiguresSerializer(serializers.Serializer):
+    """The learning loop's figures: CAPAs, effectiveness checks, findings, recurrences."""
+
+    capa = CapaCountsSerializer()
+    checks = CheckCountsSerializer(help_text="Effectiveness checks recorded in the period.")
+    findings = FindingFiguresSerializer(help_text="Audit findings raised in the period.")
+    recurrences = serializers.IntegerField(
+        help_text="Recurrences (same system, same root-cause category) detected in the period."
+    )
+
+
 class ReviewMetricsSerializer(serializers.Serializer):
     """The management-review figures of a period (incidents detected in it that you may see)."""
 
@@ -303,6 +343,9 @@ class ReviewMetricsSerializer(serializers.Serializer):
     disclosure = DisclosureFiguresSerializer(
         help_text="Regulatory obligations per regime, assessments and communications of the "
         "period's incidents."
+    )
+    capa = CapaFiguresSerializer(
+        help_text="Corrective actions, effectiveness checks, audit findings and recurrences."
     )
 
 

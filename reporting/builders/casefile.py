@@ -27,6 +27,7 @@ from functools import cache
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -226,8 +227,11 @@ def _history_records(incident: Incident) -> list[tuple]:
     found = []
     relations = [*AUDITED_RELATIONS, *(h for section in report_sections() for h in section.history)]
     for model, key, label in relations:
+        # ``key`` is a lookup to the incident's id, or ``(incident id) -> Q`` for records that
+        # reach the incident only through another table (a CAPA, through its links)
+        condition = key(incident.pk) if callable(key) else Q(**{key: incident.pk})
         records = (
-            model.history.model._default_manager.filter(**{key: incident.pk})
+            model.history.model._default_manager.filter(condition)
             .select_related("history_user")
             .order_by("history_date", "history_id")
         )

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from aims.core.exceptions import ApplicationError, PermissionRefused
 from aims.core.spreadsheet import FORMULA_PREFIXES, neutralise  # noqa: F401 - re-exported
+from capa.choices import RootCauseCategory
 from incidents.choices import DetectionSource, HarmFlag, Kind, Status
 
 from .. import permissions, selectors
@@ -76,6 +77,8 @@ COLUMNS = (
     (gettext_lazy("Individuals affected (confirmed)"), 14),
     (gettext_lazy("Harm flags"), 30),
     (gettext_lazy("Created at (UTC)"), 20),
+    (gettext_lazy("CAPAs"), 24),
+    (gettext_lazy("Root-cause category"), 24),
 )
 
 
@@ -100,6 +103,7 @@ _KIND = dict(Kind.choices)
 _STATUS = dict(Status.choices)
 _SOURCE = dict(DetectionSource.choices)
 _HARM = dict(HarmFlag.choices)
+_CATEGORY = dict(RootCauseCategory.choices)
 
 
 def row_values(row: Mapping) -> list:
@@ -124,6 +128,8 @@ def row_values(row: Mapping) -> list:
         row["individuals_affected_confirmed"],
         "; ".join(str(_HARM.get(flag, flag)) for flag in row["harm_flags"] or ()),
         _utc(row["created_at"]),
+        ", ".join(row["capa_references"] or ()),
+        str(_CATEGORY.get(row["root_cause_category"], row["root_cause_category"] or "")),
     ]
 
 
@@ -286,6 +292,8 @@ _PDF_KEYS = (
     "confirmed",
     "harm",
     "created",
+    "capas",
+    "root_cause",
 )
 
 

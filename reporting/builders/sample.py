@@ -23,7 +23,8 @@ sample is requested and is kept in the run's parameters: the bundle built later 
 what the auditor was shown, and says whether the population has changed since.
 
 **Bundle.** A ZIP with, per sampled incident, ``<REF>/case-file.pdf`` and
-``<REF>/evidence/<file name>``, plus ``manifest.json``: the sampling parameters, who generated it
+``<REF>/evidence/<file name>``, plus ``manifest.json``: the index of the sampled incidents with each one's CAPAs, the sampling
+parameters, who generated it
 and when, the result of verifying the audit chain at the start of the bundle, and every file with
 its size and SHA-256 (evidence also with the SHA-256 recorded when it was preserved, and whether
 they match). Each evidence file is re-verified as it is bundled (``evidence_open``, which logs the
@@ -51,6 +52,7 @@ from django.utils.translation import gettext as _
 
 from aims.audit.chain import verify_and_record
 from aims.core.exceptions import ApplicationError, PermissionRefused
+from capa.selectors import capas_by_incident
 from incidents.choices import CustodyAction
 from incidents.models import Evidence, Incident
 from incidents.services import evidence_open
@@ -259,6 +261,7 @@ def bundle_write(*, run: ReportRun, path: str, progress: Progress | None = None)
                 if failure:
                     failures.append(failure)
             progress(done, total)
+        capas = capas_by_incident([incident.pk for incident in incidents])
         manifest = {
             "format": MANIFEST_FORMAT,
             "report_run": run.pk,
@@ -290,6 +293,12 @@ def bundle_write(*, run: ReportRun, path: str, progress: Progress | None = None)
                 "problem": chain.problem,
                 "broken_record": chain.broken_record,
             },
+            # The index of the sampled incidents: each with its CAPAs (the case file has them
+            # in full), so the auditor sees at a glance what was done about each.
+            "incidents": [
+                {"reference": incident.reference, "capas": capas[incident.pk]}
+                for incident in incidents
+            ],
             "files": files,
             "failures": failures,
             "note": (

@@ -479,8 +479,8 @@ def test_query_count_does_not_grow_with_incidents(people, make_system, client):
     assert figures(auditor)["totals"]["entries"] == 50
     many, many_page = _queries(compute), _queries(lambda: client.get(url))
     # aggregate, systems, trend, clocks, open clocks, recurrence; disclosure: obligations,
-    # assessments, communications
-    assert few == many == 9
+    # assessments, communications; learning loop: CAPAs, checks, findings, recurrences
+    assert few == many == 13
     assert few_page == many_page
 
 

@@ -76,6 +76,7 @@ class World:
     # Impact assessments: "draft" (complete, not submitted) and "submitted" (by GRC), each per
     # system scope.
     impact: dict = field(default_factory=dict)
+    review: object = None  # a recorded management review, ready to approve
     api: dict = field(default_factory=dict)  # role -> APIClient with the role's token
     html: dict = field(default_factory=dict)  # role -> logged-in django Client
     # The learning loop: root_causes / items (scope -> a considered root cause ready to confirm,
@@ -230,6 +231,7 @@ def _build_world() -> World:
     )
     world.capa = _build_learning_loop(world)
     world.impact = _build_impact(users, systems)
+    world.review = _build_review(users)
     for role in ROLES:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=users[role])}")
@@ -240,6 +242,28 @@ def _build_world() -> World:
     world.api[ANONYMOUS] = APIClient()
     world.html[ANONYMOUS] = Client()
     return world
+
+
+def _build_review(users):
+    """A management review held today and recorded, with its decisions: its actions can be
+    raised and it can be approved."""
+    from django.utils import timezone
+
+    from capa import services as capa
+
+    today = timezone.localdate()
+    review = capa.management_review_create(
+        actor=users["grc"],
+        data={
+            "meeting_date": today,
+            "period_start": today.replace(day=1),
+            "period_end": today,
+            "attendees": [users["executive"]],
+            "minutes": "Reviewed the period's incidents.",
+            "decisions": "Fund drift monitoring.",
+        },
+    )
+    return capa.management_review_transition(actor=users["grc"], review=review, to="recorded")
 
 
 def _capa_world(grc, engineer, helper, incidents):

@@ -242,6 +242,14 @@ _RISK_ACTIONS = [
     ),
     Action("evidence_map", "none", _everyone, gate=READ_ALL),
     Action("risk.export", "none", _everyone, gate=READ_ALL, write=True),
+    Action(
+        "capa.export",
+        "none",
+        _roles(READ_ALL),
+        gate=READ_ALL,
+        rule=lambda u, w, s: cp.can_export_capas(u),
+        write=True,
+    ),
     # From an incident (the incident's scopes): who sees it, and the register's editors.
     Action("incident.risks", "incident", _everyone, gate=RISK_READERS),
     Action(
@@ -792,6 +800,29 @@ _A += [
         "remediation.restore", "incident", manages, rule=_inc(cp.can_plan_remediation), write=True
     ),
     Action("recurrence.list", "incident", _everyone),
+    # ==== management review (capa/, clause 9.3): GRC and the AI risk officer prepare, record,
+    # approve and raise its actions; management, auditors and the reading roles read it.
+    *[
+        Action(
+            name,
+            "none",
+            _roles(READ_ALL),
+            gate=READ_ALL,
+            rule=lambda u, w, s: cp.can_read_reviews(u),
+        )
+        for name in ("review.list", "review.retrieve")
+    ],
+    *[
+        Action(
+            name,
+            "none",
+            _roles(MANAGERS),
+            gate=MANAGERS,
+            rule=lambda u, w, s: cp.can_manage_review(u),
+            write=True,
+        )
+        for name in ("review.create", "review.update", "review.transition", "review.action")
+    ],
 ]
 # --- impact assessments and the incident's risk-register review (risk/permissions.py) ------
 # Assessments ``own`` (of the engineer's system) and ``other``, seen like risks (kind "risk"):
@@ -1027,6 +1058,35 @@ INC, S = INCIDENT_SCOPES, SYSTEM_SCOPES
 CAPA_SCOPES = ("own", "other")
 SIGNED = ("signed",)
 V1 = "/api/v1"
+REVIEW_BODY = {
+    "meeting_date": "2026-04-15",
+    "period_start": "2026-01-01",
+    "period_end": "2026-03-31",
+}
+
+
+def review_held_body(w):
+    """A full body for the recorded review: its meeting and period as held (frozen)."""
+    r = w.review
+    return {
+        "meeting_date": r.meeting_date.isoformat(),
+        "period_start": r.period_start.isoformat(),
+        "period_end": r.period_end.isoformat(),
+    }
+
+
+def _mr(w, role, scope):
+    return w.review.pk
+
+
+def review_action_body(w, role, scope):
+    return {
+        "title": "Fund drift monitoring",
+        "description": "Decided at the management review.",
+        "action_type": "preventive",
+        "horizon": "long_term",
+        "owner": w.users["ciso"].pk,
+    }
 
 
 def _c(w, role, scope):
@@ -1735,6 +1795,44 @@ API = [
         target=_f,
         body=lambda w, r, s: {"to": "closed", "reason": "Noted; exercise planned"},
     ),
+    # management reviews
+    Api("review.list", "GET", f"{V1}/management-reviews/", 200),
+    Api(
+        "review.create", "POST", f"{V1}/management-reviews/", 201, body=lambda w, r, s: REVIEW_BODY
+    ),
+    Api("review.retrieve", "GET", f"{V1}/management-reviews/{{id}}/", 200, target=_mr),
+    Api(
+        "review.update",
+        "PUT",
+        f"{V1}/management-reviews/{{id}}/",
+        200,
+        target=_mr,
+        body=lambda w, r, s: {**review_held_body(w), "minutes": "Discussed the quarter."},
+    ),
+    Api(
+        "review.update",
+        "PATCH",
+        f"{V1}/management-reviews/{{id}}/",
+        200,
+        target=_mr,
+        body=lambda w, r, s: {"decisions": "Fund the fix."},
+    ),
+    Api(
+        "review.transition",
+        "POST",
+        f"{V1}/management-reviews/{{id}}/transition/",
+        200,
+        target=_mr,
+        body=lambda w, r, s: {"to": "approved"},
+    ),
+    Api(
+        "review.action",
+        "POST",
+        f"{V1}/management-reviews/{{id}}/actions/",
+        201,
+        target=_mr,
+        body=lambda w, r, s: review_action_body(w, r, s),
+    ),
     # ==== end of the CAPA block =============================================================
     # disclosure
     Api("regime.list", "GET", f"{V1}/disclosure/regimes/", 200),
@@ -2132,6 +2230,10 @@ API_NOT_IN_MATRIX = {"/api/schema/", "/api/docs/"}
 # --- the HTML pages -------------------------------------------------------------------------
 
 
+def _mrk(w, role, scope):
+    return {"pk": w.review.pk}
+
+
 @dataclass(frozen=True)
 class Html:
     """A page (GET) or a form's POST, named by its URL name."""
@@ -2318,6 +2420,13 @@ _RISK_HTML = [
         "POST",
         302,
         body=lambda w, r, s: {"format": "csv", "residual_band": "high"},
+    ),
+    Html(
+        "capa.export",
+        "reporting:capa-export",
+        "POST",
+        302,
+        body=lambda w, r, s: {"format": "csv", "status": "implemented"},
     ),
     Html("soa.pdf", "reporting:soa-pdf", "POST", 302, body=lambda w, r, s: {}),
     Html(
@@ -2751,6 +2860,36 @@ HTML = [
         kwargs=lambda w, r, s: {"pk": w.finding.pk},
         body=lambda w, r, s: {"to": "closed", "reason": "Noted; exercise planned"},
         api=f"POST {V1}/findings/{{id}}/transition/",
+    ),
+    # management reviews
+    Html("review.list", "capa:reviews"),
+    Html("review.create", "capa:review-create"),
+    Html("review.create", "capa:review-create", "POST", 302, body=lambda w, r, s: REVIEW_BODY),
+    Html("review.retrieve", "capa:review-detail", kwargs=_mrk),
+    Html("review.update", "capa:review-edit", kwargs=_mrk),
+    Html(
+        "review.update",
+        "capa:review-edit",
+        "POST",
+        302,
+        kwargs=_mrk,
+        body=lambda w, r, s: {"minutes": "Discussed the quarter.", "decisions": "Fund the fix."},
+    ),
+    Html(
+        "review.transition",
+        "capa:review-transition",
+        "POST",
+        302,
+        kwargs=_mrk,
+        body=lambda w, r, s: {"to": "approved", "reason": ""},
+    ),
+    Html(
+        "review.action",
+        "capa:review-action-add",
+        "POST",
+        302,
+        kwargs=_mrk,
+        body=lambda w, r, s: review_action_body(w, r, s),
     ),
     # ==== end of the CAPA block =============================================================
     # disclosure: the Obligations page and the section of the incident page

@@ -1,0 +1,53 @@
+"""The management-review lifecycle as a table: every pair of statuses tried, allowed and
+refused."""
+
+import itertools
+from datetime import date
+
+import pytest
+
+from aims.core.exceptions import InvalidTransition
+from capa import services
+from capa.choices import ReviewStatus
+from capa.workflow import REVIEW_LIFECYCLE
+
+pytestmark = pytest.mark.django_db
+
+ALLOWED = {
+    (ReviewStatus.DRAFT, ReviewStatus.RECORDED),
+    (ReviewStatus.RECORDED, ReviewStatus.APPROVED),
+}
+
+
+def test_the_table_is_the_design():
+    assert {(m.source, m.target) for m in REVIEW_LIFECYCLE.moves} == ALLOWED
+
+
+def at(users, status):
+    review = services.management_review_create(
+        actor=users["grc"],
+        data={
+            "meeting_date": date(2020, 1, 15),
+            "period_start": date(2019, 10, 1),
+            "period_end": date(2019, 12, 31),
+            "other_attendees": "Board chair",
+            "minutes": "Reviewed.",
+            "decisions": "Continue.",
+        },
+    )
+    for target in (ReviewStatus.RECORDED, ReviewStatus.APPROVED):
+        if review.status == status:
+            break
+        review = services.management_review_transition(actor=users["grc"], review=review, to=target)
+    return review
+
+
+@pytest.mark.parametrize(("source", "target"), list(itertools.permutations(ReviewStatus.values, 2)))
+def test_every_pair(users, source, target):
+    review = at(users, source)
+    if (source, target) in ALLOWED:
+        moved = services.management_review_transition(actor=users["grc"], review=review, to=target)
+        assert moved.status == target
+    else:
+        with pytest.raises(InvalidTransition):
+            services.management_review_transition(actor=users["grc"], review=review, to=target)
