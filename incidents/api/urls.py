@@ -2,7 +2,7 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import alerts, clocks, evidence, incidents
+from . import alerts, atlas, clocks, evidence, incidents
 
 router = ApiRouter()
 router.register("incidents", incidents.IncidentViewSet, basename="incident")
@@ -13,6 +13,7 @@ urlpatterns = [
         "alerts/alertmanager/", alerts.AlertmanagerIntakeView.as_view(), name="alerts-alertmanager"
     ),
     path("alerts/generic/", alerts.GenericIntakeView.as_view(), name="alerts-generic"),
+    path("atlas/", atlas.AtlasCatalogueView.as_view(), name="atlas-catalogue"),
     path("incidents/<int:pk>/clocks/", clocks.IncidentClocksView.as_view(), name="incident-clocks"),
     *router.urls,
 ]
