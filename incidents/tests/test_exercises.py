@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import selectors, services
+from incidents import selectors
 from incidents.choices import Kind, Status
 
 from .factories import file_incident, incident_at
