@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from aims.clocks.selectors import overdue_exists
 from aims.core.filters import ChoiceOrderingFilter, InstantFilter, LenientMultipleChoiceFilter
@@ -34,6 +36,11 @@ def _registered(queryset, name, value):
         return queryset
     expression = condition()
     return queryset.filter(expression) if value else queryset.exclude(expression)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AtlasTechniqueFilter(django_filters.ModelChoiceFilter):
+    """A MITRE ATLAS technique by its ID (``AML.T0051``); documented as a string."""
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -71,7 +78,7 @@ class IncidentFilter(django_filters.FilterSet):
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("Lead (user id)"))
-    atlas_technique = django_filters.ModelChoiceFilter(
+    atlas_technique = AtlasTechniqueFilter(
         queryset=AtlasTechnique.objects.order_by("atlas_id"),
         to_field_name="atlas_id",
         method="filter_atlas_technique",

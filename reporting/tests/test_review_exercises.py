@@ -14,7 +14,7 @@ from incidents.models import AtlasTechnique
 from reporting.builders.casefile import render_case_file
 
 from .test_case_file import flat, page_count, pdf_text
-from .test_review import H, NOW, PERIOD, file, move, notify, prepare
+from .test_review import NOW, PERIOD, H, file, move, notify, prepare
 from .test_review import people as people  # noqa: F401 - the fixture, used below
 
 pytestmark = pytest.mark.django_db
