@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from aims.core.concurrency import check_version, etag_of, version_of
 from aims.core.exceptions import ApplicationError, Conflict, PermissionRefused, ValidationFailed
 from aims.core.permissions import require
-from aims.core.services import audited_write, model_save
+from aims.core.services import audited_write, bulk_save_audited, model_save
 from incidents.forms import AtlasTechniquesField
 from incidents.models import AtlasTechnique
 
@@ -55,8 +55,9 @@ def risk_set_atlas_techniques(*, actor, risk, techniques, expected_version=None)
     for link in removed:
         link._history_user = actor
         link.delete()
-    for technique in added:
-        model_save(RiskTechnique(risk=risk, technique=technique), actor=actor, lookups=False)
+    bulk_save_audited(
+        RiskTechnique, [RiskTechnique(risk=risk, technique=t) for t in added], actor=actor
+    )
     model_save(risk, actor=actor, lookups=False)  # a new version: the ETag moves
     events.risk_updated_event(risk=risk, actor=actor, fields={"atlas_techniques"})
     return risk

@@ -13,7 +13,7 @@ from aims.core.exceptions import (
 from aims.core.instants import EARLIEST_RECORDED
 from aims.core.permissions import require
 from aims.core.references import allocate_reference
-from aims.core.services import audited_write, history_reason, model_save
+from aims.core.services import audited_write, bulk_save_audited, history_reason, model_save
 from inventory.models import AISystem
 from inventory.selectors import deployment_in_production_at
 
@@ -88,9 +88,17 @@ def _set_techniques(incident: Incident, techniques, actor, *, new: bool = False)
     removed = [link for pk, link in links.items() if pk not in wanted]
     added = [t for pk, t in wanted.items() if pk not in links]
     for link in removed:
+        link._history_user = actor
         link.delete()
-    for technique in sorted(added, key=lambda t: t.atlas_id):
-        model_save(IncidentTechnique(incident=incident, technique=technique), actor=actor)
+    # The catalogue rows are known and the pair is new: one INSERT, whatever the number.
+    bulk_save_audited(
+        IncidentTechnique,
+        [
+            IncidentTechnique(incident=incident, technique=technique)
+            for technique in sorted(added, key=lambda t: t.atlas_id)
+        ],
+        actor=actor,
+    )
     return bool(removed or added)
 
 

@@ -138,3 +138,24 @@ def test_the_register_export_marks_exercises(users):
     assert rows["Refund jailbreak drill"][1] == "[EXERCISE] Refund jailbreak drill"
     assert rows["Refund jailbreak drill"][2] == "EXERCISE"
     assert rows["Real refund bug"][1:3] == ["Real refund bug", "Incident"]
+
+
+def test_an_exercises_communications_carry_the_mark_in_their_subject(users):
+    from disclosure import services as disclosure
+
+    drill = exercise(users["grc"])
+    real = file_incident(users["grc"])
+    data = {
+        "audience": "affected_individuals",
+        "channel": "e-mail",
+        "subject": "About your refund",
+        "content": "Played message.",
+    }
+    draft = disclosure.communication_draft(actor=users["grc"], incident=drill, data=data)
+    assert draft.subject == "[EXERCISE] About your refund"
+    edited = disclosure.communication_edit(
+        actor=users["grc"], communication=draft, data={"subject": "Your refund"}
+    )
+    assert edited.subject == "[EXERCISE] Your refund"
+    plain = disclosure.communication_draft(actor=users["grc"], incident=real, data=data)
+    assert plain.subject == "About your refund"
