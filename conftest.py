@@ -98,6 +98,7 @@ SEED_MIGRATIONS = [
     ("capa.migrations.0001_root_causes", "seed_recurrence_policy"),
     ("capa.migrations.0003_capa_clock_policies", "seed"),
     ("risk.migrations.0004_impact_assessments", "seed"),
+    ("incidents.migrations.0005_exercises_and_atlas", "load_atlas"),
 ]
 
 

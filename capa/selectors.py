@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from aims.clocks.selectors import overdue_exists
 from aims.core.permissions import has_any_role, has_role
+from incidents.choices import Kind
 from incidents.models import AffectedSystem, Incident
 from incidents.selectors import incidents_visible_to
 
@@ -120,8 +121,13 @@ def recurrences_of(incident) -> QuerySet[Recurrence]:
 
 def recurrence_candidates(root_cause: RootCause, *, window_days: int) -> list[RootCause]:
     """Confirmed root causes of the same category on other incidents that share an affected
-    system with this one, detected within ``window_days`` of it (either side)."""
+    system with this one, detected within ``window_days`` of it (either side).
+
+    Exercises take no part: an exercise's root cause is played, so it is never a recurrence of
+    a real one, nor a real one of it (``Kind.EXERCISE``: no figure counts exercises)."""
     incident = root_cause.incident
+    if incident.kind == Kind.EXERCISE:
+        return []
     systems = AffectedSystem.objects.filter(incident=incident).values("system")
     window = timedelta(days=window_days)
     return list(
@@ -135,6 +141,7 @@ def recurrence_candidates(root_cause: RootCause, *, window_days: int) -> list[Ro
             Exists(AffectedSystem.objects.filter(incident=OuterRef("incident"), system__in=systems))
         )
         .exclude(incident=incident)
+        .exclude(incident__kind=Kind.EXERCISE)
         .select_related("incident")
         .order_by("incident__detected_at", "id")
     )

@@ -563,6 +563,17 @@ def plan_entry_for(audience: str, severity):
     return general[0] if general else None
 
 
+EXERCISE_MARK = "[EXERCISE]"
+
+
+def exercise_subject(incident, subject) -> str:
+    """An exercise's messages say so in their subject, whoever drafts or edits them."""
+    subject = (subject or "").strip() if isinstance(subject, str) else subject
+    if incident.kind == "exercise" and subject and not subject.startswith(EXERCISE_MARK):
+        return f"{EXERCISE_MARK} {subject}"
+    return subject
+
+
 @audited_write
 def communication_draft(*, actor, incident, data: dict) -> Communication:
     """Draft a message; the plan names who approves it (legal when the plan says nothing)."""
@@ -574,6 +585,8 @@ def communication_draft(*, actor, incident, data: dict) -> Communication:
             _("That obligation belongs to another incident."),
             fields={"obligation": [_("another incident")]},
         )
+    if "subject" in data:
+        data = {**data, "subject": exercise_subject(incident, data["subject"])}
     entry = plan_entry_for(data.get("audience", ""), incident.severity)
     communication = Communication(
         incident=incident,
@@ -1102,6 +1115,8 @@ def communication_edit(
             % communication.get_status_display()
         )
     values = {k: (v or "").strip() for k, v in data.items()}
+    if values.get("subject"):
+        values["subject"] = exercise_subject(communication.incident, values["subject"])
     empty = [k for k in ("subject", "content") if k in values and not values[k]]
     if empty:
         raise ValidationFailed(

@@ -5,8 +5,22 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
+    """``exercise``: a tabletop exercise or simulation run through the full workflow. It is
+    marked EXERCISE wherever it appears, left out of every performance figure and counted as
+    readiness evidence for the incident-management controls (``risk.readiness``).
+
+    Disclosure: the rules propose no external (regulatory) obligation for an exercise
+    (``disclosure.rules._external_exempt``); the internal ones (board, executives) are still
+    proposed, so the exercise practises the internal escalation, and every clock and message
+    about it carries the ``[EXERCISE]`` mark (``incidents.clocks``)."""
+
     INCIDENT = "incident", _("Incident")
     NEAR_MISS = "near_miss", _("Near miss")
+    EXERCISE = "exercise", _("Exercise")
+
+
+# Kinds that are real events: every metric, figure and regulatory obligation counts only these.
+REAL_KINDS = frozenset({Kind.INCIDENT, Kind.NEAR_MISS})
 
 
 class IncidentType(models.TextChoices):

@@ -46,8 +46,14 @@ def _system_owner(incident):
     return first.system.business_owner if first else None
 
 
+EXERCISE_MARK = "[EXERCISE]"
+
+
 def _label(kind, incident) -> str:
-    return f"{ClockKind(kind).label} — {incident.reference}"
+    """The clock's name; an exercise's clocks (and so every reminder and escalation about
+    them, e-mail subjects included) carry the exercise mark."""
+    mark = f"{EXERCISE_MARK} " if incident.kind == "exercise" else ""
+    return f"{mark}{ClockKind(kind).label} — {incident.reference}"
 
 
 def sync_clocks(
@@ -184,7 +190,8 @@ def resolve_role(incident, pseudo_role: str) -> list:
 
 def describe(incident) -> tuple[str, str]:
     sev = f"P{incident.severity} " if incident.severity is not None else ""
-    return f"{sev}{incident.reference} {incident.title}", incident.get_absolute_url()
+    mark = f"{EXERCISE_MARK} " if incident.kind == "exercise" else ""
+    return f"{mark}{sev}{incident.reference} {incident.title}", incident.get_absolute_url()
 
 
 def card(incident) -> dict:

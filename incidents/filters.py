@@ -1,8 +1,10 @@
 """The register's FilterSet: one definition for the HTML register, the API and the exports."""
 
 import django_filters
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from aims.clocks.selectors import overdue_exists
 from aims.core.filters import ChoiceOrderingFilter, InstantFilter, LenientMultipleChoiceFilter
@@ -10,9 +12,12 @@ from inventory.models import AISystem
 
 from . import selectors
 from .choices import OPEN_STATUSES, DetectionSource, IncidentType, Kind, Severity, Status
-from .models import AffectedSystem, Incident
+from .models import AffectedSystem, AtlasTechnique, Incident, IncidentTechnique
 
 STATE_CHOICES = [("open", _("Open")), ("done", _("Closed or rejected"))]
+# Exercises are shown in the register, marked; ``kind=real`` leaves them out.
+REAL = "real"
+KIND_CHOICES = [*Kind.choices, (REAL, _("Incidents and near misses (no exercises)"))]
 
 # Conditions other modules answer about an incident, without the register importing them: the
 # learning loop registers ``recurrence`` (the incident recurs, or was recurred by, another one
@@ -34,6 +39,11 @@ def _registered(queryset, name, value):
     return queryset.filter(expression) if value else queryset.exclude(expression)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class AtlasTechniqueFilter(django_filters.ModelChoiceFilter):
+    """A MITRE ATLAS technique by its ID (``AML.T0051``); documented as a string."""
+
+
 class IncidentFilter(django_filters.FilterSet):
     """No filter joins a to-many relation into the query, so none needs ``DISTINCT``: choice
     filters compare the incident's own columns (``distinct=False``; django-filter's default
@@ -48,7 +58,7 @@ class IncidentFilter(django_filters.FilterSet):
     severity = LenientMultipleChoiceFilter(
         choices=Severity.choices, distinct=False, label=_("Severity")
     )
-    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
+    kind = django_filters.ChoiceFilter(choices=KIND_CHOICES, method="filter_kind", label=_("Kind"))
     type = django_filters.ChoiceFilter(
         choices=IncidentType.choices, method="filter_type", label=_("Type")
     )
@@ -69,6 +79,13 @@ class IncidentFilter(django_filters.FilterSet):
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("Lead (user id)"))
+    atlas_technique = AtlasTechniqueFilter(
+        queryset=AtlasTechnique.objects.order_by("atlas_id"),
+        to_field_name="atlas_id",
+        method="filter_atlas_technique",
+        label=_("ATLAS technique"),
+        help_text=_("A MITRE ATLAS technique ID, e.g. AML.T0051; includes its sub-techniques."),
+    )
     recurrence = django_filters.BooleanFilter(
         method="filter_registered",
         label=_("Recurrence (same system, same root-cause category within the window)"),
@@ -107,7 +124,21 @@ class IncidentFilter(django_filters.FilterSet):
             "overdue",
             "recurrence",
             "review_uncovered",
+            "atlas_technique",
         ]
+
+    def filter_kind(self, queryset, name, value):
+        if value == REAL:
+            return queryset.exclude(kind=Kind.EXERCISE)
+        return queryset.filter(kind=value) if value else queryset
+
+    def filter_atlas_technique(self, queryset, name, value):
+        if not value:
+            return queryset
+        links = IncidentTechnique.objects.filter(incident=OuterRef("pk")).filter(
+            Q(technique=value) | Q(technique__parent=value)
+        )
+        return queryset.filter(Exists(links))
 
     def filter_registered(self, queryset, name, value):
         return _registered(queryset, name, value)

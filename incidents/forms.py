@@ -137,6 +137,35 @@ def severity_choices(empty_label=None):
     return [("", empty_label), *choices] if empty_label else choices
 
 
+class AtlasTechniquesField(forms.MultipleChoiceField):
+    """MITRE ATLAS techniques, offered by ID and name and grouped by tactic; cleans to the
+    ``AtlasTechnique`` rows. Used by incident and risk forms."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("MITRE ATLAS techniques"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            _("Adversarial-AI tactics and techniques involved (hold Ctrl or ⌘ to choose several)."),
+        )
+        super().__init__(choices=(), **kwargs)
+        self.widget.attrs["size"] = 8
+        self._techniques = None
+
+    def load(self, techniques=None):
+        """Fill the choices from the current catalogue (one query with its tactics)."""
+        from . import atlas
+
+        techniques = list(techniques if techniques is not None else atlas.techniques_for_choice())
+        self._techniques = {t.atlas_id: t for t in techniques}
+        self.choices = atlas.grouped_choices(techniques)
+        return self
+
+    def clean(self, value):
+        ids = super().clean(value)
+        return [self._techniques[i] for i in dict.fromkeys(ids)]
+
+
 class FieldsetsMixin:
     """Forms declare ``fieldsets = [(legend, [field names])]``; templates loop over them."""
 
@@ -182,6 +211,7 @@ class IncidentForm(FieldsetsMixin, forms.ModelForm):
         required=False,
         help_text=_("Alerts, tickets, dashboards: one per line, a label then the https:// link."),
     )
+    atlas_techniques = AtlasTechniquesField()
 
     class Meta:
         model = Incident
@@ -205,10 +235,12 @@ class IncidentForm(FieldsetsMixin, forms.ModelForm):
             "jurisdictions",
             "links",
             "restricted",
+            "scenario_note",
         ]
         widgets = {
             "description": _textarea(5),
             "affected_inputs": _textarea(2),
+            "scenario_note": _textarea(3),
         }
 
     def __init__(self, *args, **kwargs):
@@ -222,6 +254,16 @@ class IncidentForm(FieldsetsMixin, forms.ModelForm):
         self.fields["financial_impact_currency"].widget.attrs["size"] = 4
         self.fields["types"].initial = list(self.instance.types or [])
         self.fields["harm_flags"].initial = list(self.instance.harm_flags or [])
+        self.fields["atlas_techniques"].load()
+        if self.instance.pk:
+            self.fields["atlas_techniques"].initial = [
+                link.technique.atlas_id
+                for link in self.instance.technique_links.select_related("technique")
+            ]
+        self.fields["kind"].help_text = _(
+            "Exercise: a tabletop exercise or simulation, marked everywhere and left out of "
+            "every metric."
+        )
 
     def service_data(self, allowed=INCIDENT_FIELDS) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in allowed}
@@ -255,7 +297,10 @@ class IncidentCreateForm(IncidentForm):
     )
 
     fieldsets = [
-        (_("What happened"), ["title", "description", "kind", "types"]),
+        (
+            _("What happened"),
+            ["title", "description", "kind", "scenario_note", "types", "atlas_techniques"],
+        ),
         (
             _("Detection and systems"),
             ["detection_source", "detected_at", "failure_began_at", "systems"],
@@ -301,7 +346,10 @@ class IncidentEditForm(IncidentForm):
     version = forms.CharField(widget=forms.HiddenInput)
 
     fieldsets = [
-        (_("What happened"), ["title", "description", "kind", "types"]),
+        (
+            _("What happened"),
+            ["title", "description", "kind", "scenario_note", "types", "atlas_techniques"],
+        ),
         (_("Detection"), ["detection_source", "detected_at", "failure_began_at"]),
         (
             _("Failure and scope"),

@@ -199,6 +199,18 @@ class Incident(TimeStampedModel):
         help_text=_("How the fix was tested on the failing input types (needed to resolve)."),
     )
     closing_summary = models.TextField(_("closing summary"), blank=True)
+    scenario_note = models.TextField(
+        _("exercise scenario"),
+        blank=True,
+        help_text=_("For an exercise: the scenario played, its injects and who ran it."),
+    )
+    atlas_techniques = models.ManyToManyField(
+        "AtlasTechnique",
+        through="IncidentTechnique",
+        related_name="incidents",
+        blank=True,
+        verbose_name=_("MITRE ATLAS techniques"),
+    )
     rejection_reason = models.TextField(_("rejection reason"), blank=True, editable=False)
     # The register's full-text search reads this column through its GIN index. PostgreSQL
     # computes it from title and description on every insert and update, so it is current
@@ -249,6 +261,10 @@ class Incident(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_exercise(self) -> bool:
+        return self.kind == Kind.EXERCISE
 
     def clean(self):
         errors = {}
@@ -604,3 +620,86 @@ class ProtectedReportMessage(models.Model):
 
     def __str__(self):
         return f"message on report {self.report_id}"
+
+
+# --- MITRE ATLAS (the adversarial-AI matrix): tactics and techniques as reference data -------
+
+
+class AtlasTactic(TimeStampedModel):
+    """A tactic of the MITRE ATLAS matrix (``AML.TA0004`` Initial Access), loaded from
+    ``incidents/data/atlas.json`` (``incidents.atlas``). ``atlas_version`` is the ATLAS release
+    it was last loaded from; one that a newer release dropped stays, marked not ``current``, so
+    old records keep their meaning."""
+
+    atlas_id = models.CharField(_("ATLAS ID"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position in the matrix"), default=0)
+    atlas_version = models.CharField(_("ATLAS version"), max_length=20)
+    current = models.BooleanField(_("in the current release"), default=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["position", "atlas_id"]
+        verbose_name = _("ATLAS tactic")
+
+    def __str__(self):
+        return f"{self.atlas_id} {self.name}"
+
+
+class AtlasTechnique(TimeStampedModel):
+    """A technique or sub-technique of MITRE ATLAS (``AML.T0051`` LLM Prompt Injection,
+    ``AML.T0051.000`` Direct). A sub-technique names its ``parent`` and takes its tactics."""
+
+    atlas_id = models.CharField(_("ATLAS ID"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subtechniques",
+        verbose_name=_("parent technique"),
+    )
+    tactics = models.ManyToManyField(
+        AtlasTactic, related_name="techniques", blank=True, verbose_name=_("tactics")
+    )
+    atlas_version = models.CharField(_("ATLAS version"), max_length=20)
+    current = models.BooleanField(_("in the current release"), default=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["atlas_id"]
+        verbose_name = _("ATLAS technique")
+
+    def __str__(self):
+        return f"{self.atlas_id} {self.name}"
+
+    @property
+    def label(self) -> str:
+        if self.parent_id:
+            return f"{self.atlas_id} {self.parent.name}: {self.name}"
+        return f"{self.atlas_id} {self.name}"
+
+
+class IncidentTechnique(TimeStampedModel):
+    """An ATLAS technique an incident (or exercise) involved; one audited row per link."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="technique_links")
+    technique = models.ForeignKey(
+        AtlasTechnique, on_delete=models.PROTECT, related_name="incident_links"
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["technique__atlas_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "technique"], name="incident_technique_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.technique_id}"

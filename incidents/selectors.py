@@ -13,8 +13,15 @@ from aims.clocks.selectors import overdue_exists
 from inventory.models import Deployment
 
 from . import rules
-from .choices import OPEN_STATUSES, ApprovalSubject, TimelineKind
-from .models import AffectedSystem, Evidence, Incident, Participant, TimelineEntry
+from .choices import OPEN_STATUSES, ApprovalSubject, Kind, TimelineKind
+from .models import (
+    AffectedSystem,
+    Evidence,
+    Incident,
+    IncidentTechnique,
+    Participant,
+    TimelineEntry,
+)
 from .permissions import reads_whole_register
 
 # A search that looks like a reference or the start of one: INC-2026-0042, inc-2026, AIS-.
@@ -99,6 +106,9 @@ def incident_page(user, pk) -> Incident | None:
             "approvals__approved_by",
             "containment_decisions__decided_by",
             "containment_decisions__fallback_version",
+            Prefetch(
+                "technique_links", queryset=IncidentTechnique.objects.select_related("technique")
+            ),
         )
         .filter(pk=pk)
         .first()
@@ -160,7 +170,7 @@ def similar_incidents(
     text = (text or "").strip()
     if not text and not system_ids:
         return []
-    qs = incidents_visible_to(user)
+    qs = incidents_visible_to(user).exclude(kind=Kind.EXERCISE)  # an exercise is no precedent
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     condition = Q()
@@ -177,12 +187,16 @@ def similar_incidents(
 
 
 def register_headline(user) -> dict:
+    """The home page's register figures. Exercises are counted on their own, never as
+    incidents: an exercise in progress is not an open incident."""
     qs = incidents_visible_to(user)
+    real = ~Q(kind=Kind.EXERCISE)
     open_q = Q(status__in=list(OPEN_STATUSES))
     return qs.aggregate(
-        open=Count("id", filter=open_q),
-        open_p0_p1=Count("id", filter=open_q & Q(severity__lte=1)),
-        untriaged=Count("id", filter=Q(status="reported")),
+        open=Count("id", filter=real & open_q),
+        open_p0_p1=Count("id", filter=real & open_q & Q(severity__lte=1)),
+        untriaged=Count("id", filter=real & Q(status="reported")),
+        exercises_open=Count("id", filter=Q(kind=Kind.EXERCISE) & open_q),
         near_misses_90d=Count(
             "id", filter=Q(kind="near_miss", detected_at__gte=timezone.now() - timedelta(days=90))
         ),

@@ -5,7 +5,9 @@ an export writes, and an audit sample's population.
 asking (ISO/IEC 42001 clause 9.3: "information on the performance of the AI management system"):
 how many, how severe, of which types, on which systems, found how; the trend; how long it took to
 detect, contain and resolve; how often the clocks were met; what is open and overdue now; how many
-near misses; and which incidents recur on a system. The browser dashboard, the PDF pack and the
+near misses; and which incidents recur on a system. Exercises (``Kind.EXERCISE``: tabletop
+exercises and simulations) are in none of these figures; the period's number of them is given
+once, on its own, as readiness evidence. The browser dashboard, the PDF pack and the
 API all read this one dictionary, so the three cannot disagree. Every figure is an aggregation in
 the database: the number of queries is fixed (six), whatever the number of incidents. Rows that
 are *rejected* (judged not to be AI incidents) are left out of every figure and counted once on
@@ -245,19 +247,25 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     start_at, end_at = period.bounds()
 
-    visible = incidents_visible_to(user)
-    in_period = visible.filter(detected_at__gte=start_at, detected_at__lt=end_at)
+    # Exercises (tabletop exercises, simulations) are readiness evidence, not performance: they
+    # are in no figure below, only counted once on their own (``totals.exercises``).
+    seen = incidents_visible_to(user)
+    visible = seen.exclude(kind=Kind.EXERCISE)
+    in_period_seen = seen.filter(detected_at__gte=start_at, detected_at__lt=end_at)
+    in_period = in_period_seen.exclude(kind=Kind.EXERCISE)
     counted = in_period.exclude(status=Status.REJECTED)
-    kept = ~Q(status=Status.REJECTED)
+    real = ~Q(kind=Kind.EXERCISE)
+    kept = real & ~Q(status=Status.REJECTED)
 
     # 1. Totals, severity, detection source, types and mean times: one aggregate.
     aggregates = {
         "entries": Count("id", filter=kept),
         "incidents": Count("id", filter=kept & Q(kind=Kind.INCIDENT)),
         "near_misses": Count("id", filter=kept & Q(kind=Kind.NEAR_MISS)),
-        "rejected": Count("id", filter=Q(status=Status.REJECTED)),
-        "open": Count("id", filter=Q(status__in=list(OPEN_STATUSES))),
-        "closed": Count("id", filter=Q(status=Status.CLOSED)),
+        "exercises": Count("id", filter=Q(kind=Kind.EXERCISE) & ~Q(status=Status.REJECTED)),
+        "rejected": Count("id", filter=real & Q(status=Status.REJECTED)),
+        "open": Count("id", filter=real & Q(status__in=list(OPEN_STATUSES))),
+        "closed": Count("id", filter=real & Q(status=Status.CLOSED)),
         "sev_unset": Count("id", filter=kept & Q(severity__isnull=True)),
         "src_unset": Count("id", filter=kept & Q(detection_source="")),
         "type_unset": Count("id", filter=kept & Q(types=[])),
@@ -287,7 +295,7 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
         aggregates[f"type_{kind.value}"] = Count(
             "id", filter=kept & Q(types__contains=[kind.value])
         )
-    agg = in_period.aggregate(**aggregates)
+    agg = in_period_seen.aggregate(**aggregates)
     total = agg["entries"]
 
     severity_labels = {f"P{int(s)}": s.label for s in Severity} | {UNSET: _("Not set")}
@@ -480,6 +488,7 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
             "entries": total,
             "incidents": agg["incidents"],
             "near_misses": agg["near_misses"],
+            "exercises": agg["exercises"],
             "rejected": agg["rejected"],
             "open": agg["open"],
             "closed": agg["closed"],

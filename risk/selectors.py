@@ -9,6 +9,7 @@ from django.utils import timezone
 from aims.accounts.choices import READ_ALL, Role
 from aims.clocks.selectors import overdue_exists
 
+from . import readiness
 from .choices import Applicability, MethodologyStatus
 from .models import (
     ApplicabilityStatement,
@@ -157,8 +158,9 @@ def risks_applying(control) -> QuerySet[Risk]:
 
 def evidence_map(*, today=None) -> list[dict]:
     """Per control: its SoA entry, the records that back it (linked evidence and the risks that
-    apply it) with their dates, and whether an applicable control has no record dated within
-    the last 12 months. Three queries whatever the number of records."""
+    apply it, and the closed exercises for the incident-management controls: ``readiness``)
+    with their dates, and whether an applicable control has no record dated within the last 12
+    months. Four queries whatever the number of records."""
     today = today or timezone.localdate()
     since = today - EVIDENCE_WINDOW
     links: dict[int, list] = {}
@@ -188,9 +190,11 @@ def evidence_map(*, today=None) -> list[dict]:
                 "applied": True,
             }
         )
+    exercises = readiness.exercise_records()  # closed exercises back A.8.3 and A.8.4
     rows = []
     for control in controls():
-        records = sorted(links.get(control.pk, []), key=lambda r: r["date"], reverse=True)
+        records = links.get(control.pk, []) + exercises.get(control.code, [])
+        records = sorted(records, key=lambda r: r["date"], reverse=True)
         statement = getattr(control, "statement", None)
         applicable = statement is not None and statement.applicability == Applicability.APPLICABLE
         recent = [r for r in records if r["date"] >= since]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import atlas, views
 
 app_name = "risk"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.risk_edit, name="risk-edit"),
     path("<int:pk>/transition/", views.risk_transition, name="risk-transition"),
     path("<int:pk>/review/", views.risk_review, name="risk-review"),
+    path("<int:pk>/atlas/", atlas.risk_atlas_edit, name="risk-atlas"),
     path("methodology/", views.methodology_list, name="methodology"),
     path("methodology/new/", views.methodology_draft, name="methodology-draft"),
     path("methodology/<int:pk>/", views.methodology_detail, name="methodology-detail"),

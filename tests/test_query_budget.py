@@ -1953,6 +1953,69 @@ def test_system_trail_page_and_api_do_not_grow_with_its_records(
         check(name, small[name][0], small[name][2])
 
 
+# --- exercises and MITRE ATLAS -----------------------------------------------------------------
+
+
+def test_atlas_catalogue_and_technique_writes(users, system, api_client_for):
+    """The catalogue is read in a fixed number of queries; setting an incident's or a risk's
+    techniques costs the same for one technique as for several."""
+    from incidents.models import AtlasTechnique
+    from risk.atlas import risk_set_atlas_techniques
+    from risk.tests.factories import raise_risk
+
+    grc = users["grc"]
+    client = api_client_for(grc)
+    client.get("/api/v1/atlas/")
+    count, _, ctx = measure(page(client, "/api/v1/atlas/"))
+    check("api_atlas_catalogue", count, ctx)
+    ids = ["AML.T0051", "AML.T0054", "AML.T0057"]
+    techniques = list(AtlasTechnique.objects.filter(atlas_id__in=ids).order_by("atlas_id"))
+    counts = {}
+    for n in (1, 3):
+        incident = _triaged(grc, system)
+        counts[n], _, ctx = measure(
+            lambda: services.incident_update(
+                actor=grc, incident=incident, data={"atlas_techniques": techniques[:n]}
+            )
+        )
+    assert counts[1] == counts[3], _listing(ctx)
+    check("incident_set_atlas_techniques", counts[3], ctx)
+    for n in (1, 3):
+        risk = raise_risk(grc)
+        counts[n], _, ctx = measure(
+            lambda: risk_set_atlas_techniques(actor=grc, risk=risk, techniques=techniques[:n])
+        )
+    assert counts[1] == counts[3], _listing(ctx)
+    check("risk_set_atlas_techniques", counts[3], ctx)
+
+
+def test_risk_atlas_page_and_api_do_not_grow_with_techniques(client, users, api_client_for):
+    from incidents.models import AtlasTechnique
+    from risk.atlas import risk_set_atlas_techniques
+    from risk.tests.factories import raise_risk
+
+    grc = users["grc"]
+    risk = raise_risk(grc)
+    api = api_client_for(grc)
+    client.force_login(grc)
+    urls = {
+        "page_risk_atlas": (client, f"/risks/{risk.pk}/atlas/"),
+        "api_risk_atlas_techniques": (api, f"/api/v1/risks/{risk.pk}/atlas-techniques/"),
+    }
+    risk_set_atlas_techniques(
+        actor=grc, risk=risk, techniques=[AtlasTechnique.objects.get(atlas_id="AML.T0051")]
+    )
+    for who, url in urls.values():
+        who.get(url)
+    small = {name: measure(page(who, url)) for name, (who, url) in urls.items()}
+    more = AtlasTechnique.objects.filter(atlas_id__startswith="AML.T005")
+    risk_set_atlas_techniques(actor=grc, risk=risk, techniques=list(more))
+    for name, (who, url) in urls.items():
+        large, _, _ = measure(page(who, url))
+        assert large == small[name][0], (name, _listing(small[name][2]))
+        check(name, small[name][0], small[name][2])
+
+
 def test_system_trail_pdf_request(users, make_system):
     from reporting import services as reporting
 
@@ -2027,3 +2090,16 @@ def test_management_review_writes_and_pages(client, users, system, api_client_fo
     budget("api_management_review_detail", page(api, f"/api/v1/management-reviews/{review.pk}/"))
     draft = capa.management_review_create(actor=grc, data=_review_data())
     budget("page_management_review_draft", page(client, f"/capa/reviews/{draft.pk}/"))
+
+
+def test_exercises_add_no_query_to_the_home_page_and_evidence_map(client, users, make_system):
+    """A closed exercise is readiness evidence on the map in one query for all of them."""
+    grc = users["grc"]
+    client.force_login(grc)
+    urls = ["/", "/risks/evidence-map/"]
+    for url in urls:
+        client.get(url)
+    small = [measure(page(client, url))[0] for url in urls]
+    for n in range(2):
+        incident_at(Status.CLOSED, grc, make_system(name=f"Drill {n}"), kind="exercise")
+    assert [measure(page(client, url))[0] for url in urls] == small

@@ -93,6 +93,8 @@ def request_hash(data: dict) -> str:
     canonical = dict(data)
     if "systems" in canonical:
         canonical["systems"] = [system.pk for system in canonical["systems"]]
+    if "atlas_techniques" in canonical:
+        canonical["atlas_techniques"] = sorted(t.atlas_id for t in canonical["atlas_techniques"])
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -13,13 +13,13 @@ from aims.core.exceptions import (
 from aims.core.instants import EARLIEST_RECORDED
 from aims.core.permissions import require
 from aims.core.references import allocate_reference
-from aims.core.services import audited_write, history_reason, model_save
+from aims.core.services import audited_write, bulk_save_audited, history_reason, model_save
 from inventory.models import AISystem
 from inventory.selectors import deployment_in_production_at
 
 from .. import clocks, events, hooks, permissions, rules, workflow
 from ..choices import ParticipantPart, Severity, Status
-from ..models import AffectedSystem, IdempotencyRecord, Incident, Participant
+from ..models import AffectedSystem, IdempotencyRecord, Incident, IncidentTechnique, Participant
 
 INCIDENT_FIELDS = frozenset(
     {
@@ -48,6 +48,8 @@ INCIDENT_FIELDS = frozenset(
         "restricted",
         "verification_note",
         "closing_summary",
+        "scenario_note",
+        "atlas_techniques",
     }
 )
 CREATE_FIELDS = INCIDENT_FIELDS - {"verification_note", "closing_summary"}
@@ -62,10 +64,42 @@ def _apply(incident: Incident, data: dict, allowed: frozenset) -> set[str]:
         )
     changed = set()
     for name, value in data.items():
+        if name == "atlas_techniques":  # a relation: written by _set_techniques once saved
+            continue
         if getattr(incident, name) != value:
             setattr(incident, name, value)
             changed.add(name)
     return changed
+
+
+def _set_techniques(incident: Incident, techniques, actor, *, new: bool = False) -> bool:
+    """Make the incident's MITRE ATLAS techniques exactly ``techniques`` (AtlasTechnique rows),
+    one audited link row each. Returns whether anything changed."""
+    wanted = {t.pk: t for t in techniques}
+    for technique in wanted.values():
+        if not technique.current and not (
+            not new and incident.technique_links.filter(technique=technique).exists()
+        ):
+            raise ValidationFailed(
+                _("%s is not in the current ATLAS release.") % technique.atlas_id,
+                fields={"atlas_techniques": ["not current"]},
+            )
+    links = {} if new else {link.technique_id: link for link in incident.technique_links.all()}
+    removed = [link for pk, link in links.items() if pk not in wanted]
+    added = [t for pk, t in wanted.items() if pk not in links]
+    for link in removed:
+        link._history_user = actor
+        link.delete()
+    # The catalogue rows are known and the pair is new: one INSERT, whatever the number.
+    bulk_save_audited(
+        IncidentTechnique,
+        [
+            IncidentTechnique(incident=incident, technique=technique)
+            for technique in sorted(added, key=lambda t: t.atlas_id)
+        ],
+        actor=actor,
+    )
+    return bool(removed or added)
 
 
 def _lock(incident: Incident) -> Incident:
@@ -140,6 +174,8 @@ def _incident_create(
     # The reference was just allocated (unique by its counter) and the reporter is the actor.
     model_save(incident, actor=actor, lookups=False)
     events.incident_created_event(incident=incident, actor=actor, actor_label=actor_label)
+    if data.get("atlas_techniques"):
+        _set_techniques(incident, data["atlas_techniques"], actor, new=True)
     seen = set()
     for system in systems:
         if system.pk in seen:
@@ -221,6 +257,8 @@ def incident_update(
     if "restricted" in data and data["restricted"] != incident.restricted:
         require(permissions.can_restrict(actor, incident))
     changed = _apply(incident, data, INCIDENT_FIELDS)
+    if "atlas_techniques" in data and _set_techniques(incident, data["atlas_techniques"], actor):
+        changed.add("atlas_techniques")
     if not changed:
         return incident
     model_save(incident, actor=actor, lookups=False)

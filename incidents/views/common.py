@@ -30,7 +30,16 @@ SORTABLE = {
 }
 DEFAULT_ORDERING = "-detected"
 # Filters offered as one select each in the filter bar, in this order.
-FILTER_SELECTS = ["state", "status", "severity", "kind", "type", "system", "detection_source"]
+FILTER_SELECTS = [
+    "state",
+    "status",
+    "severity",
+    "kind",
+    "type",
+    "system",
+    "detection_source",
+    "atlas_technique",
+]
 DATE_FILTERS = ["detected_after", "detected_before"]
 
 form_methods = require_http_methods(["GET", "POST"])

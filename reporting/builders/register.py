@@ -115,8 +115,10 @@ def row_values(row: Mapping) -> list:
     )
     return [
         row["reference"],
-        row["title"],
-        str(_KIND.get(row["kind"], row["kind"])),
+        f"[EXERCISE] {row['title']}" if row["kind"] == "exercise" else row["title"],
+        str(_KIND.get(row["kind"], row["kind"])).upper()
+        if row["kind"] == "exercise"
+        else str(_KIND.get(row["kind"], row["kind"])),
         f"P{row['severity']}" if row["severity"] is not None else "",
         str(_STATUS.get(row["status"], row["status"])),
         str(_SOURCE.get(row["detection_source"], row["detection_source"] or "")),

@@ -304,10 +304,10 @@ def test_context_queries_do_not_grow_with_the_timeline(
     # the disclosure section (assessment, communications, supplier notices), the learning
     # loop's sections (root causes, scope, plan, recurrences and their eight history tables;
     # the CAPAs, the no-CAPA decision and their five, the CAPAs' own included), the management
-    # review section (the reviews that covered it, and their coverage rows' history) and the
+    # review section (the reviews that covered it, and their coverage rows' history), the
     # risk section (the incident's risk links and their history, the review of the register at
-    # closure).
-    with django_assert_max_num_queries(53):
+    # closure) and the incident's MITRE ATLAS techniques.
+    with django_assert_max_num_queries(54):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 

@@ -287,6 +287,7 @@ def test_counts_by_severity_type_system_and_source(controlled, people):
         "entries": 5,
         "incidents": 4,
         "near_misses": 1,
+        "exercises": 0,
         "rejected": 2,
         "open": 5,
         "closed": 0,

@@ -4,6 +4,7 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
+from ..atlas import RiskAtlasTechniquesView
 from . import impact, trail, views
 
 router = ApiRouter()
@@ -15,6 +16,11 @@ router.register("impact-assessments", impact.ImpactAssessmentViewSet, basename="
 
 urlpatterns = [
     path("evidence-map/", views.EvidenceMapView.as_view(), name="evidence-map"),
+    path(
+        "risks/<int:pk>/atlas-techniques/",
+        RiskAtlasTechniquesView.as_view(),
+        name="risk-atlas-techniques",
+    ),
     path("incidents/<int:pk>/risks/", views.IncidentRisksView.as_view(), name="incident-risks"),
     path(
         "incidents/<int:pk>/risks/materialised/",

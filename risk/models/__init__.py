@@ -11,6 +11,7 @@ from .register import (
     RiskIncidentLink,
     RiskSystem,
     RiskTag,
+    RiskTechnique,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "RiskMethodology",
     "RiskSystem",
     "RiskTag",
+    "RiskTechnique",
 ]

@@ -88,6 +88,13 @@ class Risk(TimeStampedModel):
     closed_reason = models.TextField(blank=True, editable=False)
     systems = models.ManyToManyField("inventory.AISystem", through="RiskSystem", related_name="+")
     controls = models.ManyToManyField(Control, through="RiskControl", related_name="risks")
+    atlas_techniques = models.ManyToManyField(
+        "incidents.AtlasTechnique",
+        through="RiskTechnique",
+        related_name="risks",
+        blank=True,
+        verbose_name=_("MITRE ATLAS techniques"),
+    )
 
     history = audit_history()
 
@@ -215,3 +222,23 @@ class RiskIncidentLink(TimeStampedModel):
 
     def __str__(self):
         return f"{self.risk.reference} <- incident {self.incident_id} ({self.kind})"
+
+
+class RiskTechnique(TimeStampedModel):
+    """A MITRE ATLAS technique the risk is about (``risk.atlas``); one audited row per link."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="technique_links")
+    technique = models.ForeignKey(
+        "incidents.AtlasTechnique", on_delete=models.PROTECT, related_name="risk_links"
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["technique__atlas_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["risk", "technique"], name="risk_technique_once")
+        ]
+
+    def __str__(self):
+        return f"{self.risk_id} {self.technique_id}"

@@ -128,6 +128,13 @@ class MilestonesSerializer(serializers.Serializer):
 # --- incidents: read ----------------------------------------------------------------------------
 
 
+class AtlasTechniqueRefSerializer(serializers.Serializer):
+    """A MITRE ATLAS technique as a record names it: its ID and name."""
+
+    id = serializers.CharField(source="atlas_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
 class IncidentRowSerializer(serializers.ModelSerializer):
     """A register row: what the list shows, read from ``selectors.register`` without N+1."""
 
@@ -192,6 +199,7 @@ class IncidentSerializer(IncidentRowSerializer):
     suggested_severity = serializers.SerializerMethodField()
     checklist = serializers.SerializerMethodField()
     allowed_moves = serializers.SerializerMethodField()
+    atlas_techniques = serializers.SerializerMethodField()
 
     class Meta(IncidentRowSerializer.Meta):
         fields = [
@@ -216,6 +224,8 @@ class IncidentSerializer(IncidentRowSerializer):
             "milestones",
             "verification_note",
             "closing_summary",
+            "scenario_note",
+            "atlas_techniques",
             "rejection_reason",
             "participants",
             "approvals",
@@ -226,6 +236,12 @@ class IncidentSerializer(IncidentRowSerializer):
             "allowed_moves",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AtlasTechniqueRefSerializer(many=True))
+    def get_atlas_techniques(self, obj):
+        return AtlasTechniqueRefSerializer(
+            [link.technique for link in obj.technique_links.all()], many=True
+        ).data
 
     def get_evidence_count(self, obj) -> int:
         return len(obj.evidence.all())

@@ -23,7 +23,7 @@ from ...choices import (
     Kind,
     ParticipantPart,
 )
-from ...models import Incident
+from ...models import AtlasTechnique, Incident
 from ...services.incidents import CREATE_FIELDS, INCIDENT_FIELDS
 from .fields import LinkSerializer, SeverityField, SystemRefField, TargetStatusField
 
@@ -55,6 +55,21 @@ class _IncidentFieldsSerializer(serializers.ModelSerializer):
     scope = serializers.ChoiceField(choices=FailureScope.choices, required=False, allow_blank=True)
     detection_source = serializers.ChoiceField(
         choices=DetectionSource.choices, required=False, allow_blank=True
+    )
+    atlas_techniques = serializers.SlugRelatedField(
+        slug_field="atlas_id",
+        queryset=AtlasTechnique.objects.all(),
+        many=True,
+        required=False,
+        help_text='MITRE ATLAS technique IDs, e.g. ["AML.T0051"] (the catalogue: GET /api/v1/atlas/). '
+        "The list replaces the incident's techniques.",
+        error_messages={
+            "does_not_exist": _(
+                "No MITRE ATLAS technique has the ID {value}: IDs look like AML.T0051 or "
+                "AML.T0051.000 (see GET /api/v1/atlas/)."
+            ),
+            "invalid": _("A MITRE ATLAS technique ID is a string such as AML.T0051."),
+        },
     )
 
     # Fields that look editable but move only through their own action: naming one in the body
