@@ -97,6 +97,7 @@ SEED_MIGRATIONS = [
     ("risk.migrations.0002_seed_methodology_controls_tags", "seed"),
     ("capa.migrations.0001_root_causes", "seed_recurrence_policy"),
     ("capa.migrations.0003_capa_clock_policies", "seed"),
+    ("risk.migrations.0005_documented_information", "seed"),
 ]
 
 

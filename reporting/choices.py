@@ -13,6 +13,7 @@ class ReportKind(models.TextChoices):
     RISK_REGISTER_XLSX = "risk_register_xlsx", _("Risk register export (XLSX)")
     SOA_PDF = "soa_pdf", _("Statement of Applicability (PDF)")
     DISCLOSURE_DRAFT = "disclosure_draft", _("Regulatory report draft (PDF)")
+    INCIDENT_PROCEDURE_PDF = "incident_procedure_pdf", _("Incident-management procedure (PDF)")
 
 
 class RunStatus(models.TextChoices):

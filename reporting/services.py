@@ -418,3 +418,20 @@ def disclosure_draft_request(*, actor, communication) -> ReportRun:
         params={"communication": communication.pk},
         incident=communication.incident,
     )
+
+
+@audited_write
+def procedure_request(*, actor, document) -> ReportRun:
+    """The AI incident-management procedure generated from the live configuration: a worker
+    builds the PDF and records it as a draft version of ``document``."""
+    from .builders.procedure import procedure_document
+
+    _refuse_unless_allowed(
+        actor,
+        ReportKind.INCIDENT_PROCEDURE_PDF,
+        _("Only GRC staff and the AI risk officer generate the incident-management procedure."),
+    )
+    document = procedure_document(actor, document.pk)
+    return _record(
+        actor=actor, kind=ReportKind.INCIDENT_PROCEDURE_PDF, params={"document": document.pk}
+    )

@@ -5,12 +5,14 @@
 - ``sample``: an audit sample's ZIP bundle (case files, evidence, manifest);
 - ``review_pack``: the management-review pack (PDF);
 - ``risk``: the risk register (CSV, XLSX) and the Statement of Applicability (PDF);
-- ``disclosure_draft``: a regulatory report draft (GDPR Art. 33, HIPAA, SB 53, Art. 73) (PDF).
+- ``disclosure_draft``: a regulatory report draft (GDPR Art. 33, HIPAA, SB 53, Art. 73) (PDF);
+- ``procedure``: the AI incident-management procedure, from the live configuration (PDF).
 """
 
 from . import (  # noqa: F401 - registers the builders
     casefile,
     disclosure_draft,
+    procedure,
     register,
     review_pack,
     risk,

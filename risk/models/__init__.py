@@ -1,6 +1,7 @@
 """The risk app's models, by subject (DESIGN section 2, "risk")."""
 
 from .controls import ApplicabilityStatement, Control, EvidenceLink
+from .documents import Document, DocumentVersion
 from .methodology import RiskMethodology
 from .register import (
     Risk,
@@ -11,11 +12,17 @@ from .register import (
     RiskSystem,
     RiskTag,
 )
+from .retention import LegalHold, PurgeTombstone, RetentionRule
 
 __all__ = [
     "ApplicabilityStatement",
     "Control",
+    "Document",
+    "DocumentVersion",
     "EvidenceLink",
+    "LegalHold",
+    "PurgeTombstone",
+    "RetentionRule",
     "Risk",
     "RiskAcceptance",
     "RiskControl",

@@ -1,6 +1,15 @@
 """The risk app's writes, by subject; every caller imports them from here."""
 
 from .controls import SOA_FIELDS, evidence_link, evidence_unlink, statement_update
+from .documents import (
+    DOCUMENT_FIELDS,
+    document_create,
+    document_update,
+    procedure_version_generated,
+    version_approve,
+    version_draft,
+    version_mark_outdated,
+)
 from .methodology import (
     METHODOLOGY_FIELDS,
     methodology_approve,
@@ -19,8 +28,27 @@ from .register import (
     risk_transition,
     risk_update,
 )
+from .retention import (
+    legal_hold_place,
+    legal_hold_release,
+    purge_candidates,
+    retention_purge,
+    retention_rule_update,
+)
 
 __all__ = [
+    "DOCUMENT_FIELDS",
+    "document_create",
+    "document_update",
+    "legal_hold_place",
+    "legal_hold_release",
+    "procedure_version_generated",
+    "purge_candidates",
+    "retention_purge",
+    "retention_rule_update",
+    "version_approve",
+    "version_draft",
+    "version_mark_outdated",
     "EDITABLE_FIELDS",
     "METHODOLOGY_FIELDS",
     "RATING_FIELDS",

@@ -8,6 +8,20 @@ from .controls import (
     evidence_remove,
     soa,
 )
+from .documents import (
+    document_create,
+    document_detail,
+    document_edit,
+    document_list,
+    legal_hold_place,
+    legal_hold_release,
+    retention,
+    retention_rule_update,
+    version_approve,
+    version_create,
+    version_file,
+    version_outdated,
+)
 from .incidents import (
     incident_risk_link,
     incident_risk_raise,
@@ -23,6 +37,18 @@ from .methodology import (
 from .register import register, risk_create, risk_detail, risk_edit, risk_review, risk_transition
 
 __all__ = [
+    "document_create",
+    "document_detail",
+    "document_edit",
+    "document_list",
+    "legal_hold_place",
+    "legal_hold_release",
+    "retention",
+    "retention_rule_update",
+    "version_approve",
+    "version_create",
+    "version_file",
+    "version_outdated",
     "control_detail",
     "control_update",
     "evidence_add",
