@@ -271,6 +271,9 @@ SPECTACULAR_SETTINGS = {
         "CapaStatusEnum": "capa.choices.ActionStatus",
         "FindingStatusEnum": "capa.choices.FindingStatus",
         "CheckResultEnum": "capa.choices.CheckResult",
+        "DocumentKindEnum": "risk.choices.DocumentKind",
+        "DocumentVersionStatusEnum": "risk.choices.DocumentVersionStatus",
+        "RetentionRecordTypeEnum": "risk.choices.RetentionRecordType",
     },
 }
 

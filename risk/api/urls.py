@@ -4,13 +4,18 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import views
+from . import documents, views
 
 router = ApiRouter()
 router.register("risks", views.RiskViewSet, basename="risk")
 router.register("risk-methodologies", views.MethodologyViewSet, basename="risk-methodology")
 router.register("risk-tags", views.RiskTagViewSet, basename="risk-tag")
 router.register("controls", views.ControlViewSet, basename="control")
+router.register("documents", documents.DocumentViewSet, basename="document")
+router.register("document-versions", documents.DocumentVersionViewSet, basename="document-version")
+router.register("retention-rules", documents.RetentionRuleViewSet, basename="retention-rule")
+router.register("legal-holds", documents.LegalHoldViewSet, basename="legal-hold")
+router.register("purge-tombstones", documents.PurgeTombstoneViewSet, basename="purge-tombstone")
 
 urlpatterns = [
     path("evidence-map/", views.EvidenceMapView.as_view(), name="evidence-map"),
