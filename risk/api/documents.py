@@ -209,6 +209,7 @@ class DocumentViewSet(
     queryset = Document.objects.none()
     permission_classes = [drf_permissions.IsAuthenticated, DecisionPermission]
     serializer_class = DocumentSerializer
+    lookup_value_regex = r"\d+"
     pagination_class = None
     http_method_names = ["get", "post", "patch", "head", "options"]
     default_rule = staticmethod(permissions.can_read_documents)

@@ -11,7 +11,9 @@ router.register("risks", views.RiskViewSet, basename="risk")
 router.register("risk-methodologies", views.MethodologyViewSet, basename="risk-methodology")
 router.register("risk-tags", views.RiskTagViewSet, basename="risk-tag")
 router.register("controls", views.ControlViewSet, basename="control")
-router.register("documents", documents.DocumentViewSet, basename="document")
+router.register(
+    "documented-information", documents.DocumentViewSet, basename="documented-information"
+)
 router.register("document-versions", documents.DocumentVersionViewSet, basename="document-version")
 router.register("retention-rules", documents.RetentionRuleViewSet, basename="retention-rule")
 router.register("legal-holds", documents.LegalHoldViewSet, basename="legal-hold")

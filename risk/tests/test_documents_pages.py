@@ -112,13 +112,15 @@ def test_retention_page_and_rule_change(client, users):
 def test_api_documents_versions_and_approval(api_client_for, users):
     grc = api_client_for(users["grc"])
     created = grc.post(
-        "/api/v1/documents/",
+        "/api/v1/documented-information/",
         {"kind": "ai_policy", "title": "AI policy", "review_interval_days": 180},
         format="json",
     )
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
-    draft = grc.post(f"/api/v1/documents/{pk}/versions/", {"body": "Text"}, format="json")
+    draft = grc.post(
+        f"/api/v1/documented-information/{pk}/versions/", {"body": "Text"}, format="json"
+    )
     assert draft.status_code == 201
     version = draft.json()["id"]
     engineer = api_client_for(users["engineer"])
@@ -128,9 +130,12 @@ def test_api_documents_versions_and_approval(api_client_for, users):
         f"/api/v1/document-versions/{version}/approve/"
     )
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
-    listed = engineer.get("/api/v1/documents/", {"status": "approved"}).json()
+    listed = engineer.get("/api/v1/documented-information/", {"status": "approved"}).json()
     assert [d["approved_version"] for d in listed] == [1]
     stale = grc.patch(
-        f"/api/v1/documents/{pk}/", {"title": "New"}, format="json", HTTP_IF_MATCH='"stale"'
+        f"/api/v1/documented-information/{pk}/",
+        {"title": "New"},
+        format="json",
+        HTTP_IF_MATCH='"stale"',
     )
     assert stale.status_code == 412
