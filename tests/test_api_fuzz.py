@@ -147,6 +147,15 @@ def owned(users, make_system):
         owner=engineer,
         due_on=timezone.localdate(),
     )
+    # Documented information and retention.
+    policy = risk_services.document_create(
+        actor=grc, data={"kind": "ai_policy", "title": "AI policy", "owner": grc}
+    )
+    doc_version = risk_services.version_draft(actor=grc, document=policy, body="Text.")
+    hold = risk_services.legal_hold_place(actor=grc, incident=incident, reason="Claim")
+    from risk.models import RetentionRule
+
+    retention_rule = RetentionRule.objects.order_by("pk").first()
     OWNED.clear()
     OWNED.update(
         {
@@ -164,6 +173,10 @@ def owned(users, make_system):
             "controls": [control.pk],
             "root-causes": [cause.pk],
             "remediation-items": [item.pk],
+            "documented-information": [policy.pk],
+            "document-versions": [doc_version.pk],
+            "legal-holds": [hold.pk],
+            "retention-rules": [retention_rule.pk],
         }
     )
     yield OWNED
