@@ -304,8 +304,9 @@ def test_context_queries_do_not_grow_with_the_timeline(
     # the disclosure section (assessment, communications, supplier notices), the learning
     # loop's sections (root causes, scope, plan, recurrences and their eight history tables;
     # the CAPAs, the no-CAPA decision and their four) and the risk section (the incident's risk
-    # links and their history).
-    with django_assert_max_num_queries(49):
+    # links and their history), and the retention section (legal holds, purge tombstones and
+    # their two history tables).
+    with django_assert_max_num_queries(53):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 
