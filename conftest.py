@@ -99,6 +99,7 @@ SEED_MIGRATIONS = [
     ("capa.migrations.0003_capa_clock_policies", "seed"),
     ("risk.migrations.0004_impact_assessments", "seed"),
     ("incidents.migrations.0005_exercises_and_atlas", "load_atlas"),
+    ("risk.migrations.0006_documented_information", "seed"),
 ]
 
 

@@ -16,6 +16,7 @@ class ReportKind(models.TextChoices):
     SYSTEM_TRAIL_PDF = "system_trail_pdf", _("Evidence trail of an AI system (PDF)")
     CAPA_REGISTER_CSV = "capa_register_csv", _("CAPA register export (CSV)")
     CAPA_REGISTER_XLSX = "capa_register_xlsx", _("CAPA register export (XLSX)")
+    INCIDENT_PROCEDURE_PDF = "incident_procedure_pdf", _("Incident-management procedure (PDF)")
 
 
 class RunStatus(models.TextChoices):

@@ -21,7 +21,7 @@ def report_storage() -> FileSystemStorage:
 
 
 class ReportRun(models.Model):
-    kind = models.CharField(_("kind"), max_length=20, choices=ReportKind.choices, db_index=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=ReportKind.choices, db_index=True)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED

@@ -30,6 +30,8 @@ def can_request(user, kind: str) -> bool:
         return bool(capa_permissions.can_export_capas(user))
     if kind == ReportKind.SOA_PDF:
         return bool(risk_permissions.can_read_soa(user))
+    if kind == ReportKind.INCIDENT_PROCEDURE_PDF:
+        return bool(risk_permissions.can_edit_documents(user))
     if kind == ReportKind.REVIEW_PACK:
         return user.has_role(
             *MANAGERS, Role.AUDITOR, Role.EXECUTIVE, Role.CISO, Role.DPO, Role.LEGAL

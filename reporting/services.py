@@ -454,3 +454,20 @@ def system_trail_request(*, actor, system) -> ReportRun:
     )
     system = trail_system(actor, system.pk)
     return _record(actor=actor, kind=ReportKind.SYSTEM_TRAIL_PDF, params={"system": system.pk})
+
+
+@audited_write
+def procedure_request(*, actor, document) -> ReportRun:
+    """The AI incident-management procedure generated from the live configuration: a worker
+    builds the PDF and records it as a draft version of ``document``."""
+    from .builders.procedure import procedure_document
+
+    _refuse_unless_allowed(
+        actor,
+        ReportKind.INCIDENT_PROCEDURE_PDF,
+        _("Only GRC staff and the AI risk officer generate the incident-management procedure."),
+    )
+    document = procedure_document(actor, document.pk)
+    return _record(
+        actor=actor, kind=ReportKind.INCIDENT_PROCEDURE_PDF, params={"document": document.pk}
+    )

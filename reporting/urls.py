@@ -21,6 +21,7 @@ urlpatterns = [
     path("exports/risks/", views.risk_export, name="risk-export"),
     path("exports/capas/", views.capa_export, name="capa-export"),
     path("soa.pdf", views.soa_pdf, name="soa-pdf"),
+    path("documents/<int:pk>/procedure.pdf", views.procedure_pdf, name="procedure-pdf"),
     path("samples/new/", views.sample_new, name="sample-new"),
     path("review/dashboard/", views.dashboard, name="dashboard"),
     path("review/new/", views.review_new, name="review-new"),

@@ -324,3 +324,24 @@ def sample_new(request):
             return _to_run_page(request, run)
     template = "reporting/sample_form.html#form" if request.htmx else "reporting/sample_form.html"
     return render(request, template, {"form": form}, status=status)
+
+
+# --- the incident-management procedure (risk's documented information) --------------------------
+
+
+@login_required
+@require_POST
+def procedure_pdf(request, pk: int):
+    """ "Generate from configuration" on the procedure's document page: a worker builds the PDF
+    and records it as a draft version; the run page shows the progress."""
+    from risk.models import Document
+
+    document = get_object_or_404(Document, pk=pk)
+    try:
+        run = services.procedure_request(actor=request.user, document=document)
+    except PermissionRefused as exc:
+        return render(request, "incidents/refused.html", {"message": exc.message}, status=403)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(document.get_absolute_url())
+    return _to_run_page(request, run)

@@ -151,6 +151,7 @@ class RiskConfig(AppConfig):
             )
         )
         self._ready_impact()
+        self._ready_documents()
 
     def _ready_impact(self):
         """Impact assessments: clocks, visibility, evidence, the triggers in the inventory and
@@ -219,4 +220,79 @@ class RiskConfig(AppConfig):
                 order=46,
                 visible=permissions.can_read_impact,
             ),
+        )
+
+    def _ready_documents(self):
+        """Documented information and retention: the review clock, who sees the documents, the
+        incident page's legal-hold section and the case file's retention section."""
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.clocks.registry import ClockTarget, register_kinds, register_target
+        from aims.core import visibility
+        from aims.core.registry import (
+            NavEntry,
+            ReportSection,
+            register_navigation,
+            register_report_section,
+        )
+        from incidents.sections import IncidentSection, register_section
+
+        from . import permissions, selectors
+        from .choices import DocumentClockKind
+        from .models import Document, DocumentVersion, LegalHold, PurgeTombstone
+        from .views import documents as document_views
+
+        register_kinds(DocumentClockKind)
+        register_target(
+            Document,
+            ClockTarget(
+                resolve_role=lambda d, role: [d.owner] if role == "document_owner" else [],
+                describe=lambda d: (f"Review of {d.reference} {d.title}", d.get_absolute_url()),
+                pseudo_roles=("document_owner",),
+            ),
+        )
+        from .models import RetentionRule
+
+        for model, rule in (
+            (Document, permissions.can_read_documents),
+            (DocumentVersion, permissions.can_read_documents),
+            (RetentionRule, permissions.can_read_retention),
+            (LegalHold, permissions.can_read_retention),
+            (PurgeTombstone, permissions.can_read_retention),
+        ):
+            visibility.register(
+                model,
+                lambda user, model=model, rule=rule: (
+                    model.objects.all() if rule(user) else model.objects.none()
+                ),
+            )
+        register_report_section(
+            ReportSection(
+                name="retention",
+                title=_("Retention and legal holds"),
+                order=90,
+                template="risk/_case_file_retention.html",
+                context=selectors.case_file_retention,
+                history=(
+                    (LegalHold, "incident_id", _("legal hold")),
+                    (PurgeTombstone, "incident_id", _("purge tombstone")),
+                ),
+            )
+        )
+        register_section(
+            IncidentSection(
+                name="legal_hold",
+                template="risk/_incident_hold.html",
+                order=90,
+                column="aside",
+                context=document_views.incident_hold_section,
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("Documents"),
+                url_name="risk:documents",
+                order=48,
+                visible=permissions.can_read_documents,
+            )
         )

@@ -122,3 +122,32 @@ class ImpactClockKind(models.TextChoices):
 class RiskReviewOutcome(models.TextChoices):
     CHANGED = "changed", _("Risks changed (linked to the incident)")
     NO_CHANGE = "no_change", _("No change to the register")
+
+
+# --- documented information and retention (ISO/IEC 42001 clause 7.5) --------------------------
+
+
+class DocumentKind(models.TextChoices):
+    AIMS_SCOPE = "aims_scope", _("AIMS scope")
+    AI_POLICY = "ai_policy", _("AI policy")
+    INCIDENT_PROCEDURE = "incident_procedure", _("AI incident-management procedure")
+    COMMUNICATION_PLAN = "communication_plan", _("Communication plan")
+    RETENTION_SCHEDULE = "retention_schedule", _("Retention schedule")
+    OTHER_PROCEDURE = "other_procedure", _("Other procedure")
+
+
+class DocumentVersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class RetentionRecordType(models.TextChoices):
+    EVIDENCE_PERSONAL = "evidence_personal", _("Evidence with personal data")
+    EVIDENCE_OTHER = "evidence_other", _("Other evidence")
+    INCIDENT_RECORD = "incident_record", _("Incident records")
+    CUSTODY = "custody", _("Notifications and chain of custody")
+
+
+class DocumentClockKind(models.TextChoices):
+    REVIEW = "document_review", _("Document review")

@@ -153,3 +153,40 @@ def incident_timeline_event(*, link, actor):
         summary=summary,
         data={"module": "risk", "risk": risk.pk, "reference": risk.reference, "link": link.kind},
     )
+
+
+def legal_hold_event(*, hold, actor, released=False):
+    """On the incident's timeline: a legal hold placed or released, and why."""
+    from incidents.choices import TimelineKind
+    from incidents.events import module_event
+
+    if released:
+        summary = f"Legal hold released: {hold.release_reason}"
+    else:
+        summary = f"Legal hold placed — no record of this incident is purged: {hold.reason}"
+    return module_event(
+        incident=hold.incident,
+        actor=actor,
+        kind=TimelineKind.DECISION,
+        summary=summary,
+        data={"module": "risk", "legal_hold": hold.pk, "released": released},
+    )
+
+
+def purge_event(*, incident, actor, tombstones):
+    """On the incident's timeline: which of its records a purge deleted, under which rules."""
+    from incidents.choices import TimelineKind
+    from incidents.events import module_event
+
+    names = ", ".join(t.record_label for t in tombstones)
+    return module_event(
+        incident=incident,
+        actor=actor,
+        kind=TimelineKind.EVIDENCE,
+        summary=f"Purged past retention ({tombstones[0].rule_text}): {names}",
+        data={
+            "module": "risk",
+            "purge_run": tombstones[0].run,
+            "tombstones": [t.pk for t in tombstones],
+        },
+    )

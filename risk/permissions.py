@@ -182,3 +182,58 @@ def can_read_trail(user) -> Decision:
             "officer, the oversight roles, auditors, and engineers for their own AI systems."
         ),
     )
+
+
+# --- documented information and retention -----------------------------------------------------
+
+DOCUMENT_EDITORS = (Role.GRC, Role.RISK_OFFICER)
+HOLD_ROLES = (Role.GRC, Role.LEGAL)
+
+
+def can_read_documents(user) -> Decision:
+    """The register of documented information: everyone with a role reads the AIMS's documents
+    (the policy and the procedures are for all staff to follow)."""
+    return decide(
+        has_role(user, *READERS, Role.ENGINEER, Role.ETHICS),
+        _("The documented information is open to every role; your account has none."),
+    )
+
+
+def can_edit_documents(user, document=None) -> Decision:
+    """Register a document, draft or upload a version, generate the procedure."""
+    return decide(
+        has_role(user, *DOCUMENT_EDITORS),
+        _("Only GRC staff and the AI risk officer write documented information."),
+    )
+
+
+def can_approve_document(user, version=None) -> Decision:
+    return decide(
+        has_role(user, *DOCUMENT_EDITORS),
+        _("Only the AI risk officer or GRC staff approve documented information."),
+    )
+
+
+def can_read_retention(user) -> Decision:
+    return decide(
+        has_role(user, *READERS),
+        _(
+            "The retention schedule, legal holds and purge records are open to GRC staff, the AI "
+            "risk officer, the oversight roles and auditors."
+        ),
+    )
+
+
+def can_edit_retention(user, rule=None) -> Decision:
+    return decide(
+        has_role(user, Role.GRC),
+        _("Only GRC staff change the retention schedule."),
+    )
+
+
+def can_hold(user, incident=None) -> Decision:
+    """Place or release a legal hold on an incident."""
+    return decide(
+        has_role(user, *HOLD_ROLES),
+        _("Only GRC staff and legal place or release a legal hold."),
+    )

@@ -256,3 +256,125 @@ def case_file_section(incident) -> dict:
         ),
         "risk_review": risk_review_of(incident),
     }
+
+
+# --- documented information and retention -----------------------------------------------------
+
+
+def documents_with_state():
+    """Every document with its approved version's number, fingerprint and outdated mark (one
+    query: subqueries, no row per version)."""
+    from django.db.models import CharField, DateTimeField, IntegerField, Subquery
+
+    from .choices import DocumentVersionStatus
+    from .models import Document, DocumentVersion
+
+    approved = DocumentVersion.objects.filter(
+        document=OuterRef("pk"), status=DocumentVersionStatus.APPROVED
+    )
+    drafts = DocumentVersion.objects.filter(
+        document=OuterRef("pk"), status=DocumentVersionStatus.DRAFT
+    )
+    return Document.objects.select_related("owner").annotate(
+        approved_number=Subquery(approved.values("number")[:1], output_field=IntegerField()),
+        approved_fingerprint=Subquery(
+            approved.values("config_fingerprint")[:1], output_field=CharField()
+        ),
+        approved_outdated_at=Subquery(
+            approved.values("outdated_at")[:1], output_field=DateTimeField()
+        ),
+        has_draft=Exists(drafts),
+    )
+
+
+def outdated_reason(document, *, approved=None, live=None) -> str:
+    """Why the approved version no longer matches (empty when it does, or none is approved).
+
+    The procedure is outdated as soon as the live configuration's fingerprint differs from the
+    one it was approved with (computed here, on read); any document may be marked outdated."""
+    from . import procedure
+
+    number = getattr(document, "approved_number", None) if approved is None else approved.number
+    if number is None:
+        return ""
+    fingerprint = (
+        approved.config_fingerprint if approved is not None else document.approved_fingerprint
+    )
+    marked = approved.outdated_at if approved is not None else document.approved_outdated_at
+    if marked is not None:
+        return approved.outdated_reason if approved is not None else "marked outdated"
+    if document.generated:
+        live = live if live is not None else procedure.live_fingerprint(document)
+        if fingerprint != live:
+            return (
+                "The live configuration (clock policies, roles, channels or links) changed "
+                "since this version was approved."
+            )
+    return ""
+
+
+def document_list(*, kind="", status="", outdated="", review_due="", today=None) -> list:
+    """The register of documents, filtered; each carries ``state`` and ``outdated``."""
+    from .choices import DocumentVersionStatus
+
+    queryset = documents_with_state().order_by("reference")
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if status == DocumentVersionStatus.APPROVED:
+        queryset = queryset.filter(approved_number__isnull=False)
+    elif status == DocumentVersionStatus.DRAFT:
+        queryset = queryset.filter(has_draft=True)
+    elif status == "none":
+        queryset = queryset.filter(approved_number__isnull=True)
+    today = today or timezone.localdate()
+    if review_due == "yes":
+        queryset = queryset.filter(next_review_date__lte=today + timedelta(days=30))
+    rows = list(queryset)
+    live = {}
+    for document in rows:
+        if document.generated and document.approved_number is not None:
+            key = tuple((link.get("label"), link.get("url")) for link in document.process_links)
+            if key not in live:
+                from . import procedure
+
+                live[key] = procedure.live_fingerprint(document)
+            document.outdated = outdated_reason(document, live=live[key])
+        else:
+            document.outdated = outdated_reason(document)
+        document.review_due = bool(document.next_review_date and document.next_review_date <= today)
+    if outdated == "yes":
+        rows = [d for d in rows if d.outdated]
+    elif outdated == "no":
+        rows = [d for d in rows if not d.outdated]
+    return rows
+
+
+def document_detail(pk):
+    return documents_with_state().filter(pk=pk).first()
+
+
+def versions_of(document):
+    return document.versions.select_related("drafted_by", "approved_by").order_by("-number")
+
+
+def retention_rules():
+    from .models import RetentionRule
+
+    return RetentionRule.objects.order_by("record_type")
+
+
+def holds_of(incident):
+    from .models import LegalHold
+
+    return LegalHold.objects.filter(incident=incident).select_related("placed_by", "released_by")
+
+
+def tombstones_of(incident):
+    from .models import PurgeTombstone
+
+    return PurgeTombstone.objects.filter(incident=incident).select_related("rule")
+
+
+def case_file_retention(incident) -> dict:
+    """The case file's retention section: the legal holds and what a purge deleted."""
+    return {"holds": list(holds_of(incident)), "tombstones": list(tombstones_of(incident))}

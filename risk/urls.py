@@ -41,4 +41,33 @@ urlpatterns = [
     ),
     path("systems/<int:pk>/trail/", views.system_trail, name="system-trail"),
     path("consistency/", views.consistency, name="consistency"),
+    # documented information and retention
+    path("documents/", views.document_list, name="documents"),
+    path("documents/new/", views.document_create, name="document-create"),
+    path("documents/<int:pk>/", views.document_detail, name="document-detail"),
+    path("documents/<int:pk>/edit/", views.document_edit, name="document-edit"),
+    path("documents/<int:pk>/versions/", views.version_create, name="version-create"),
+    path(
+        "documents/<int:pk>/versions/<int:version_pk>/approve/",
+        views.version_approve,
+        name="version-approve",
+    ),
+    path(
+        "documents/<int:pk>/versions/<int:version_pk>/outdated/",
+        views.version_outdated,
+        name="version-outdated",
+    ),
+    path(
+        "documents/<int:pk>/versions/<int:version_pk>/file/",
+        views.version_file,
+        name="version-file",
+    ),
+    path("retention/", views.retention, name="retention"),
+    path("retention/<int:pk>/", views.retention_rule_update, name="retention-rule-update"),
+    path("incidents/<int:pk>/legal-hold/", views.legal_hold_place, name="legal-hold-place"),
+    path(
+        "incidents/<int:pk>/legal-hold/<int:hold_pk>/release/",
+        views.legal_hold_release,
+        name="legal-hold-release",
+    ),
 ]

@@ -162,6 +162,15 @@ def owned(users, make_system):
         actor=grc, data={**review_period, "other_attendees": "Board", "minutes": "Held."}
     )
     review_held = capa.management_review_transition(actor=grc, review=review_held, to="recorded")
+    # Documented information and retention.
+    policy = risk_services.document_create(
+        actor=grc, data={"kind": "ai_policy", "title": "AI policy", "owner": grc}
+    )
+    doc_version = risk_services.version_draft(actor=grc, document=policy, body="Text.")
+    hold = risk_services.legal_hold_place(actor=grc, incident=incident, reason="Claim")
+    from risk.models import RetentionRule
+
+    retention_rule = RetentionRule.objects.order_by("pk").first()
     OWNED.clear()
     OWNED.update(
         {
@@ -181,6 +190,10 @@ def owned(users, make_system):
             "root-causes": [cause.pk],
             "remediation-items": [item.pk],
             "impact-assessments": [assessment.pk],
+            "documented-information": [policy.pk],
+            "document-versions": [doc_version.pk],
+            "legal-holds": [hold.pk],
+            "retention-rules": [retention_rule.pk],
         }
     )
     yield OWNED

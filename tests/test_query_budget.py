@@ -2103,3 +2103,98 @@ def test_exercises_add_no_query_to_the_home_page_and_evidence_map(client, users,
     for n in range(2):
         incident_at(Status.CLOSED, grc, make_system(name=f"Drill {n}"), kind="exercise")
     assert [measure(page(client, url))[0] for url in urls] == small
+
+
+# --- documented information and retention (risk) -----------------------------------------------
+
+
+def _documents(grc, count, *, start=0):
+    from risk import services as risk_services
+
+    made = []
+    for n in range(start, start + count):
+        document = risk_services.document_create(
+            actor=grc, data={"kind": "ai_policy", "title": f"Policy {n}", "owner": grc}
+        )
+        version = risk_services.version_draft(actor=grc, document=document, body=f"Text {n}")
+        risk_services.version_approve(actor=grc, version=version)
+        made.append(document)
+    return made
+
+
+def test_document_register_page_and_api_do_not_grow_with_rows(client, users, api_client_for):
+    from risk import services as risk_services
+
+    grc = users["grc"]
+    risk_services.document_create(
+        actor=grc, data={"kind": "incident_procedure", "title": "Procedure", "owner": grc}
+    )
+    client.force_login(users["auditor"])
+    api = api_client_for(users["auditor"])
+    _documents(grc, 3)
+    client.get("/risks/documents/")
+    small_page, _, ctx = measure(page(client, "/risks/documents/"))
+    small_api, _, api_ctx = measure(page(api, "/api/v1/documented-information/"))
+    _documents(grc, 7, start=3)
+    large_page, _, _ = measure(page(client, "/risks/documents/"))
+    large_api, _, _ = measure(page(api, "/api/v1/documented-information/"))
+    assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
+    check("page_document_register", small_page, ctx)
+    check("api_document_list", small_api, api_ctx)
+
+
+def test_document_page_retention_page_and_holds_do_not_grow(client, users, make_system):
+    from risk import services as risk_services
+
+    grc = users["grc"]
+    (document,) = _documents(grc, 1)
+    incident = file_incident(grc, systems=[make_system(name="Held")])
+    client.force_login(users["grc"])
+    urls = {
+        "page_document": f"/risks/documents/{document.pk}/",
+        "page_retention": "/risks/retention/",
+    }
+    for url in urls.values():
+        client.get(url)
+    small = {name: measure(page(client, url)) for name, url in urls.items()}
+    for n in range(3):
+        version = risk_services.version_draft(actor=grc, document=document, body=f"More {n}")
+        risk_services.version_approve(actor=users["risk_officer"], version=version)
+    hold = risk_services.legal_hold_place(actor=grc, incident=incident, reason="Claim")
+    risk_services.legal_hold_release(actor=grc, hold=hold, reason="Settled")
+    for n in range(2):
+        other = file_incident(grc, systems=[make_system(name=f"Held {n}")])
+        risk_services.legal_hold_place(actor=grc, incident=other, reason="Claim")
+    for name, url in urls.items():
+        large, _, _ = measure(page(client, url))
+        assert large == small[name][0], (name, _listing(small[name][2]))
+        check(name, small[name][0], small[name][2])
+
+
+def test_document_writes(users, make_system):
+    from risk import services as risk_services
+
+    grc, officer = fresh(users["grc"]), fresh(users["risk_officer"])
+    document, _ = budget(
+        "document_create",
+        lambda: risk_services.document_create(
+            actor=grc, data={"kind": "ai_policy", "title": "AI policy", "owner": grc}
+        ),
+    )
+    version, _ = budget(
+        "document_version_draft",
+        lambda: risk_services.version_draft(actor=grc, document=fresh(document), body="Text"),
+    )
+    budget(
+        "document_version_approve",
+        lambda: risk_services.version_approve(actor=officer, version=fresh(version)),
+    )
+    incident = file_incident(grc, systems=[make_system(name="Hold")])
+    hold, _ = budget(
+        "legal_hold_place",
+        lambda: risk_services.legal_hold_place(actor=grc, incident=fresh(incident), reason="Claim"),
+    )
+    budget(
+        "legal_hold_release",
+        lambda: risk_services.legal_hold_release(actor=grc, hold=fresh(hold), reason="Settled"),
+    )

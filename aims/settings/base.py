@@ -298,6 +298,9 @@ SPECTACULAR_SETTINGS = {
         "ImpactTriggerEnum": "risk.choices.ImpactTrigger",
         "RiskReviewOutcomeEnum": "risk.choices.RiskReviewOutcome",
         "DiagnosticOutcomeEnum": "capa.choices.DiagnosticOutcome",
+        "DocumentKindEnum": "risk.choices.DocumentKind",
+        "DocumentVersionStatusEnum": "risk.choices.DocumentVersionStatus",
+        "RetentionRecordTypeEnum": "risk.choices.RetentionRecordType",
     },
 }
 

@@ -7,6 +7,7 @@
 - ``risk``: the risk register (CSV, XLSX) and the Statement of Applicability (PDF);
 - ``capa_register``: the CAPA register (CSV, XLSX);
 - ``disclosure_draft``: a regulatory report draft (GDPR Art. 33, HIPAA, SB 53, Art. 73) (PDF);
+- ``procedure``: the AI incident-management procedure, from the live configuration (PDF);
 - ``trail``: one AI system's evidence trail with its gaps (PDF).
 """
 
@@ -14,6 +15,7 @@ from . import (  # noqa: F401 - registers the builders
     capa_register,
     casefile,
     disclosure_draft,
+    procedure,
     register,
     review_pack,
     risk,

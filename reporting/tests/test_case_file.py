@@ -306,8 +306,9 @@ def test_context_queries_do_not_grow_with_the_timeline(
     # the CAPAs, the no-CAPA decision and their five, the CAPAs' own included), the management
     # review section (the reviews that covered it, and their coverage rows' history), the
     # risk section (the incident's risk links and their history, the review of the register at
-    # closure) and the incident's MITRE ATLAS techniques.
-    with django_assert_max_num_queries(54):
+    # closure), the incident's MITRE ATLAS techniques and the retention section (legal holds,
+    # purge tombstones and their two history tables).
+    with django_assert_max_num_queries(58):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 

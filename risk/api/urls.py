@@ -5,7 +5,7 @@ from django.urls import path
 from aims.core.api.routers import ApiRouter
 
 from ..atlas import RiskAtlasTechniquesView
-from . import impact, trail, views
+from . import documents, impact, trail, views
 
 router = ApiRouter()
 router.register("risks", views.RiskViewSet, basename="risk")
@@ -13,6 +13,13 @@ router.register("risk-methodologies", views.MethodologyViewSet, basename="risk-m
 router.register("risk-tags", views.RiskTagViewSet, basename="risk-tag")
 router.register("controls", views.ControlViewSet, basename="control")
 router.register("impact-assessments", impact.ImpactAssessmentViewSet, basename="impact-assessment")
+router.register(
+    "documented-information", documents.DocumentViewSet, basename="documented-information"
+)
+router.register("document-versions", documents.DocumentVersionViewSet, basename="document-version")
+router.register("retention-rules", documents.RetentionRuleViewSet, basename="retention-rule")
+router.register("legal-holds", documents.LegalHoldViewSet, basename="legal-hold")
+router.register("purge-tombstones", documents.PurgeTombstoneViewSet, basename="purge-tombstone")
 
 urlpatterns = [
     path("evidence-map/", views.EvidenceMapView.as_view(), name="evidence-map"),

@@ -2,6 +2,7 @@
 
 from .controls import ApplicabilityStatement, Control, EvidenceLink
 from .impact import ImpactAssessment, ImpactReviewFlag, IncidentRiskReview
+from .documents import Document, DocumentVersion
 from .methodology import RiskMethodology
 from .register import (
     Risk,
@@ -13,14 +14,20 @@ from .register import (
     RiskTag,
     RiskTechnique,
 )
+from .retention import LegalHold, PurgeTombstone, RetentionRule
 
 __all__ = [
     "ApplicabilityStatement",
     "Control",
+    "Document",
+    "DocumentVersion",
     "EvidenceLink",
     "ImpactAssessment",
     "ImpactReviewFlag",
     "IncidentRiskReview",
+    "LegalHold",
+    "PurgeTombstone",
+    "RetentionRule",
     "Risk",
     "RiskAcceptance",
     "RiskControl",

@@ -8,6 +8,15 @@ from .impact import (
     impact_update,
     incident_risk_review_record,
 )
+from .documents import (
+    DOCUMENT_FIELDS,
+    document_create,
+    document_update,
+    procedure_version_generated,
+    version_approve,
+    version_draft,
+    version_mark_outdated,
+)
 from .methodology import (
     METHODOLOGY_FIELDS,
     methodology_approve,
@@ -26,6 +35,13 @@ from .register import (
     risk_transition,
     risk_update,
 )
+from .retention import (
+    legal_hold_place,
+    legal_hold_release,
+    purge_candidates,
+    retention_purge,
+    retention_rule_update,
+)
 
 __all__ = [
     "impact_create",
@@ -33,6 +49,18 @@ __all__ = [
     "impact_transition",
     "impact_update",
     "incident_risk_review_record",
+    "DOCUMENT_FIELDS",
+    "document_create",
+    "document_update",
+    "legal_hold_place",
+    "legal_hold_release",
+    "procedure_version_generated",
+    "purge_candidates",
+    "retention_purge",
+    "retention_rule_update",
+    "version_approve",
+    "version_draft",
+    "version_mark_outdated",
     "EDITABLE_FIELDS",
     "METHODOLOGY_FIELDS",
     "RATING_FIELDS",

@@ -16,6 +16,20 @@ from .impact import (
     impact_transition,
     incident_risk_review,
 )
+from .documents import (
+    document_create,
+    document_detail,
+    document_edit,
+    document_list,
+    legal_hold_place,
+    legal_hold_release,
+    retention,
+    retention_rule_update,
+    version_approve,
+    version_create,
+    version_file,
+    version_outdated,
+)
 from .incidents import (
     incident_risk_link,
     incident_risk_raise,
@@ -33,6 +47,18 @@ from .trail import consistency, system_trail
 
 __all__ = [
     "consistency",
+    "document_create",
+    "document_detail",
+    "document_edit",
+    "document_list",
+    "legal_hold_place",
+    "legal_hold_release",
+    "retention",
+    "retention_rule_update",
+    "version_approve",
+    "version_create",
+    "version_file",
+    "version_outdated",
     "control_detail",
     "control_update",
     "evidence_add",

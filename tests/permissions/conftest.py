@@ -77,6 +77,10 @@ class World:
     # system scope.
     impact: dict = field(default_factory=dict)
     review: object = None  # a recorded management review, ready to approve
+    # Documented information and retention: "policy" (approved v1 with a file), "draft" (its
+    # v2, a draft), "procedure" (the incident procedure, no version), "rule" (a retention
+    # rule), "hold" (on the ``led`` incident), "tombstone" (a purged evidence file's).
+    documents: dict = field(default_factory=dict)
     api: dict = field(default_factory=dict)  # role -> APIClient with the role's token
     html: dict = field(default_factory=dict)  # role -> logged-in django Client
     # The learning loop: root_causes / items (scope -> a considered root cause ready to confirm,
@@ -232,6 +236,7 @@ def _build_world() -> World:
     world.capa = _build_learning_loop(world)
     world.impact = _build_impact(users, systems)
     world.review = _build_review(users)
+    world.documents = _build_documents(users, incidents)
     for role in ROLES:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=users[role])}")
@@ -430,6 +435,61 @@ def _build_impact(users, systems):
         "submitted": {
             scope: submitted_assessment(grc, systems[scope]) for scope in ("own", "other")
         },
+    }
+
+
+def _build_documents(users, incidents):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from aims.core.services import model_save
+    from risk import services as risk_services
+    from risk.models import PurgeTombstone, RetentionRule
+
+    grc = users["grc"]
+    policy = risk_services.document_create(
+        actor=grc, data={"kind": "ai_policy", "title": "AI policy", "owner": grc}
+    )
+    first = risk_services.version_draft(
+        actor=grc,
+        document=policy,
+        body="We use AI responsibly.",
+        uploaded_file=SimpleUploadedFile("policy.txt", b"We use AI responsibly.\n"),
+    )
+    risk_services.version_approve(actor=users["risk_officer"], version=first)
+    draft = risk_services.version_draft(actor=grc, document=policy, body="Version two.")
+    procedure = risk_services.document_create(
+        actor=grc,
+        data={"kind": "incident_procedure", "title": "Incident procedure", "owner": grc},
+    )
+    rule = RetentionRule.objects.get(record_type="evidence_other")
+    hold = risk_services.legal_hold_place(
+        actor=grc, incident=incidents["led"], reason="Litigation expected"
+    )
+    # A tombstone as a purge leaves it (a real purge needs years to pass; the purge itself is
+    # tested in risk/tests/test_documents_retention.py).
+    tombstone = model_save(
+        PurgeTombstone(
+            run="purge-matrix",
+            record_model="incidents.evidence",
+            record_pk=999999,
+            record_label="purged.csv",
+            incident=incidents["own"],
+            rule=rule,
+            rule_text="Other evidence: 2190 days after closure",
+            sha256="0" * 64,
+            purged_at=timezone.now(),
+        ),
+        actor=None,
+    )
+    return {
+        "policy": policy,
+        "approved": first,
+        "draft": draft,
+        "procedure": procedure,
+        "rule": rule,
+        "hold": hold,
+        "tombstone": tombstone,
     }
 
 

@@ -894,6 +894,41 @@ _A += [
         write=True,
     ),
 ]
+# --- documented information and retention (risk) ---------------------------------------------
+DOC_EDITORS = MANAGERS
+HOLDERS = frozenset({"grc", "legal"})
+RETENTION_EDITORS = frozenset({"grc"})
+
+
+def _doc_write(name, roles, rule):
+    return Action(name, "none", _roles(roles), gate=roles, rule=rule, write=True)
+
+
+_A += [
+    Action("document.list", "none", _everyone, gate=EVERYONE),
+    Action("document.retrieve", "none", _everyone, gate=EVERYONE),
+    Action("document.versions", "none", _everyone, gate=EVERYONE),
+    Action("document_version.retrieve", "none", _everyone, gate=EVERYONE),
+    Action("document_version.file", "none", _everyone, gate=EVERYONE),
+    _doc_write("document.create", DOC_EDITORS, lambda u, w, s: rp.can_edit_documents(u)),
+    _doc_write("document.update", DOC_EDITORS, lambda u, w, s: rp.can_edit_documents(u)),
+    _doc_write("document.version_create", DOC_EDITORS, lambda u, w, s: rp.can_edit_documents(u)),
+    _doc_write("document.generate", DOC_EDITORS, lambda u, w, s: rp.can_edit_documents(u)),
+    _doc_write("document_version.approve", DOC_EDITORS, lambda u, w, s: rp.can_approve_document(u)),
+    _doc_write("document_version.outdated", DOC_EDITORS, lambda u, w, s: rp.can_edit_documents(u)),
+    Action("retention_rule.list", "none", _everyone, gate=READ_ALL),
+    Action("retention_rule.retrieve", "none", _everyone, gate=READ_ALL),
+    _doc_write(
+        "retention_rule.update", RETENTION_EDITORS, lambda u, w, s: rp.can_edit_retention(u)
+    ),
+    Action("legal_hold.list", "none", _everyone, gate=READ_ALL),
+    Action("legal_hold.retrieve", "none", _everyone, gate=READ_ALL),
+    _doc_write("legal_hold.create", HOLDERS, lambda u, w, s: rp.can_hold(u)),
+    _doc_write("legal_hold.release", HOLDERS, lambda u, w, s: rp.can_hold(u)),
+    Action("purge_tombstone.list", "none", _everyone, gate=READ_ALL),
+    Action("purge_tombstone.retrieve", "none", _everyone, gate=READ_ALL),
+]
+
 ACTIONS = {a.name: a for a in _A}
 
 
@@ -2245,6 +2280,115 @@ API += [
     Api("recurrence.list", "GET", f"{V1}/incidents/{{id}}/recurrences/", 200, INC, _i),
 ]
 
+
+def _doc(name):
+    return lambda w, r, s: w.documents[name].pk
+
+
+API += [
+    Api("document.list", "GET", f"{V1}/documented-information/", 200),
+    Api(
+        "document.create",
+        "POST",
+        f"{V1}/documented-information/",
+        201,
+        body=lambda w, r, s: {"kind": "other_procedure", "title": "Change procedure"},
+    ),
+    Api(
+        "document.retrieve",
+        "GET",
+        f"{V1}/documented-information/{{id}}/",
+        200,
+        target=_doc("policy"),
+    ),
+    Api(
+        "document.update",
+        "PATCH",
+        f"{V1}/documented-information/{{id}}/",
+        200,
+        target=_doc("policy"),
+        body=lambda w, r, s: {"title": "AI policy (revised)"},
+    ),
+    Api(
+        "document.versions",
+        "GET",
+        f"{V1}/documented-information/{{id}}/versions/",
+        200,
+        target=_doc("policy"),
+    ),
+    Api(
+        "document.version_create",
+        "POST",
+        f"{V1}/documented-information/{{id}}/versions/",
+        201,
+        target=_doc("policy"),
+        body=lambda w, r, s: {"body": "Version three."},
+    ),
+    Api(
+        "document_version.retrieve",
+        "GET",
+        f"{V1}/document-versions/{{id}}/",
+        200,
+        target=_doc("draft"),
+    ),
+    Api(
+        "document_version.approve",
+        "POST",
+        f"{V1}/document-versions/{{id}}/approve/",
+        200,
+        target=_doc("draft"),
+    ),
+    Api(
+        "document_version.outdated",
+        "POST",
+        f"{V1}/document-versions/{{id}}/outdated/",
+        200,
+        target=_doc("approved"),
+        body=lambda w, r, s: {"reason": "A new regulation applies."},
+    ),
+    Api("retention_rule.list", "GET", f"{V1}/retention-rules/", 200),
+    Api(
+        "retention_rule.retrieve",
+        "GET",
+        f"{V1}/retention-rules/{{id}}/",
+        200,
+        target=_doc("rule"),
+    ),
+    Api(
+        "retention_rule.update",
+        "PATCH",
+        f"{V1}/retention-rules/{{id}}/",
+        200,
+        target=_doc("rule"),
+        body=lambda w, r, s: {"period_days": 3000},
+    ),
+    Api("legal_hold.list", "GET", f"{V1}/legal-holds/", 200),
+    Api("legal_hold.retrieve", "GET", f"{V1}/legal-holds/{{id}}/", 200, target=_doc("hold")),
+    Api(
+        "legal_hold.create",
+        "POST",
+        f"{V1}/legal-holds/",
+        201,
+        body=lambda w, r, s: {"incident": w.incidents["own"].pk, "reason": "Claim received"},
+    ),
+    Api(
+        "legal_hold.release",
+        "POST",
+        f"{V1}/legal-holds/{{id}}/release/",
+        200,
+        target=_doc("hold"),
+        body=lambda w, r, s: {"reason": "Claim withdrawn"},
+    ),
+    Api("purge_tombstone.list", "GET", f"{V1}/purge-tombstones/", 200),
+    Api(
+        "purge_tombstone.retrieve",
+        "GET",
+        f"{V1}/purge-tombstones/{{id}}/",
+        200,
+        target=_doc("tombstone"),
+    ),
+]
+
 # The schema's own views are documentation, not operations.
 API_NOT_IN_MATRIX = {"/api/schema/", "/api/docs/"}
 
@@ -3270,6 +3414,121 @@ HTML += [
         _ik,
         lambda w, r, s: {"note": "Traffic back to the model."},
         f"POST {V1}/incidents/{{id}}/remediation/restore/",
+    ),
+]
+
+
+def _dock(name):
+    return lambda w, r, s: {"pk": w.documents[name].pk}
+
+
+def _versionk(name):
+    return lambda w, r, s: {
+        "pk": w.documents["policy"].pk,
+        "version_pk": w.documents[name].pk,
+    }
+
+
+def _document_form(w, role, scope):
+    return {
+        "kind": "other_procedure",
+        "title": "Change procedure",
+        "owner": str(w.users["grc"].pk),
+        "review_interval_days": "365",
+        "process_links": "",
+    }
+
+
+def _rule_form(w, role, scope):
+    pk = w.documents["rule"].pk
+    return {f"r{pk}-period_days": "3000", f"r{pk}-legal_basis": "Limitation period"}
+
+
+HTML += [
+    Html("document.list", "risk:documents"),
+    Html("document.retrieve", "risk:document-detail", kwargs=_dock("policy")),
+    Html("document.create", "risk:document-create", api=f"POST {V1}/documented-information/"),
+    Html(
+        "document.create",
+        "risk:document-create",
+        "POST",
+        302,
+        body=_document_form,
+        api=f"POST {V1}/documented-information/",
+    ),
+    Html("document.update", "risk:document-edit", kwargs=_dock("policy")),
+    Html(
+        "document.update",
+        "risk:document-edit",
+        "POST",
+        302,
+        kwargs=_dock("policy"),
+        body=_document_form,
+        api=f"PATCH {V1}/documented-information/{{id}}/",
+    ),
+    Html(
+        "document.version_create",
+        "risk:version-create",
+        "POST",
+        302,
+        kwargs=_dock("policy"),
+        body=lambda w, r, s: {"summary": "Three", "body": "Version three."},
+        api=f"POST {V1}/documented-information/{{id}}/versions/",
+    ),
+    Html(
+        "document_version.approve",
+        "risk:version-approve",
+        "POST",
+        302,
+        kwargs=_versionk("draft"),
+        body=lambda w, r, s: {},
+        api=f"POST {V1}/document-versions/{{id}}/approve/",
+    ),
+    Html(
+        "document_version.outdated",
+        "risk:version-outdated",
+        "POST",
+        302,
+        kwargs=_versionk("approved"),
+        body=lambda w, r, s: {"reason": "A new regulation applies."},
+        api=f"POST {V1}/document-versions/{{id}}/outdated/",
+    ),
+    Html("document_version.file", "risk:version-file", kwargs=_versionk("approved")),
+    Html(
+        "document.generate",
+        "reporting:procedure-pdf",
+        "POST",
+        302,
+        kwargs=_dock("procedure"),
+        body=lambda w, r, s: {},
+    ),
+    Html("retention_rule.list", "risk:retention"),
+    Html(
+        "retention_rule.update",
+        "risk:retention-rule-update",
+        "POST",
+        302,
+        kwargs=_dock("rule"),
+        body=_rule_form,
+        api=f"PATCH {V1}/retention-rules/{{id}}/",
+    ),
+    Html(
+        "legal_hold.create",
+        "risk:legal-hold-place",
+        "POST",
+        302,
+        kwargs=lambda w, r, s: {"pk": w.incidents["own"].pk},
+        body=lambda w, r, s: {"hold-reason": "Claim received"},
+        api=f"POST {V1}/legal-holds/",
+    ),
+    Html(
+        "legal_hold.release",
+        "risk:legal-hold-release",
+        "POST",
+        302,
+        kwargs=lambda w, r, s: {"pk": w.incidents["led"].pk, "hold_pk": w.documents["hold"].pk},
+        body=lambda w, r, s: {"hold-reason": "Claim withdrawn"},
+        api=f"POST {V1}/legal-holds/{{id}}/release/",
     ),
 ]
 
