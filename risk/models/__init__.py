@@ -1,8 +1,8 @@
 """The risk app's models, by subject (DESIGN section 2, "risk")."""
 
 from .controls import ApplicabilityStatement, Control, EvidenceLink
-from .impact import ImpactAssessment, ImpactReviewFlag, IncidentRiskReview
 from .documents import Document, DocumentVersion
+from .impact import ImpactAssessment, ImpactReviewFlag, IncidentRiskReview
 from .methodology import RiskMethodology
 from .register import (
     Risk,

@@ -1,13 +1,6 @@
 """The risk app's writes, by subject; every caller imports them from here."""
 
 from .controls import SOA_FIELDS, evidence_link, evidence_unlink, statement_update
-from .impact import (
-    impact_create,
-    impact_mark_due,
-    impact_transition,
-    impact_update,
-    incident_risk_review_record,
-)
 from .documents import (
     DOCUMENT_FIELDS,
     document_create,
@@ -16,6 +9,13 @@ from .documents import (
     version_approve,
     version_draft,
     version_mark_outdated,
+)
+from .impact import (
+    impact_create,
+    impact_mark_due,
+    impact_transition,
+    impact_update,
+    incident_risk_review_record,
 )
 from .methodology import (
     METHODOLOGY_FIELDS,

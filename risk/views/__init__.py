@@ -8,14 +8,6 @@ from .controls import (
     evidence_remove,
     soa,
 )
-from .impact import (
-    impact_create,
-    impact_detail,
-    impact_edit,
-    impact_list,
-    impact_transition,
-    incident_risk_review,
-)
 from .documents import (
     document_create,
     document_detail,
@@ -29,6 +21,14 @@ from .documents import (
     version_create,
     version_file,
     version_outdated,
+)
+from .impact import (
+    impact_create,
+    impact_detail,
+    impact_edit,
+    impact_list,
+    impact_transition,
+    incident_risk_review,
 )
 from .incidents import (
     incident_risk_link,
