@@ -15,6 +15,7 @@ class CapaConfig(AppConfig):
     def ready(self):
         self._register_investigation()
         self._register_capa_actions()
+        self._register_post_incident_reviews()
 
     def _register_investigation(self):
         """Root cause, scope, remediation plan and recurrence of an incident."""
@@ -153,6 +154,68 @@ class CapaConfig(AppConfig):
                 template="capa/_home_my_capas.html",
                 order=35,
                 context=lambda user: {"my_capas": list(selectors.my_open_capas(user))},
+                visible=permissions.can_read,
+            )
+        )
+
+    def _register_post_incident_reviews(self):
+        """The post-incident review: opened when an incident closes, its clock, its sections."""
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.clocks.registry import ClockTarget, register_kinds, register_target
+        from aims.core import visibility
+        from aims.core.registry import (
+            NavEntry,
+            ReportSection,
+            register_navigation,
+            register_report_section,
+        )
+        from incidents.hooks import register_transition_listener
+        from incidents.sections import IncidentSection, register_section
+
+        from . import clocks, permissions, selectors
+        from .choices import ReviewClockKind
+        from .models import PostIncidentReview, ReviewAction
+        from .services.post_incident import review_open_on_close
+        from .views import post_incident as views
+
+        register_kinds(ReviewClockKind)
+        register_target(
+            PostIncidentReview,
+            ClockTarget(
+                resolve_role=clocks.resolve_review_role,
+                describe=clocks.describe_review,
+                pseudo_roles=("incident_lead",),
+            ),
+        )
+        visibility.register(PostIncidentReview, selectors.reviews_visible_to)
+        register_transition_listener(review_open_on_close)
+        register_section(
+            IncidentSection(
+                name="post_incident_review",
+                template="capa/_pir_incident_section.html",
+                order=25,
+                context=views.review_section,
+            )
+        )
+        register_report_section(
+            ReportSection(
+                name="post_incident_review",
+                title=_("Post-incident review"),
+                order=35,
+                template="capa/_pir_case_file.html",
+                context=selectors.review_case_file_section,
+                history=(
+                    (PostIncidentReview, "incident_id", _("post-incident review")),
+                    (ReviewAction, "review__incident_id", _("review action")),
+                ),
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("Post-incident reviews"),
+                url_name="capa:pir-list",
+                order=42,
                 visible=permissions.can_read,
             )
         )

@@ -152,3 +152,46 @@ DUE_KIND = {
 }
 OPEN_ACTION_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.IMPLEMENTED)
 NONCONFORMITIES = (FindingClassification.MAJOR, FindingClassification.MINOR)
+
+
+# --- post-incident review ----------------------------------------------------------------------
+
+
+class ReviewStatus(models.TextChoices):
+    """A post-incident review is drafted, submitted, then approved by the AI risk officer or
+    returned for changes (and submitted again)."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for approval")
+    RETURNED = "returned", _("Returned for changes")
+    APPROVED = "approved", _("Approved")
+
+
+class ProcessFollowed(models.TextChoices):
+    """Whether the incident process was followed (the review says why where it was not)."""
+
+    YES = "yes", _("Followed")
+    PARTLY = "partly", _("Partly followed")
+    NO = "no", _("Not followed")
+
+
+class ReviewUpdateKind(models.TextChoices):
+    """What a CAPA raised from a review changes: a process or a policy."""
+
+    PROCESS = "process", _("Process update")
+    POLICY = "policy", _("Policy update")
+
+
+class ReviewClockKind(models.TextChoices):
+    """The review's clock: due 10 business days after the incident closed (policy as data)."""
+
+    DUE = "pir_due", _("Post-incident review due")
+
+
+EDITABLE_REVIEW_STATUSES = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+# Root-cause categories that reveal a limitation of the model (its card should say so).
+LIMITATION_CATEGORIES = (
+    RootCauseCategory.VENDOR_MODEL_CHANGE,
+    RootCauseCategory.INTERNAL_RETRAINING,
+    RootCauseCategory.DISTRIBUTION_SHIFT,
+)

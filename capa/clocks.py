@@ -75,3 +75,51 @@ def resolve_role(capa, pseudo_role: str) -> list:
 
 def describe(capa) -> tuple[str, str]:
     return f"{capa.reference} {capa.title}", capa.get_absolute_url()
+
+
+# === post-incident reviews ==================================================================
+# Due 10 business days after the incident closed (policy data, seeded by migration 0005, on
+# the business calendar); owned by the incident lead, else by GRC; met when approved.
+
+
+def start_review_clock(review, *, actor, now):
+    from .choices import ReviewClockKind
+
+    lead = review.incident.lead
+    return clocks.clock_start(
+        target=review,
+        kind=ReviewClockKind.DUE,
+        label=f"{ReviewClockKind.DUE.label} — {review.reference}",
+        started_at=now,
+        due_at=review.due_at,
+        actor=actor,
+        owner=lead,
+        owner_role="" if lead else "grc",
+    )
+
+
+def review_due(now):
+    """The due date of a review opened at ``now``, or None when no policy is active."""
+    from .choices import ReviewClockKind
+
+    policy = clocks.policy_for(ReviewClockKind.DUE, None)
+    return clocks.due_time(now, policy) if policy else None
+
+
+def review_met(review, *, actor, at):
+    from .choices import ReviewClockKind
+
+    clocks.clock_met(target=review, kind=ReviewClockKind.DUE, at=at, actor=actor)
+
+
+def resolve_review_role(review, pseudo_role: str) -> list:
+    if pseudo_role == "incident_lead":
+        return [review.incident.lead] if review.incident.lead_id else []
+    return []
+
+
+def describe_review(review) -> tuple[str, str]:
+    return (
+        f"{review.reference} post-incident review of {review.incident.reference}",
+        review.get_absolute_url(),
+    )

@@ -53,3 +53,17 @@ urlpatterns = [
         name="restore",
     ),
 ]
+
+# post-incident reviews
+from .views import post_incident as pir_views  # noqa: E402
+
+urlpatterns += [
+    path("reviews/", pir_views.review_list, name="pir-list"),
+    path("reviews/<int:pk>/", pir_views.review_detail, name="pir-detail"),
+    path(
+        "reviews/<int:pk>/transition/",
+        pir_views.review_transition,
+        name="pir-transition",
+    ),
+    path("reviews/<int:pk>/capas/", pir_views.review_capa, name="pir-capa"),
+]

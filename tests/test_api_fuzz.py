@@ -147,6 +147,12 @@ def owned(users, make_system):
         owner=engineer,
         due_on=timezone.localdate(),
     )
+    # The post-incident review the incident's closure would open.
+    from capa.services.post_incident import review_open_on_close
+
+    review = review_open_on_close(
+        incident=incident, actor=grc, source="resolved", target="closed", now=timezone.now()
+    )
     OWNED.clear()
     OWNED.update(
         {
@@ -164,6 +170,7 @@ def owned(users, make_system):
             "controls": [control.pk],
             "root-causes": [cause.pk],
             "remediation-items": [item.pk],
+            "post-incident-reviews": [review.pk],
         }
     )
     yield OWNED

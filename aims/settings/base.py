@@ -271,6 +271,9 @@ SPECTACULAR_SETTINGS = {
         "CapaStatusEnum": "capa.choices.ActionStatus",
         "FindingStatusEnum": "capa.choices.FindingStatus",
         "CheckResultEnum": "capa.choices.CheckResult",
+        "ReviewStatusEnum": "capa.choices.ReviewStatus",
+        "ProcessFollowedEnum": "capa.choices.ProcessFollowed",
+        "ReviewUpdateKindEnum": "capa.choices.ReviewUpdateKind",
     },
 }
 

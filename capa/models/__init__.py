@@ -23,6 +23,7 @@ from .investigation import (
     ScopeConfirmation,
     Why,
 )
+from .post_incident import PostIncidentReview, ReviewAction
 
 __all__ = [
     "ActionEvidence",
@@ -32,10 +33,12 @@ __all__ = [
     "EffectivenessCheck",
     "Finding",
     "NoCapaDecision",
+    "PostIncidentReview",
     "Recurrence",
     "RecurrencePolicy",
     "RemediationItem",
     "RemediationPlan",
+    "ReviewAction",
     "RootCause",
     "RootCauseEvidence",
     "ScopeConfirmation",
