@@ -97,7 +97,6 @@ SEED_MIGRATIONS = [
     ("risk.migrations.0002_seed_methodology_controls_tags", "seed"),
     ("capa.migrations.0001_root_causes", "seed_recurrence_policy"),
     ("capa.migrations.0003_capa_clock_policies", "seed"),
-    ("capa.migrations.0005_post_incident_reviews", "seed_policy"),
 ]
 
 

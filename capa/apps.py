@@ -159,10 +159,10 @@ class CapaConfig(AppConfig):
         )
 
     def _register_post_incident_reviews(self):
-        """The post-incident review: opened when an incident closes, its clock, its sections."""
+        """The post-incident review: opened when an incident closes (its deadline is the
+        incident's own post-incident-review clock), its sections and navigation."""
         from django.utils.translation import gettext_lazy as _
 
-        from aims.clocks.registry import ClockTarget, register_kinds, register_target
         from aims.core import visibility
         from aims.core.registry import (
             NavEntry,
@@ -173,21 +173,11 @@ class CapaConfig(AppConfig):
         from incidents.hooks import register_transition_listener
         from incidents.sections import IncidentSection, register_section
 
-        from . import clocks, permissions, selectors
-        from .choices import ReviewClockKind
+        from . import permissions, selectors
         from .models import PostIncidentReview, ReviewAction
         from .services.post_incident import review_open_on_close
         from .views import post_incident as views
 
-        register_kinds(ReviewClockKind)
-        register_target(
-            PostIncidentReview,
-            ClockTarget(
-                resolve_role=clocks.resolve_review_role,
-                describe=clocks.describe_review,
-                pseudo_roles=("incident_lead",),
-            ),
-        )
         visibility.register(PostIncidentReview, selectors.reviews_visible_to)
         register_transition_listener(review_open_on_close)
         register_section(

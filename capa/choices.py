@@ -182,12 +182,6 @@ class ReviewUpdateKind(models.TextChoices):
     POLICY = "policy", _("Policy update")
 
 
-class ReviewClockKind(models.TextChoices):
-    """The review's clock: due 10 business days after the incident closed (policy as data)."""
-
-    DUE = "pir_due", _("Post-incident review due")
-
-
 EDITABLE_REVIEW_STATUSES = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
 # Root-cause categories that reveal a limitation of the model (its card should say so).
 LIMITATION_CATEGORIES = (

@@ -78,48 +78,22 @@ def describe(capa) -> tuple[str, str]:
 
 
 # === post-incident reviews ==================================================================
-# Due 10 business days after the incident closed (policy data, seeded by migration 0005, on
-# the business calendar); owned by the incident lead, else by GRC; met when approved.
+# The review's deadline is the incident's own "post-incident review" clock (``incidents.clocks``
+# starts it when the incident closes, 10 business days on the business calendar by the seeded
+# policy, and cancels it when the incident is reopened): one clock, so an overdue review
+# escalates once. The review reads its due time from it and meets it when approved.
+
+REVIEW_CLOCK = "post_incident_review"  # incidents.choices.IncidentClockKind.POST_INCIDENT_REVIEW
 
 
-def start_review_clock(review, *, actor, now):
-    from .choices import ReviewClockKind
-
-    lead = review.incident.lead
-    return clocks.clock_start(
-        target=review,
-        kind=ReviewClockKind.DUE,
-        label=f"{ReviewClockKind.DUE.label} — {review.reference}",
-        started_at=now,
-        due_at=review.due_at,
-        actor=actor,
-        owner=lead,
-        owner_role="" if lead else "grc",
-    )
-
-
-def review_due(now):
-    """The due date of a review opened at ``now``, or None when no policy is active."""
-    from .choices import ReviewClockKind
-
-    policy = clocks.policy_for(ReviewClockKind.DUE, None)
+def review_due(incident, now):
+    """The due time of the incident's running review clock, else the policy's from ``now``."""
+    clock = clocks.active_clock(incident, REVIEW_CLOCK)
+    if clock is not None:
+        return clock.due_at
+    policy = clocks.policy_for(REVIEW_CLOCK, None)
     return clocks.due_time(now, policy) if policy else None
 
 
-def review_met(review, *, actor, at):
-    from .choices import ReviewClockKind
-
-    clocks.clock_met(target=review, kind=ReviewClockKind.DUE, at=at, actor=actor)
-
-
-def resolve_review_role(review, pseudo_role: str) -> list:
-    if pseudo_role == "incident_lead":
-        return [review.incident.lead] if review.incident.lead_id else []
-    return []
-
-
-def describe_review(review) -> tuple[str, str]:
-    return (
-        f"{review.reference} post-incident review of {review.incident.reference}",
-        review.get_absolute_url(),
-    )
+def review_met(incident, *, actor, at):
+    clocks.clock_met(target=incident, kind=REVIEW_CLOCK, at=at, actor=actor)

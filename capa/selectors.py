@@ -437,12 +437,31 @@ def review_of(incident):
     )
 
 
-def review_list(user, *, status: str = "", overdue: bool | None = None):
-    from .models import PostIncidentReview
+def _review_overdue():
+    """An ``Exists``: the incident's post-incident-review clock is past due and not met."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
 
+    from aims.clocks.choices import ACTIVE
+    from aims.clocks.models import Clock
+
+    from .clocks import REVIEW_CLOCK
+
+    return Exists(
+        Clock.objects.filter(
+            ACTIVE,
+            target_type=ContentType.objects.get_for_model(Incident),
+            target_id=OuterRef("incident_id"),
+            kind=REVIEW_CLOCK,
+            due_at__lt=timezone.now(),
+        )
+    )
+
+
+def review_list(user, *, status: str = "", overdue: bool | None = None):
     qs = (
         reviews_visible_to(user)
-        .annotate(is_overdue=overdue_exists(PostIncidentReview))
+        .annotate(is_overdue=_review_overdue())
         .select_related("incident", "approved_by")
         .order_by("due_at", "id")
     )

@@ -6,41 +6,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-# The review's clock as policy data (DESIGN section 4): due 10 business days after the incident
-# closed, on the business calendar; the owner (the incident lead, else GRC) is reminded two days
-# before; at the due time the owner and the AI risk officer are told, a business day later GRC.
-PIR_POLICY = {
-    "kind": "pir_due",
-    "amount": 10,
-    "unit": "business_days",
-    "remind_before_minutes": 2 * 24 * 60,
-    "description": "Post-incident review: due 10 business days after the incident closed",
-}
-PIR_STEPS = [(["clock_owner", "risk_officer"], 0), (["grc"], 24 * 60)]
-
-
-def seed_policy(apps, schema_editor):
-    ClockPolicy = apps.get_model("clocks", "ClockPolicy")
-    EscalationStep = apps.get_model("clocks", "EscalationStep")
-    fields = dict(PIR_POLICY)
-    kind = fields.pop("kind")
-    policy, created = ClockPolicy.objects.get_or_create(kind=kind, severity=None, defaults=fields)
-    if created:
-        for position, (roles, delay) in enumerate(PIR_STEPS, start=1):
-            EscalationStep.objects.create(
-                policy=policy, position=position, roles=roles, delay_minutes=delay
-            )
-
-
-def unseed_policy(apps, schema_editor):
-    apps.get_model("clocks", "ClockPolicy").objects.filter(kind=PIR_POLICY["kind"]).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("capa", "0004_capa_answers_root_cause"),
         ("incidents", "0003_register_search_vector_and_read_indexes"),
-        ("clocks", "0004_kind_from_registry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -565,5 +534,4 @@ class Migration(migrations.Migration):
                 name="capa_pir_approval_stamped",
             ),
         ),
-        migrations.RunPython(seed_policy, unseed_policy),
     ]

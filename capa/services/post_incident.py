@@ -2,12 +2,14 @@
 
 The review is opened by the incident's move to ``closed`` (``review_open_on_close``, a
 transition listener registered in ``apps.py``), with its clock: due 10 business days later.
-Reopening the incident leaves the review as it is (a draft stays editable; its clock keeps
-running) and closing it again opens no second one: there is one review per incident. The
+Reopening the incident leaves the review as it is (the incident's clock is cancelled meanwhile)
+and closing it again opens no second one: there is one review per incident. The
 lessons are edited while it is a draft or returned (``review_update``, with the version the
 editor read); submitting freezes the computed timeline and documentation check into the
 review, and the AI risk officer approves (freezing them again, as approved) or returns it.
 """
+
+from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,19 +56,31 @@ def _lock(review) -> PostIncidentReview:
 
 
 def review_open_on_close(*, incident, actor, source, target, now) -> PostIncidentReview | None:
-    """Transition listener: an incident that closes gets its review (once) and its clock."""
+    """Transition listener: an incident that closes gets its review, once. Closing it again
+    after a reopen opens no second review: a review not yet approved takes the due time of the
+    restarted clock; an approved one stands, and the restarted clock is met at once."""
     if target != IncidentStatus.CLOSED:
         return None
-    if PostIncidentReview.objects.filter(incident=incident).exists():
-        return None
-    return _open(incident=incident, actor=actor, now=now)
+    review = (
+        PostIncidentReview.objects.select_for_update(of=("self",), no_key=True)
+        .filter(incident=incident)
+        .first()
+    )
+    if review is None:
+        return _open(incident=incident, actor=actor, now=now)
+    if review.status == ReviewStatus.APPROVED:
+        clocks.review_met(incident, actor=actor, at=now)
+        return review
+    due = clocks.review_due(incident, now)
+    if due is not None and due != review.due_at:
+        review.due_at = due
+        model_save(review, actor=actor, lookups=False)
+    return review
 
 
 def _open(*, incident, actor, now) -> PostIncidentReview:
-    due = clocks.review_due(now)
+    due = clocks.review_due(incident, now)
     if due is None:
-        from datetime import timedelta
-
         due = now + timedelta(days=14)  # no active policy: two calendar weeks
     category = (
         RootCause.objects.filter(incident=incident, status=RootCauseStatus.CONFIRMED)
@@ -81,7 +95,6 @@ def _open(*, incident, actor, now) -> PostIncidentReview:
     )
     review.reference = allocate_reference("PIR")
     model_save(review, actor=actor, lookups=False)
-    clocks.start_review_clock(review, actor=actor, now=now)
     events.review_opened_event(incident=incident, actor=actor, review=review)
     return review
 
@@ -159,7 +172,7 @@ def review_transition(
         reason=reason,
     )
     if move.target == ReviewStatus.APPROVED:
-        clocks.review_met(review, actor=actor, at=now)
+        clocks.review_met(review.incident, actor=actor, at=now)
     return review
 
 

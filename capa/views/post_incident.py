@@ -18,6 +18,7 @@ from incidents.views.common import form_errors_text, refused
 
 from .. import permissions, selectors, services, workflow
 from ..choices import ReviewStatus
+from ..clocks import REVIEW_CLOCK
 from ..forms import ReviewCapaForm, ReviewForm, TransitionForm
 
 PAGE_SIZE = 25
@@ -108,7 +109,7 @@ def review_detail(request, pk):
             "form": form,
             "moves": moves,
             "capa_form": ReviewCapaForm(auto_id="pircapa-%s") if may_raise else None,
-            "clocks": list(clocks_of(review)),
+            "clocks": list(clocks_of(review.incident).filter(kind=REVIEW_CLOCK)),
             "version": version_of(review),
         },
         status=400 if form is not None and form.errors else 200,

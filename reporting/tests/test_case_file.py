@@ -303,9 +303,9 @@ def test_context_queries_do_not_grow_with_the_timeline(
     # each affected system, clocks, deliveries, custody, one per history table, the verification,
     # the disclosure section (assessment, communications, supplier notices), the learning
     # loop's sections (root causes, scope, plan, recurrences and their eight history tables;
-    # the CAPAs, the no-CAPA decision and their four) and the risk section (the incident's risk
-    # links and their history).
-    with django_assert_max_num_queries(49):
+    # the CAPAs, the no-CAPA decision and their four; the post-incident review and its two),
+    # and the risk section (the incident's risk links and their history).
+    with django_assert_max_num_queries(52):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 
