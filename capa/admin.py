@@ -149,3 +149,26 @@ class ManagementReviewAdmin(ReadOnlyAdmin):
     list_display = ("reference", "meeting_date", "period_start", "period_end", "status")
     list_filter = ("status",)
     search_fields = ("reference",)
+
+
+# =============================================================================================
+# Post-incident reviews (written only by ``capa.services``: read-only here)
+# =============================================================================================
+
+
+def _register_post_incident_reviews():
+    from .models import PostIncidentReview, ReviewAction
+
+    @admin.register(PostIncidentReview)
+    class PostIncidentReviewAdmin(ReadOnlyAdmin):
+        list_display = ("reference", "incident", "status", "due_at", "approved_at")
+        list_filter = ("status",)
+        search_fields = ("reference", "incident__reference")
+
+    @admin.register(ReviewAction)
+    class ReviewActionAdmin(ReadOnlyAdmin):
+        list_display = ("review", "capa", "update_kind", "created_at")
+        list_filter = ("update_kind",)
+
+
+_register_post_incident_reviews()

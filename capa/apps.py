@@ -16,6 +16,7 @@ class CapaConfig(AppConfig):
         self._register_investigation()
         self._register_capa_actions()
         self._register_management_review()
+        self._register_post_incident_reviews()
 
     def _register_investigation(self):
         """Root cause, scope, remediation plan and recurrence of an incident."""
@@ -196,7 +197,7 @@ class CapaConfig(AppConfig):
                 title=_("Management review"),
                 order=35,
                 template="capa/_mr_case_file.html",
-                context=selectors.review_case_file_section,
+                context=selectors.management_review_case_file_section,
                 history=(
                     (ManagementReviewIncident, "incident_id", _("management-review coverage")),
                 ),
@@ -208,5 +209,57 @@ class CapaConfig(AppConfig):
                 url_name="capa:reviews",
                 order=47,
                 visible=permissions.can_read_reviews,
+            )
+        )
+
+    def _register_post_incident_reviews(self):
+        """The post-incident review: opened when an incident closes (its deadline is the
+        incident's own post-incident-review clock), its sections and navigation."""
+        from django.utils.translation import gettext_lazy as _
+
+        from aims.core import visibility
+        from aims.core.registry import (
+            NavEntry,
+            ReportSection,
+            register_navigation,
+            register_report_section,
+        )
+        from incidents.hooks import register_transition_listener
+        from incidents.sections import IncidentSection, register_section
+
+        from . import permissions, selectors
+        from .models import PostIncidentReview, ReviewAction
+        from .services.post_incident import review_open_on_close
+        from .views import post_incident as views
+
+        visibility.register(PostIncidentReview, selectors.reviews_visible_to)
+        register_transition_listener(review_open_on_close)
+        register_section(
+            IncidentSection(
+                name="post_incident_review",
+                template="capa/_pir_incident_section.html",
+                order=25,
+                context=views.review_section,
+            )
+        )
+        register_report_section(
+            ReportSection(
+                name="post_incident_review",
+                title=_("Post-incident review"),
+                order=35,
+                template="capa/_pir_case_file.html",
+                context=selectors.review_case_file_section,
+                history=(
+                    (PostIncidentReview, "incident_id", _("post-incident review")),
+                    (ReviewAction, "review__incident_id", _("review action")),
+                ),
+            )
+        )
+        register_navigation(
+            NavEntry(
+                label=_("Post-incident reviews"),
+                url_name="capa:pir-list",
+                order=42,
+                visible=permissions.can_read,
             )
         )

@@ -157,9 +157,46 @@ NONCONFORMITIES = (FindingClassification.MAJOR, FindingClassification.MINOR)
 # --- management review (ISO/IEC 42001 clause 9.3) ------------------------------------------
 
 
-class ReviewStatus(models.TextChoices):
+class ManagementReviewStatus(models.TextChoices):
     """A review is prepared as a draft, recorded once held (its inputs frozen), then approved."""
 
     DRAFT = "draft", _("Draft")
     RECORDED = "recorded", _("Held and recorded")
     APPROVED = "approved", _("Approved")
+
+
+# --- post-incident review ----------------------------------------------------------------------
+
+
+class ReviewStatus(models.TextChoices):
+    """A post-incident review is drafted, submitted, then approved by the AI risk officer or
+    returned for changes (and submitted again)."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for approval")
+    RETURNED = "returned", _("Returned for changes")
+    APPROVED = "approved", _("Approved")
+
+
+class ProcessFollowed(models.TextChoices):
+    """Whether the incident process was followed (the review says why where it was not)."""
+
+    YES = "yes", _("Followed")
+    PARTLY = "partly", _("Partly followed")
+    NO = "no", _("Not followed")
+
+
+class ReviewUpdateKind(models.TextChoices):
+    """What a CAPA raised from a review changes: a process or a policy."""
+
+    PROCESS = "process", _("Process update")
+    POLICY = "policy", _("Policy update")
+
+
+EDITABLE_REVIEW_STATUSES = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+# Root-cause categories that reveal a limitation of the model (its card should say so).
+LIMITATION_CATEGORIES = (
+    RootCauseCategory.VENDOR_MODEL_CHANGE,
+    RootCauseCategory.INTERNAL_RETRAINING,
+    RootCauseCategory.DISTRIBUTION_SHIFT,
+)

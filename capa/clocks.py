@@ -84,3 +84,25 @@ def card(capa) -> dict:
         "status": capa.get_status_display(),
         "incidents": incidents,
     }
+
+
+# === post-incident reviews ==================================================================
+# The review's deadline is the incident's own "post-incident review" clock (``incidents.clocks``
+# starts it when the incident closes, 10 business days on the business calendar by the seeded
+# policy, and cancels it when the incident is reopened): one clock, so an overdue review
+# escalates once. The review reads its due time from it and meets it when approved.
+
+REVIEW_CLOCK = "post_incident_review"  # incidents.choices.IncidentClockKind.POST_INCIDENT_REVIEW
+
+
+def review_due(incident, now):
+    """The due time of the incident's running review clock, else the policy's from ``now``."""
+    clock = clocks.active_clock(incident, REVIEW_CLOCK)
+    if clock is not None:
+        return clock.due_at
+    policy = clocks.policy_for(REVIEW_CLOCK, None)
+    return clocks.due_time(now, policy) if policy else None
+
+
+def review_met(incident, *, actor, at):
+    clocks.clock_met(target=incident, kind=REVIEW_CLOCK, at=at, actor=actor)

@@ -254,3 +254,46 @@ def review_covered_event(*, incident, actor, review):
         f"{review.period_end:%Y-%m-%d})",
         data={"module": "capa", "management_review": review.pk, "reference": review.reference},
     )
+
+
+# --- post-incident reviews --------------------------------------------------------------------
+
+
+def review_opened_event(*, incident, actor, review):
+    return _event(
+        incident,
+        actor,
+        TimelineKind.UPDATE,
+        f"Post-incident review {review.reference} opened, due {review.due_at:%Y-%m-%d %H:%M}",
+        review=review.pk,
+    )
+
+
+def review_status_event(*, incident, actor, review, source, target, reason=""):
+    summary = f"Post-incident review {review.reference}: {source} → {target}"
+    if reason:
+        summary += f" — {reason}"
+    return _event(
+        incident,
+        actor,
+        {"approved": TimelineKind.APPROVAL, "returned": TimelineKind.DECISION}.get(
+            target, TimelineKind.UPDATE
+        ),
+        summary,
+        review=review.pk,
+        source=source,
+        target=target,
+    )
+
+
+def review_action_event(*, incident, actor, review, action):
+    return _event(
+        incident,
+        actor,
+        TimelineKind.UPDATE,
+        f"Post-incident review {review.reference}: {action.get_update_kind_display().lower()} "
+        f"as {action.capa.reference} (owner {action.capa.owner}, due "
+        f"{action.capa.due_at:%Y-%m-%d})",
+        review=review.pk,
+        capa=action.capa_id,
+    )

@@ -14,9 +14,11 @@ from .choices import (
     DiagnosticOutcome,
     Horizon,
     RemediationKind,
+    ReviewUpdateKind,
     RootCauseCategory,
 )
 from .models import CorrectiveAction, Finding
+from .models.post_incident import PostIncidentReview
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -337,3 +339,53 @@ class ReviewActionForm(forms.ModelForm):
         self.fields["implementer"].queryset = _people()
         self.fields["action_type"].choices = ActionType.choices
         self.fields["horizon"].choices = Horizon.choices
+
+
+# --- post-incident review --------------------------------------------------------------------
+
+
+class ReviewForm(forms.ModelForm):
+    """The review's lessons; carries the version it was opened from."""
+
+    version = forms.CharField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = PostIncidentReview
+        fields = [
+            "root_cause_review",
+            "controls_failed",
+            "controls_worked",
+            "process_followed",
+            "process_notes",
+            "caught_sooner",
+            "limitation_revealed",
+        ]
+        widgets = {
+            "root_cause_review": _textarea(3),
+            "controls_failed": _textarea(3),
+            "controls_worked": _textarea(3),
+            "process_notes": _textarea(2),
+            "caught_sooner": _textarea(3),
+        }
+
+
+class ReviewCapaForm(forms.Form):
+    """A process or policy update of the review, raised as a CAPA with owner and deadline."""
+
+    update_kind = forms.ChoiceField(label=_("Update"), choices=ReviewUpdateKind.choices)
+    action_type = forms.ChoiceField(
+        label=_("Type"),
+        choices=[
+            (ActionType.CORRECTIVE, ActionType.CORRECTIVE.label),
+            (ActionType.PREVENTIVE, ActionType.PREVENTIVE.label),
+        ],
+    )
+    title = forms.CharField(label=_("Title"), max_length=250)
+    description = forms.CharField(label=_("Description"), widget=_textarea(2))
+    horizon = forms.ChoiceField(label=_("Horizon"), choices=Horizon.choices)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
+    due_at = LocalDateTimeField(label=_("Deadline"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people()

@@ -227,3 +227,38 @@ def can_export_capas(user) -> Decision:
             "export the CAPA register."
         ),
     )
+
+
+# === post-incident reviews ==================================================================
+# Reading follows the incident (``selectors.reviews_visible_to``). The review is written by
+# those who run the incident (GRC, the AI risk officer, the incident lead) while it is a draft
+# or returned; only the AI risk officer approves it or returns it for changes. Its process and
+# policy updates are CAPAs, raised by those who raise CAPAs (GRC and the AI risk officer).
+
+
+def can_edit_review(user, review) -> Decision:
+    return decide(
+        manages(user, review.incident),
+        _managers_and_lead(_("write the post-incident review")),
+    )
+
+
+def can_submit_review(user, review) -> Decision:
+    return decide(
+        manages(user, review.incident),
+        _managers_and_lead(_("submit the post-incident review for approval")),
+    )
+
+
+def can_approve_review(user, review) -> Decision:
+    return decide(
+        has_role(user, Role.RISK_OFFICER),
+        _("Only the AI risk officer approves a post-incident review or returns it for changes."),
+    )
+
+
+def can_raise_review_capa(user, review) -> Decision:
+    return decide(
+        is_manager(user),
+        _("Only GRC staff and the AI risk officer raise the review's CAPAs."),
+    )

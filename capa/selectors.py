@@ -717,7 +717,7 @@ def capa_history_of_incident(incident_id) -> Q:
     return Q(id__in=CapaIncidentLink.objects.filter(incident_id=incident_id).values("capa_id"))
 
 
-def review_case_file_section(incident) -> dict:
+def management_review_case_file_section(incident) -> dict:
     """The case file's management-review section: the reviews that covered the incident, and
     for a P0/P1 one that none has yet."""
     severe = incident.severity is not None and incident.severity <= 1
@@ -743,3 +743,234 @@ def register_export_columns() -> dict:
             ).values("category")[:1]
         ),
     }
+
+
+# === post-incident reviews ==================================================================
+# The timeline and the documentation check are computed here from the record (the rules are
+# ``capa.post_incident``); a submitted or approved review shows its frozen snapshot instead.
+
+
+def reviews_visible_to(user):
+    """Whoever sees the incident reads its review (auditors, reading roles, an engineer of an
+    affected system)."""
+    from .models import PostIncidentReview
+
+    return PostIncidentReview.objects.filter(incident__in=incidents_visible_to(user).values("pk"))
+
+
+def review_of(incident):
+    from .models import PostIncidentReview
+
+    return (
+        PostIncidentReview.objects.filter(incident=incident)
+        .select_related("submitted_by", "approved_by", "returned_by")
+        .first()
+    )
+
+
+def _review_overdue():
+    """An ``Exists``: the incident's post-incident-review clock is past due and not met."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from aims.clocks.choices import ACTIVE
+    from aims.clocks.models import Clock
+
+    from .clocks import REVIEW_CLOCK
+
+    return Exists(
+        Clock.objects.filter(
+            ACTIVE,
+            target_type=ContentType.objects.get_for_model(Incident),
+            target_id=OuterRef("incident_id"),
+            kind=REVIEW_CLOCK,
+            due_at__lt=timezone.now(),
+        )
+    )
+
+
+def review_list(user, *, status: str = "", overdue: bool | None = None):
+    qs = (
+        reviews_visible_to(user)
+        .annotate(is_overdue=_review_overdue())
+        .select_related("incident", "approved_by")
+        .order_by("due_at", "id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if overdue is True:
+        qs = qs.filter(is_overdue=True)
+    elif overdue is False:
+        qs = qs.filter(is_overdue=False)
+    return qs
+
+
+def review_page(user, pk):
+    from .models import ReviewAction
+
+    return (
+        reviews_visible_to(user)
+        .select_related("incident", "submitted_by", "approved_by", "returned_by")
+        .prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=ReviewAction.objects.select_related("capa", "capa__owner").order_by("id"),
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def _system_facts(incident, *, rerouted_systems) -> list:
+    from inventory.choices import ChangeType
+    from inventory.models import AISystem, Deployment
+
+    from .post_incident import SystemFacts, last_change_since
+
+    links = list(
+        AffectedSystem.objects.filter(incident=incident)
+        .select_related("system")
+        .only(
+            "id",
+            "model_version_id",
+            "system__id",
+            "system__reference",
+            "system__name",
+            "system__validation_status",
+            "system__model_card_url",
+        )
+        .order_by("system__reference")
+    )
+    ids = [link.system_id for link in links]
+    rows: dict[int, list] = {pk: [] for pk in ids}
+    for row in (
+        AISystem.history.filter(id__in=ids)
+        .order_by("history_date", "history_id")
+        .values_list("id", "history_date", "validation_status", "model_card_url")
+    ):
+        rows[row[0]].append(row[1:])
+    rollbacks: dict[int, object] = {}
+    for system_id, deployed_at in Deployment.objects.filter(
+        system_id__in=ids, change_type=ChangeType.ROLLBACK, deployed_at__gte=incident.detected_at
+    ).values_list("system_id", "deployed_at"):
+        rollbacks[system_id] = max(deployed_at, rollbacks.get(system_id, deployed_at))
+    since = incident.detected_at
+    facts = []
+    for link in links:
+        system, history = link.system, rows[link.system_id]
+        facts.append(
+            SystemFacts(
+                reference=system.reference,
+                name=system.name,
+                validation_status=system.get_validation_status_display(),
+                validation_changed_at=last_change_since([(h[0], h[1]) for h in history], since),
+                version_pinned=link.model_version_id is not None,
+                model_card_url=system.model_card_url,
+                model_card_changed_at=last_change_since([(h[0], h[2]) for h in history], since),
+                rollback_logged_at=rollbacks.get(system.pk),
+                rolled_back=system.pk in rerouted_systems,
+            )
+        )
+    return facts
+
+
+def _duration_text(seconds) -> str:
+    if seconds is None:
+        return "—"
+    minutes = seconds // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d"] if days else []
+    if hours or days:
+        parts.append(f"{hours} h")
+    parts.append(f"{minutes} min")
+    return " ".join(parts)
+
+
+def review_computed(review) -> dict:
+    """The review's timeline, root cause with its evidence and documentation check, computed
+    now from the record, as plain JSON-ready values (what the snapshot freezes)."""
+    from incidents.choices import ContainmentOption
+    from incidents.models import ContainmentDecision
+
+    from . import post_incident
+    from .choices import RemediationKind
+
+    incident = review.incident
+    line = post_incident.timeline(
+        failure_began=incident.failure_began_at,
+        detected=incident.detected_at,
+        contained=incident.contained_at,
+        resolved=incident.resolved_at,
+        closed=incident.closed_at,
+    ).as_dict()
+    for key in ("time_to_detect", "time_to_contain", "time_to_resolve", "total"):
+        line[f"{key}_text"] = _duration_text(line[f"{key}_seconds"])
+    rerouted = set(
+        ContainmentDecision.objects.filter(
+            incident=incident, option=ContainmentOption.REROUTE, fallback_version__isnull=False
+        ).values_list("fallback_version__system_id", flat=True)
+    )
+    rollback_done = (
+        bool(rerouted)
+        or RemediationItem.objects.filter(
+            plan__incident=incident, kind=RemediationKind.ROLLBACK, done_at__isnull=False
+        ).exists()
+    )
+    check = post_incident.documentation_check(
+        _system_facts(incident, rerouted_systems=rerouted),
+        limitation_revealed=review.limitation_revealed,
+        rollback_done=rollback_done,
+    )
+    cause = (
+        RootCause.objects.filter(incident=incident, status=RootCauseStatus.CONFIRMED)
+        .prefetch_related(
+            Prefetch(
+                "evidence_links", queryset=RootCauseEvidence.objects.select_related("evidence")
+            )
+        )
+        .first()
+    )
+    root_cause = None
+    if cause is not None:
+        root_cause = {
+            "category": cause.category,
+            "category_display": str(cause.get_category_display()),
+            "statement": cause.statement,
+            "contributing_factors": cause.contributing_factors,
+            "confirmed_at": cause.confirmed_at.isoformat() if cause.confirmed_at else None,
+            "evidence": [
+                {
+                    "name": link.evidence.original_name,
+                    "sha256": link.evidence.sha256,
+                    "note": link.note,
+                }
+                for link in cause.evidence_links.all()
+            ],
+        }
+    return {
+        "timeline": line,
+        "root_cause": root_cause,
+        "rollback_done": rollback_done,
+        "documentation": check.as_list(),
+        "documentation_complete": check.complete,
+    }
+
+
+def review_facts(review) -> dict:
+    """What the page, the API and the case file show: the frozen snapshot once the review is
+    submitted or approved, else the record as it is now."""
+    if review.snapshot and not review.is_editable:
+        return {**review.snapshot, "frozen": True}
+    return {**review_computed(review), "frozen": False}
+
+
+def review_case_file_section(incident) -> dict | None:
+    review = review_of(incident)
+    if review is None:
+        return {"review": None}
+    from .models import ReviewAction
+
+    actions = list(ReviewAction.objects.filter(review=review).select_related("capa", "capa__owner"))
+    return {"review": review, "facts": review_facts(review), "actions": actions}

@@ -53,10 +53,26 @@ urlpatterns = [
         name="restore",
     ),
     # management reviews (clause 9.3)
-    path("reviews/", views.reviews, name="reviews"),
-    path("reviews/new/", views.review_create, name="review-create"),
-    path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
-    path("reviews/<int:pk>/edit/", views.review_edit, name="review-edit"),
-    path("reviews/<int:pk>/transition/", views.review_transition, name="review-transition"),
-    path("reviews/<int:pk>/actions/", views.review_action_add, name="review-action-add"),
+    path("management-reviews/", views.reviews, name="reviews"),
+    path("management-reviews/new/", views.review_create, name="review-create"),
+    path("management-reviews/<int:pk>/", views.review_detail, name="review-detail"),
+    path("management-reviews/<int:pk>/edit/", views.review_edit, name="review-edit"),
+    path(
+        "management-reviews/<int:pk>/transition/", views.review_transition, name="review-transition"
+    ),
+    path("management-reviews/<int:pk>/actions/", views.review_action_add, name="review-action-add"),
+]
+
+# post-incident reviews
+from .views import post_incident as pir_views  # noqa: E402
+
+urlpatterns += [
+    path("post-incident-reviews/", pir_views.review_list, name="pir-list"),
+    path("post-incident-reviews/<int:pk>/", pir_views.review_detail, name="pir-detail"),
+    path(
+        "post-incident-reviews/<int:pk>/transition/",
+        pir_views.review_transition,
+        name="pir-transition",
+    ),
+    path("post-incident-reviews/<int:pk>/capas/", pir_views.review_capa, name="pir-capa"),
 ]

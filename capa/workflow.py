@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from aims.core.workflow import Lifecycle, Move
 
 from . import permissions
-from .choices import ActionStatus, CheckResult, FindingStatus, ReviewStatus
+from .choices import ActionStatus, CheckResult, FindingStatus, ManagementReviewStatus
 
 
 def _check(capa):
@@ -250,22 +250,22 @@ def guard_review_decisions(review, reason: str) -> str | None:
 
 MANAGE_REVIEW = permissions.can_manage_review
 
-REVIEW_LIFECYCLE = Lifecycle(
+MANAGEMENT_REVIEW_LIFECYCLE = Lifecycle(
     name="management_review",
     subject=_("A management review"),
-    statuses=ReviewStatus,
+    statuses=ManagementReviewStatus,
     moves=[
         Move(
-            source=ReviewStatus.DRAFT,
-            target=ReviewStatus.RECORDED,
+            source=ManagementReviewStatus.DRAFT,
+            target=ManagementReviewStatus.RECORDED,
             label=_("Record as held"),
             permission=MANAGE_REVIEW,
             guards=(guard_review_held,),
             milestone="recorded_at",
         ),
         Move(
-            source=ReviewStatus.RECORDED,
-            target=ReviewStatus.APPROVED,
+            source=ManagementReviewStatus.RECORDED,
+            target=ManagementReviewStatus.APPROVED,
             label=_("Approve"),
             permission=MANAGE_REVIEW,
             guards=(guard_review_decisions,),
@@ -273,3 +273,78 @@ REVIEW_LIFECYCLE = Lifecycle(
         ),
     ],
 )
+
+
+# === post-incident reviews ==================================================================
+# ``draft -> submitted -> approved``; the AI risk officer may return a submitted review for
+# changes (with a comment), and the returned review is submitted again. Approved is final.
+
+
+def guard_review_complete(review, reason: str) -> str | None:
+    """Submitting needs the lessons written: what failed, what worked, and whether the process
+    was followed (with why where it was not)."""
+    from .choices import ProcessFollowed
+
+    missing = []
+    if not review.controls_failed.strip():
+        missing.append(str(_("the controls that failed")))
+    if not review.controls_worked.strip():
+        missing.append(str(_("the controls that worked")))
+    if not review.process_followed:
+        missing.append(str(_("whether the process was followed")))
+    elif review.process_followed != ProcessFollowed.YES and not review.process_notes.strip():
+        missing.append(str(_("why the process was not fully followed")))
+    if not review.caught_sooner.strip():
+        missing.append(str(_("what would have caught it sooner")))
+    if not missing:
+        return None
+    return str(_("Submitting the review needs %s.")) % ", ".join(missing)
+
+
+def _review_lifecycle():
+    from .choices import ReviewStatus as R
+
+    return Lifecycle(
+        name="post-incident review",
+        subject=_("A post-incident review"),
+        statuses=R,
+        moves=[
+            Move(
+                source=R.DRAFT,
+                target=R.SUBMITTED,
+                label=_("Submit for approval"),
+                permission=permissions.can_submit_review,
+                guards=(guard_review_complete,),
+                milestone="submitted_at",
+            ),
+            Move(
+                source=R.RETURNED,
+                target=R.SUBMITTED,
+                label=_("Submit again"),
+                permission=permissions.can_submit_review,
+                guards=(guard_review_complete,),
+                milestone="submitted_at",
+            ),
+            Move(
+                source=R.SUBMITTED,
+                target=R.RETURNED,
+                label=_("Return for changes"),
+                permission=permissions.can_approve_review,
+                needs_reason=True,
+                reason_hint=_("Say what must change."),
+                milestone="returned_at",
+            ),
+            Move(
+                source=R.SUBMITTED,
+                target=R.APPROVED,
+                label=_("Approve"),
+                permission=permissions.can_approve_review,
+                needs_reason=True,
+                reason_hint=_("The approval comment."),
+                milestone="approved_at",
+            ),
+        ],
+    )
+
+
+REVIEW_LIFECYCLE = _review_lifecycle()

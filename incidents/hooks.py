@@ -1,7 +1,11 @@
 """What other modules do when an incident's facts change, without the incident services
 importing them: a module registers a listener in its AppConfig.ready() (disclosure re-proposes
 a signed-off assessment and reopens it when its facts changed). Listeners run inside the
-service's transaction, after its own writes, and receive the changed field names."""
+service's transaction, after its own writes, and receive the changed field names.
+
+Transition listeners (``register_transition_listener``) are told of every lifecycle move, in
+the transition's transaction after the incident is saved (the learning loop opens the
+post-incident review when an incident closes)."""
 
 from collections.abc import Callable
 
@@ -41,3 +45,18 @@ def register_create_listener(listener: Callable) -> None:
 def incident_created(*, incident, actor) -> None:
     for listener in _CREATE_LISTENERS:
         listener(incident=incident, actor=actor)
+
+
+_TRANSITION_LISTENERS: list[Callable] = []
+
+
+def register_transition_listener(listener: Callable) -> None:
+    """``listener(*, incident, actor, source, target, now)`` — called after every lifecycle
+    move, inside the transition's transaction (an error rolls the move back)."""
+    if listener not in _TRANSITION_LISTENERS:
+        _TRANSITION_LISTENERS.append(listener)
+
+
+def transitioned(*, incident, actor, source, target, now) -> None:
+    for listener in _TRANSITION_LISTENERS:
+        listener(incident=incident, actor=actor, source=source, target=target, now=now)

@@ -171,6 +171,12 @@ def owned(users, make_system):
     from risk.models import RetentionRule
 
     retention_rule = RetentionRule.objects.order_by("pk").first()
+    # The post-incident review the incident's closure would open.
+    from capa.services.post_incident import review_open_on_close
+
+    review = review_open_on_close(
+        incident=incident, actor=grc, source="resolved", target="closed", now=timezone.now()
+    )
     OWNED.clear()
     OWNED.update(
         {
@@ -194,6 +200,7 @@ def owned(users, make_system):
             "document-versions": [doc_version.pk],
             "legal-holds": [hold.pk],
             "retention-rules": [retention_rule.pk],
+            "post-incident-reviews": [review.pk],
         }
     )
     yield OWNED

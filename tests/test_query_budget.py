@@ -2075,21 +2075,23 @@ def test_management_review_writes_and_pages(client, users, system, api_client_fo
     reader = users["executive"]
     client.force_login(reader)
     api = api_client_for(reader)
-    client.get("/capa/reviews/")
-    small_page, _, ctx = measure(page(client, "/capa/reviews/"))
+    client.get("/capa/management-reviews/")
+    small_page, _, ctx = measure(page(client, "/capa/management-reviews/"))
     small_api, _, api_ctx = measure(page(api, "/api/v1/management-reviews/"))
     for n in range(4):
         capa.management_review_create(actor=grc, data=_review_data(attendees=[users["ciso"]]))
-    large_page, response, _ = measure(page(client, "/capa/reviews/"))
+    large_page, response, _ = measure(page(client, "/capa/management-reviews/"))
     large_api, _, _ = measure(page(api, "/api/v1/management-reviews/"))
     assert "MR-0005" in response.content.decode()
     assert (large_page, large_api) == (small_page, small_api), _listing(ctx)
     check("page_management_reviews", small_page, ctx)
     check("api_management_review_list", small_api, api_ctx)
-    budget("page_management_review_recorded", page(client, f"/capa/reviews/{review.pk}/"))
+    budget(
+        "page_management_review_recorded", page(client, f"/capa/management-reviews/{review.pk}/")
+    )
     budget("api_management_review_detail", page(api, f"/api/v1/management-reviews/{review.pk}/"))
     draft = capa.management_review_create(actor=grc, data=_review_data())
-    budget("page_management_review_draft", page(client, f"/capa/reviews/{draft.pk}/"))
+    budget("page_management_review_draft", page(client, f"/capa/management-reviews/{draft.pk}/"))
 
 
 def test_exercises_add_no_query_to_the_home_page_and_evidence_map(client, users, make_system):
@@ -2197,4 +2199,109 @@ def test_document_writes(users, make_system):
     budget(
         "legal_hold_release",
         lambda: risk_services.legal_hold_release(actor=grc, hold=fresh(hold), reason="Settled"),
+    )
+
+
+# --- post-incident reviews --------------------------------------------------------------------
+
+
+def _open_reviews(users, make_system, count, *, prefix):
+    """``count`` reviews as closing their incidents would open them (one system each)."""
+    from capa.services.post_incident import review_open_on_close
+
+    grc = users["grc"]
+    made = []
+    for n in range(count):
+        incident = file_incident(grc, systems=[make_system(name=f"{prefix} {n}")], title=f"PIR {n}")
+        made.append(
+            review_open_on_close(
+                incident=incident, actor=grc, source="resolved", target="closed", now=timezone.now()
+            )
+        )
+    return made
+
+
+def test_review_list_does_not_grow_with_rows(client, users, make_system, api_client_for):
+    viewer = users["auditor"]
+    client.force_login(viewer)
+    api = api_client_for(viewer)
+    counter = iter(range(100))
+
+    def grow(n):
+        _open_reviews(users, make_system, n, prefix=f"PIR list {next(counter)}")
+
+    _same_at_two_sizes(
+        "page_pir_list", page(client, "/capa/post-incident-reviews/?overdue=no"), grow
+    )
+    _same_at_two_sizes("api_pir_list", page(api, "/api/v1/post-incident-reviews/"), grow)
+
+
+def test_review_page_does_not_grow_with_systems_or_capas(
+    client, users, make_system, api_client_for
+):
+    from capa import services as capa
+
+    grc = users["grc"]
+    [review] = _open_reviews(users, make_system, 1, prefix="PIR page")
+    client.force_login(grc)
+    api = api_client_for(grc)
+    url = f"/capa/post-incident-reviews/{review.pk}/"
+    client.get(url)
+    small, _, ctx = measure(page(client, url))
+    small_api, _, api_ctx = measure(page(api, f"/api/v1/post-incident-reviews/{review.pk}/"))
+    for n in range(3):
+        services.incident_add_system(
+            actor=grc, incident=review.incident, system=make_system(name=f"PIR extra {n}")
+        )
+        capa.review_raise_capa(
+            actor=grc,
+            review=review,
+            update_kind="process",
+            data={
+                "action_type": "preventive",
+                "title": f"Update {n}",
+                "description": "d",
+                "horizon": "long_term",
+                "owner": users["engineer"],
+                "due_at": timezone.now() + timedelta(days=60),
+            },
+        )
+    large, response, _ = measure(page(client, url))
+    large_api, _, _ = measure(page(api, f"/api/v1/post-incident-reviews/{review.pk}/"))
+    assert "Update 2" in response.content.decode()
+    assert (large, large_api) == (small, small_api), _listing(ctx)
+    check("page_pir", small, ctx)
+    check("api_pir_detail", small_api, api_ctx)
+
+
+def test_review_writes(users, make_system):
+    from capa import services as capa
+    from capa.tests.pir_factories import LESSONS
+
+    grc, officer = users["grc"], users["risk_officer"]
+    [review] = _open_reviews(users, make_system, 1, prefix="PIR writes")
+    budget(
+        "pir_update",
+        lambda: capa.review_update(actor=fresh(grc), review=fresh(review), data=LESSONS),
+    )
+    budget(
+        "pir_raise_capa",
+        lambda: capa.review_raise_capa(
+            actor=fresh(grc),
+            review=fresh(review),
+            update_kind="policy",
+            data={
+                "action_type": "corrective",
+                "title": "Policy",
+                "description": "d",
+                "horizon": "short_term",
+                "owner": fresh(users["engineer"]),
+                "due_at": timezone.now() + timedelta(days=20),
+            },
+        ),
+    )
+    budget("pir_submit", lambda: capa.review_submit(actor=fresh(grc), review=fresh(review)))
+    budget(
+        "pir_approve",
+        lambda: capa.review_approve(actor=fresh(officer), review=fresh(review), comment="Ok."),
     )

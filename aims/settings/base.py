@@ -291,7 +291,7 @@ SPECTACULAR_SETTINGS = {
         "NoticeChannelEnum": "disclosure.choices.NoticeChannel",
         "CapaStatusEnum": "capa.choices.ActionStatus",
         "FindingStatusEnum": "capa.choices.FindingStatus",
-        "ManagementReviewStatusEnum": "capa.choices.ReviewStatus",
+        "ManagementReviewStatusEnum": "capa.choices.ManagementReviewStatus",
         "CheckResultEnum": "capa.choices.CheckResult",
         "ImpactResultEnum": "risk.choices.ImpactResult",
         "ImpactStatusEnum": "risk.choices.ImpactStatus",
@@ -301,6 +301,9 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "risk.choices.DocumentKind",
         "DocumentVersionStatusEnum": "risk.choices.DocumentVersionStatus",
         "RetentionRecordTypeEnum": "risk.choices.RetentionRecordType",
+        "ReviewStatusEnum": "capa.choices.ReviewStatus",
+        "ProcessFollowedEnum": "capa.choices.ProcessFollowed",
+        "ReviewUpdateKindEnum": "capa.choices.ReviewUpdateKind",
     },
 }
 

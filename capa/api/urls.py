@@ -92,3 +92,10 @@ urlpatterns = [
     ),
     *router.urls,
 ]
+
+# post-incident reviews
+from .post_incident import ReviewViewSet  # noqa: E402
+
+review_router = ApiRouter()
+review_router.register("post-incident-reviews", ReviewViewSet, basename="post-incident-review")
+urlpatterns += review_router.urls

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("capa", "0004_capa_answers_root_cause"),
+        ("capa", "0005_post_incident_reviews"),
         ("incidents", "0003_register_search_vector_and_read_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -29,6 +29,7 @@ from .management_review import (
     ManagementReviewAttendee,
     ManagementReviewIncident,
 )
+from .post_incident import PostIncidentReview, ReviewAction
 
 __all__ = [
     "ActionEvidence",
@@ -42,10 +43,12 @@ __all__ = [
     "ManagementReviewAttendee",
     "ManagementReviewIncident",
     "NoCapaDecision",
+    "PostIncidentReview",
     "Recurrence",
     "RecurrencePolicy",
     "RemediationItem",
     "RemediationPlan",
+    "ReviewAction",
     "RootCause",
     "RootCauseEvidence",
     "ScopeConfirmation",

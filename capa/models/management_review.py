@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from aims.audit.history import audit_history
 from aims.core.models import TimeStampedModel
 
-from ..choices import ReviewStatus
+from ..choices import ManagementReviewStatus
 
 USER = settings.AUTH_USER_MODEL
 
@@ -43,8 +43,8 @@ class ManagementReview(TimeStampedModel):
     status = models.CharField(
         _("status"),
         max_length=20,
-        choices=ReviewStatus.choices,
-        default=ReviewStatus.DRAFT,
+        choices=ManagementReviewStatus.choices,
+        default=ManagementReviewStatus.DRAFT,
         editable=False,
         db_index=True,
     )
@@ -85,7 +85,7 @@ class ManagementReview(TimeStampedModel):
 
     @property
     def is_frozen(self) -> bool:
-        return self.status != ReviewStatus.DRAFT
+        return self.status != ManagementReviewStatus.DRAFT
 
 
 class ManagementReviewAttendee(TimeStampedModel):

@@ -31,6 +31,14 @@ from .investigation import (
     scope_record,
     why_add,
 )
+from .post_incident import (
+    review_approve,
+    review_raise_capa,
+    review_return,
+    review_submit,
+    review_transition,
+    review_update,
+)
 
 __all__ = [
     "capa_create",
@@ -52,6 +60,12 @@ __all__ = [
     "remediation_item_add",
     "remediation_item_done",
     "reprocessing_update",
+    "review_approve",
+    "review_raise_capa",
+    "review_return",
+    "review_submit",
+    "review_transition",
+    "review_update",
     "root_cause_confirm",
     "root_cause_propose",
     "root_cause_rule_out",

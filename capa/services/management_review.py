@@ -14,7 +14,7 @@ from aims.core.services import audited_write, model_save
 from incidents.models import Incident
 
 from .. import events, permissions, selectors, workflow
-from ..choices import ActionSource, ReviewStatus
+from ..choices import ActionSource, ManagementReviewStatus
 from ..models import (
     ManagementReview,
     ManagementReviewAction,
@@ -114,9 +114,9 @@ def management_review_update(
     require(permissions.can_manage_review(actor, review))
     check_version(review, expected_version)
     data = dict(data)
-    if review.status == ReviewStatus.APPROVED:
+    if review.status == ManagementReviewStatus.APPROVED:
         raise ValidationFailed(_("%s is approved: its record is final.") % review.reference)
-    if review.status == ReviewStatus.RECORDED:
+    if review.status == ManagementReviewStatus.RECORDED:
         frozen = set(data) - {"minutes", "decisions"}
         frozen = {name for name in frozen if data[name] != _current(review, name)}
         if frozen:
@@ -133,7 +133,7 @@ def management_review_update(
     _validate(review)
     if changed:
         model_save(review, actor=actor, lookups=False)
-    if attendees is not None and review.status == ReviewStatus.DRAFT:
+    if attendees is not None and review.status == ManagementReviewStatus.DRAFT:
         _set_attendees(review, attendees, actor)
     return review
 
@@ -149,20 +149,20 @@ def management_review_transition(*, actor, review, to: str, reason: str = "") ->
     """Record the review as held (its inputs compiled now and frozen, the P0/P1 incidents it
     covered stamped, each of them told on its timeline), or approve it."""
     review = _lock(review)
-    move = workflow.REVIEW_LIFECYCLE.check(review, to=to, actor=actor, reason=reason)
+    move = workflow.MANAGEMENT_REVIEW_LIFECYCLE.check(review, to=to, actor=actor, reason=reason)
     now = timezone.now()
-    if move.target == ReviewStatus.RECORDED:
+    if move.target == ManagementReviewStatus.RECORDED:
         review.inputs = selectors.management_review_inputs(
             period_start=review.period_start, period_end=review.period_end, now=now
         )
         review.recorded_by = actor
-    if move.target == ReviewStatus.APPROVED:
+    if move.target == ManagementReviewStatus.APPROVED:
         review.approved_by = actor
     review.status = move.target
     if move.milestone:
         setattr(review, move.milestone, now)
     model_save(review, actor=actor, lookups=False)
-    if move.target == ReviewStatus.RECORDED:
+    if move.target == ManagementReviewStatus.RECORDED:
         ids = [row["id"] for row in review.inputs["significant"]]
         for incident in Incident.objects.filter(pk__in=ids).order_by("id"):
             model_save(
@@ -180,7 +180,7 @@ def management_review_action_add(*, actor, review, data: dict):
     review = _lock(review)
     require(permissions.can_manage_review(actor, review))
     require(permissions.can_create_capa(actor))
-    if review.status == ReviewStatus.DRAFT:
+    if review.status == ManagementReviewStatus.DRAFT:
         raise ValidationFailed(
             _("Record the review as held first: its actions are what the meeting decided.")
         )

@@ -8,7 +8,7 @@ import time_machine
 
 from aims.core.exceptions import GuardFailed, PermissionRefused, ValidationFailed
 from capa import selectors, services
-from capa.choices import ActionSource, ActionStatus, ReviewStatus
+from capa.choices import ActionSource, ActionStatus, ManagementReviewStatus
 from capa.models import CorrectiveAction, ManagementReviewIncident
 from capa.tests.factories import capa_at, capa_data
 from incidents.choices import Severity
@@ -46,7 +46,7 @@ def record(users, review, actor=None):
     )
     with time_machine.travel(MEETING, tick=False):
         return services.management_review_transition(
-            actor=actor or users["grc"], review=review, to=ReviewStatus.RECORDED
+            actor=actor or users["grc"], review=review, to=ManagementReviewStatus.RECORDED
         )
 
 
@@ -109,7 +109,7 @@ def test_recording_freezes_the_inputs_and_stamps_coverage(users, march):
     assert review.reference.startswith("MR-")
     assert review.inputs is None
     review = record(users, review)
-    assert review.status == ReviewStatus.RECORDED
+    assert review.status == ManagementReviewStatus.RECORDED
     frozen = [row["reference"] for row in review.inputs["significant"]]
     assert frozen == [march["p1"].reference, march["p0"].reference]
     covered = set(
@@ -152,7 +152,7 @@ def test_recording_needs_minutes_attendees_and_the_meeting_held(users):
         pytest.raises(GuardFailed) as caught,
     ):
         services.management_review_transition(
-            actor=users["grc"], review=review, to=ReviewStatus.RECORDED
+            actor=users["grc"], review=review, to=ManagementReviewStatus.RECORDED
         )
     message = str(caught.value.message)
     assert "meeting date" in message and "attendees" in message and "minutes" in message
@@ -162,15 +162,18 @@ def test_approval_needs_decisions_then_is_final(users):
     review = record(users, draft(users))
     with pytest.raises(GuardFailed, match="decisions"):
         services.management_review_transition(
-            actor=users["grc"], review=review, to=ReviewStatus.APPROVED
+            actor=users["grc"], review=review, to=ManagementReviewStatus.APPROVED
         )
     services.management_review_update(
         actor=users["grc"], review=review, data={"decisions": "Add a vendor-change check."}
     )
     review = services.management_review_transition(
-        actor=users["risk_officer"], review=review, to=ReviewStatus.APPROVED
+        actor=users["risk_officer"], review=review, to=ManagementReviewStatus.APPROVED
     )
-    assert review.status == ReviewStatus.APPROVED and review.approved_by == users["risk_officer"]
+    assert (
+        review.status == ManagementReviewStatus.APPROVED
+        and review.approved_by == users["risk_officer"]
+    )
     with pytest.raises(ValidationFailed, match="final"):
         services.management_review_update(
             actor=users["grc"], review=review, data={"minutes": "Changed."}
@@ -210,7 +213,7 @@ def test_managers_prepare_reviews(users, role):
     review = services.management_review_create(
         actor=users[role], data={"meeting_date": date(2026, 4, 15), **MARCH}
     )
-    assert review.status == ReviewStatus.DRAFT
+    assert review.status == ManagementReviewStatus.DRAFT
 
 
 @pytest.mark.parametrize("role", ["executive", "ciso", "auditor", "engineer", "dpo"])

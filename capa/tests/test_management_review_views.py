@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 
 from capa import services
-from capa.choices import ActionSource, ReviewStatus
+from capa.choices import ActionSource, ManagementReviewStatus
 from capa.models import ManagementReview
 from incidents.choices import Severity
 from incidents.tests.factories import file_incident
@@ -40,7 +40,7 @@ def recorded(users):
     )
     with time_machine.travel(MEETING, tick=False):
         return services.management_review_transition(
-            actor=users["grc"], review=review, to=ReviewStatus.RECORDED
+            actor=users["grc"], review=review, to=ManagementReviewStatus.RECORDED
         )
 
 
@@ -96,7 +96,7 @@ def test_grc_prepares_a_review_through_the_form(client, users):
     )
     review = ManagementReview.objects.get()
     assert response.status_code == 302 and response["Location"] == review.get_absolute_url()
-    assert review.status == ReviewStatus.DRAFT
+    assert review.status == ManagementReviewStatus.DRAFT
 
 
 def test_the_form_says_what_is_wrong(client, users):
@@ -140,4 +140,4 @@ def test_readers_cannot_record(client, users, role):
     response = client.post(reverse("capa:review-transition", args=[review.pk]), {"to": "approved"})
     assert response.status_code == 403
     review.refresh_from_db()
-    assert review.status == ReviewStatus.RECORDED
+    assert review.status == ManagementReviewStatus.RECORDED

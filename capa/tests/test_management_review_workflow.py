@@ -8,19 +8,19 @@ import pytest
 
 from aims.core.exceptions import InvalidTransition
 from capa import services
-from capa.choices import ReviewStatus
-from capa.workflow import REVIEW_LIFECYCLE
+from capa.choices import ManagementReviewStatus
+from capa.workflow import MANAGEMENT_REVIEW_LIFECYCLE
 
 pytestmark = pytest.mark.django_db
 
 ALLOWED = {
-    (ReviewStatus.DRAFT, ReviewStatus.RECORDED),
-    (ReviewStatus.RECORDED, ReviewStatus.APPROVED),
+    (ManagementReviewStatus.DRAFT, ManagementReviewStatus.RECORDED),
+    (ManagementReviewStatus.RECORDED, ManagementReviewStatus.APPROVED),
 }
 
 
 def test_the_table_is_the_design():
-    assert {(m.source, m.target) for m in REVIEW_LIFECYCLE.moves} == ALLOWED
+    assert {(m.source, m.target) for m in MANAGEMENT_REVIEW_LIFECYCLE.moves} == ALLOWED
 
 
 def at(users, status):
@@ -35,14 +35,16 @@ def at(users, status):
             "decisions": "Continue.",
         },
     )
-    for target in (ReviewStatus.RECORDED, ReviewStatus.APPROVED):
+    for target in (ManagementReviewStatus.RECORDED, ManagementReviewStatus.APPROVED):
         if review.status == status:
             break
         review = services.management_review_transition(actor=users["grc"], review=review, to=target)
     return review
 
 
-@pytest.mark.parametrize(("source", "target"), list(itertools.permutations(ReviewStatus.values, 2)))
+@pytest.mark.parametrize(
+    ("source", "target"), list(itertools.permutations(ManagementReviewStatus.values, 2))
+)
 def test_every_pair(users, source, target):
     review = at(users, source)
     if (source, target) in ALLOWED:

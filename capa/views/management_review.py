@@ -16,7 +16,7 @@ from aims.core.views import show_service_error
 from incidents.views.common import form_errors_text, refused
 
 from .. import permissions, selectors, services, workflow
-from ..choices import ReviewStatus
+from ..choices import ManagementReviewStatus
 from ..forms import ManagementReviewForm, ReviewActionForm, TransitionForm
 
 PAGE_SIZE = 25
@@ -88,7 +88,7 @@ def review_edit(request, pk):
     if not decision:
         return refused(request, decision.message)
     review = _visible_review(request, pk)
-    if review.status == ReviewStatus.APPROVED:
+    if review.status == ManagementReviewStatus.APPROVED:
         messages.error(request, _("%s is approved: its record is final.") % review.reference)
         return redirect(review)
     frozen = review.is_frozen
@@ -126,8 +126,8 @@ def review_detail(request, pk):
     inputs = selectors.review_inputs_of(review)
     moves = [
         m
-        for m in workflow.REVIEW_LIFECYCLE.moves_from(review.status)
-        if workflow.REVIEW_LIFECYCLE.may(m, user, review)
+        for m in workflow.MANAGEMENT_REVIEW_LIFECYCLE.moves_from(review.status)
+        if workflow.MANAGEMENT_REVIEW_LIFECYCLE.may(m, user, review)
     ]
     can_manage = permissions.can_manage_review(user, review)
     return render(
@@ -140,10 +140,10 @@ def review_detail(request, pk):
             "attendees": [row.user for row in review.attendance.all()],
             "actions": [row.capa for row in review.actions.all()],
             "moves": moves,
-            "can_edit": can_manage and review.status != ReviewStatus.APPROVED,
+            "can_edit": can_manage and review.status != ManagementReviewStatus.APPROVED,
             "can_add_action": can_manage
             and permissions.can_create_capa(user)
-            and review.status != ReviewStatus.DRAFT,
+            and review.status != ManagementReviewStatus.DRAFT,
             "action_form": ReviewActionForm(),
         },
     )

@@ -340,6 +340,7 @@ def incident_transition(*, actor, incident: Incident, to: str, reason: str = "")
         incident=incident, actor=actor, source=source, target=move.target, reason=reason
     )
     clocks.sync_clocks(incident, actor=actor, now=now)
+    hooks.transitioned(incident=incident, actor=actor, source=source, target=move.target, now=now)
     return incident
 
 

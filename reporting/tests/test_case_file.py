@@ -303,12 +303,12 @@ def test_context_queries_do_not_grow_with_the_timeline(
     # each affected system, clocks, deliveries, custody, one per history table, the verification,
     # the disclosure section (assessment, communications, supplier notices), the learning
     # loop's sections (root causes, scope, plan, recurrences and their eight history tables;
-    # the CAPAs, the no-CAPA decision and their five, the CAPAs' own included), the management
-    # review section (the reviews that covered it, and their coverage rows' history), the
-    # risk section (the incident's risk links and their history, the review of the register at
-    # closure), the incident's MITRE ATLAS techniques and the retention section (legal holds,
-    # purge tombstones and their two history tables).
-    with django_assert_max_num_queries(58):
+    # the CAPAs, the no-CAPA decision and their five, the CAPAs' own included; the post-incident
+    # review and its two), the management review section (the reviews that covered it, and
+    # their coverage rows' history), the risk section (the incident's risk links and their
+    # history, the review of the register at closure), the incident's MITRE ATLAS techniques and
+    # the retention section (legal holds, purge tombstones and their two history tables).
+    with django_assert_max_num_queries(61):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 

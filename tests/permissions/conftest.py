@@ -237,6 +237,7 @@ def _build_world() -> World:
     world.impact = _build_impact(users, systems)
     world.review = _build_review(users)
     world.documents = _build_documents(users, incidents)
+    world.capa["reviews"] = _build_reviews(world)
     for role in ROLES:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=users[role])}")
@@ -550,6 +551,35 @@ def _build_learning_loop(world) -> dict:
             due_on=now.date(),
         )
     return {"root_causes": causes, "items": items}
+
+
+def _build_reviews(world) -> dict:
+    """Per incident scope, the post-incident review its closure would open, with its lessons
+    written (so an allowed submit succeeds); the "signed" one is submitted (so an allowed
+    approval or return succeeds)."""
+    from capa import services as capa
+    from capa.services.post_incident import review_open_on_close
+
+    grc = world.users["grc"]
+    reviews = {}
+    for scope, incident in world.incidents.items():
+        review = review_open_on_close(
+            incident=incident, actor=grc, source="resolved", target="closed", now=timezone.now()
+        )
+        review = capa.review_update(
+            actor=grc,
+            review=review,
+            data={
+                "controls_failed": "Retraining gate.",
+                "controls_worked": "Drift monitoring.",
+                "process_followed": "yes",
+                "caught_sooner": "Segment evaluation.",
+            },
+        )
+        if scope == "signed":
+            review = capa.review_submit(actor=grc, review=review)
+        reviews[scope] = review
+    return reviews
 
 
 @pytest.fixture(scope="module")

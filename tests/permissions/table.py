@@ -929,6 +929,34 @@ _A += [
     Action("purge_tombstone.retrieve", "none", _everyone, gate=READ_ALL),
 ]
 
+
+# --- the learning loop: post-incident reviews -----------------------------------------------
+# Reads follow the incident. The incident's managers (GRC, the AI risk officer, the lead) write
+# and submit the review; only the AI risk officer approves or returns it (the "signed" scope's
+# review is the submitted one); GRC and the AI risk officer raise its CAPAs.
+
+
+def _pir(rule):
+    return lambda user, w, scope: rule(user, w.capa["reviews"][scope])
+
+
+_A += [
+    Action("pir.list", "none", _everyone, gate=EVERYONE),
+    Action("pir.retrieve", "incident", _everyone),
+    Action("pir.update", "incident", manages, rule=_pir(cp.can_edit_review), write=True),
+    Action("pir.submit", "incident", manages, rule=_pir(cp.can_submit_review), write=True),
+    Action(
+        "pir.approve", "incident", _roles(OFFICER), rule=_pir(cp.can_approve_review), write=True
+    ),
+    Action("pir.return", "incident", _roles(OFFICER), rule=_pir(cp.can_approve_review), write=True),
+    Action(
+        "pir.raise_capa",
+        "incident",
+        _roles(MANAGERS),
+        rule=_pir(cp.can_raise_review_capa),
+        write=True,
+    ),
+]
 ACTIONS = {a.name: a for a in _A}
 
 
@@ -3529,6 +3557,138 @@ HTML += [
         kwargs=lambda w, r, s: {"pk": w.incidents["led"].pk, "hold_pk": w.documents["hold"].pk},
         body=lambda w, r, s: {"hold-reason": "Claim withdrawn"},
         api=f"POST {V1}/legal-holds/{{id}}/release/",
+    ),
+]
+
+
+# --- the learning loop: post-incident reviews --------------------------------------------------
+
+
+def _pir_id(w, role, scope):
+    return w.capa["reviews"][scope].pk
+
+
+def _pirk(w, role, scope):
+    return {"pk": w.capa["reviews"][scope].pk}
+
+
+PIR_LESSONS = {"caught_sooner": "A segment-level evaluation before each retrain."}
+
+
+def pir_capa_body(w, role, scope):
+    return {
+        "update_kind": "process",
+        "action_type": "preventive",
+        "title": "Segment evaluation gate",
+        "description": "Block a retrain that worsens any segment.",
+        "horizon": "long_term",
+        "owner": w.users["engineer"].pk,
+        "due_at": "2027-03-01T12:00:00Z",
+    }
+
+
+def pir_form_body(w, role, scope):
+    from aims.core.concurrency import version_of
+    from capa.models import PostIncidentReview
+
+    review = PostIncidentReview.objects.get(pk=w.capa["reviews"][scope].pk)
+    return {
+        "version": version_of(review),
+        "root_cause_review": "",
+        "controls_failed": review.controls_failed,
+        "controls_worked": review.controls_worked,
+        "process_followed": review.process_followed,
+        "process_notes": "",
+        "caught_sooner": PIR_LESSONS["caught_sooner"],
+    }
+
+
+PIR = "/api/v1/post-incident-reviews"
+API += [
+    Api("pir.list", "GET", f"{PIR}/", 200),
+    Api("pir.retrieve", "GET", f"{PIR}/{{id}}/", 200, INC, _pir_id),
+    Api(
+        "pir.update",
+        "PUT",
+        f"{PIR}/{{id}}/",
+        200,
+        INC,
+        _pir_id,
+        body=lambda w, r, s: PIR_LESSONS,
+    ),
+    Api(
+        "pir.update",
+        "PATCH",
+        f"{PIR}/{{id}}/",
+        200,
+        INC,
+        _pir_id,
+        body=lambda w, r, s: PIR_LESSONS,
+    ),
+    Api("pir.submit", "POST", f"{PIR}/{{id}}/submit/", 200, INC, _pir_id),
+    Api(
+        "pir.approve",
+        "POST",
+        f"{PIR}/{{id}}/approve/",
+        200,
+        SIGNED,
+        _pir_id,
+        body=lambda w, r, s: {"comment": "Lessons accepted."},
+    ),
+    Api(
+        "pir.return",
+        "POST",
+        f"{PIR}/{{id}}/return/",
+        200,
+        SIGNED,
+        _pir_id,
+        body=lambda w, r, s: {"comment": "Name the control owner."},
+    ),
+    Api("pir.retrieve", "GET", f"{PIR}/{{id}}/capas/", 200, INC, _pir_id),
+    Api("pir.raise_capa", "POST", f"{PIR}/{{id}}/capas/", 201, INC, _pir_id, body=pir_capa_body),
+]
+HTML += [
+    Html("pir.list", "capa:pir-list"),
+    Html("pir.retrieve", "capa:pir-detail", scopes=INC, kwargs=_pirk),
+    Html(
+        "pir.update",
+        "capa:pir-detail",
+        "POST",
+        302,
+        INC,
+        _pirk,
+        body=pir_form_body,
+        api=f"PATCH {PIR}/{{id}}/",
+    ),
+    Html(
+        "pir.submit",
+        "capa:pir-transition",
+        "POST",
+        302,
+        INC,
+        _pirk,
+        body=lambda w, r, s: {"to": "submitted", "reason": ""},
+        api=f"POST {PIR}/{{id}}/submit/",
+    ),
+    Html(
+        "pir.approve",
+        "capa:pir-transition",
+        "POST",
+        302,
+        SIGNED,
+        _pirk,
+        body=lambda w, r, s: {"to": "approved", "reason": "Lessons accepted."},
+        api=f"POST {PIR}/{{id}}/approve/",
+    ),
+    Html(
+        "pir.raise_capa",
+        "capa:pir-capa",
+        "POST",
+        302,
+        INC,
+        _pirk,
+        body=lambda w, r, s: {**pir_capa_body(w, r, s), "due_at": "2027-03-01T12:00"},
+        api=f"POST {PIR}/{{id}}/capas/",
     ),
 ]
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from aims.core.api.fields import RecordedInstantField
 
-from ...choices import ActionType, Horizon, ReviewStatus
+from ...choices import ActionType, Horizon, ManagementReviewStatus
 from ...models import ManagementReview
 from .actions import _people
 
@@ -101,7 +101,7 @@ class ManagementReviewWriteSerializer(serializers.Serializer):
 
 
 class ManagementReviewTransitionSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=ReviewStatus.choices)
+    to = serializers.ChoiceField(choices=ManagementReviewStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
