@@ -48,7 +48,13 @@ def test_load_demo_is_complete_and_idempotent():
 
 
 def test_the_demo_has_one_closed_p1_an_auditor_can_follow():
-    from capa.models import CorrectiveAction, RootCause, ScopeConfirmation
+    from capa.models import (
+        CorrectiveAction,
+        ManagementReviewIncident,
+        PostIncidentReview,
+        RootCause,
+        ScopeConfirmation,
+    )
     from risk.models import RiskIncidentLink
 
     call_command("load_demo", stdout=StringIO())
@@ -58,10 +64,13 @@ def test_the_demo_has_one_closed_p1_an_auditor_can_follow():
     assert cause.category == "vendor_model_change" and cause.evidence_links.exists()
     scope = ScopeConfirmation.objects.get(incident=closed)
     assert scope.is_confirmed and scope.lower_bound < scope.confirmed_count < scope.upper_bound
-    action = CorrectiveAction.objects.get(incidents=closed)
+    action = CorrectiveAction.objects.filter(incidents=closed).order_by("pk").first()
     check = action.effectiveness_check
     assert action.status == "verified_effective" and check.verified_by != action.owner
     assert set(RiskIncidentLink.objects.filter(incident=closed).values_list("kind", flat=True)) == {
         "materialised",
         "rerated",
     }
+    review = PostIncidentReview.objects.get(incident=closed)
+    assert review.status == "approved" and review.approved_by.username == "rick"
+    assert ManagementReviewIncident.objects.filter(incident=closed).exists()

@@ -266,4 +266,49 @@ def load_learning_loop(users, systems) -> int:
         )
     disclosure.assessment_sign_off(actor=lena, assessment=assessment)
     incidents.incident_transition(actor=rick, incident=incident, to="closed")
+
+    # Closing opened the post-incident review: lessons, one policy update as a CAPA, approval by
+    # the AI risk officer; then the management review that saw the incident.
+    from capa.models import PostIncidentReview
+
+    review = PostIncidentReview.objects.get(incident=incident)
+    capa.review_update(
+        actor=grace,
+        review=review,
+        data={
+            "controls_failed": "Supplier change management: no notice of the model update.",
+            "controls_worked": "Recruiters' spot checks; containment by hand review in a day.",
+            "process_followed": "yes",
+            "caught_sooner": "A fairness check on live rankings after any supplier change.",
+        },
+    )
+    capa.review_raise_capa(
+        actor=grace,
+        review=review,
+        update_kind="policy",
+        data={
+            "action_type": "preventive",
+            "title": "Supplier policy: model-change notice and a fairness check on every update",
+            "description": "Amend the supplier policy and the procurement checklist.",
+            "owner": grace,
+            "horizon": "long_term",
+            "due_at": now + timedelta(days=60),
+        },
+    )
+    capa.review_submit(actor=grace, review=review)
+    capa.review_approve(actor=rick, review=review, comment="Lessons and the policy update agreed.")
+
+    meeting = capa.management_review_create(
+        actor=grace,
+        data={
+            "meeting_date": timezone.localdate(),
+            "period_start": timezone.localdate() - timedelta(days=90),
+            "period_end": timezone.localdate(),
+            "attendees": [users["erin"], users["cyrus"], rick, grace],
+            "minutes": "Reviewed the quarter's significant incidents, CAPA status and the "
+            "open audit findings.",
+            "decisions": "Fund input-distribution monitoring for all high-risk systems.",
+        },
+    )
+    capa.management_review_transition(actor=grace, review=meeting, to="recorded")
     return 1
