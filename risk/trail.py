@@ -710,6 +710,99 @@ def gaps_production_without_risk(scope: Scope) -> list[Gap]:
     ]
 
 
+def _assessments(scope: Scope) -> list:
+    """Every impact assessment of the systems in scope (their versions), newest first."""
+    from .models import ImpactAssessment
+
+    return scope.memo(
+        "assessments",
+        lambda: list(
+            ImpactAssessment.objects.filter(system_id__in=scope.system_ids)
+            .only(
+                "pk",
+                "reference",
+                "system_id",
+                "version",
+                "status",
+                "result",
+                "next_due_date",
+                "approved_at",
+            )
+            .order_by("system_id", "-version")
+        ),
+    )
+
+
+def impact_rows(scope: Scope):
+    return _by_system(
+        (
+            a.system_id,
+            TrailRow(
+                label=f"{a.reference} v{a.version}",
+                detail=" · ".join(
+                    str(part) for part in (a.get_status_display(), a.get_result_display()) if part
+                ),
+                url=a.get_absolute_url(),
+                at=a.next_due_date,
+            ),
+        )
+        for a in _assessments(scope)
+    )
+
+
+def gaps_impact_assessment(scope: Scope) -> list[Gap]:
+    """A system in production with no approved impact assessment, one past its due date, or
+    one marked due for review by a retrain, a vendor update, a prompt change or a P0/P1
+    incident (ISO/IEC 42001 clause 8.4, A.5.2)."""
+    from .choices import ImpactStatus
+    from .models import ImpactReviewFlag
+
+    production = {s.pk for s in scope.systems if s.lifecycle_status == LifecycleStatus.PRODUCTION}
+    approved = {}
+    for a in _assessments(scope):
+        if a.status == ImpactStatus.APPROVED:
+            approved.setdefault(a.system_id, a)
+    flagged = {
+        f.system_id: f
+        for f in ImpactReviewFlag.objects.filter(
+            system_id__in=scope.system_ids, cleared_at__isnull=True
+        ).only("pk", "system_id", "reason")
+    }
+    gaps = []
+    for system_id in scope.system_ids:
+        current = approved.get(system_id)
+        if current is None:
+            if system_id in production:
+                message = _("The system is in production and has no approved impact assessment.")
+                subject = _ref(scope, system_id)
+            else:
+                continue
+        elif system_id in flagged:
+            message = _("The impact assessment is due for review: %(reason)s") % {
+                "reason": flagged[system_id].reason
+            }
+            subject = current.reference
+        elif current.next_due_date and current.next_due_date < scope.today:
+            message = _("%(ref)s was due for its next assessment on %(at)s.") % {
+                "ref": current.reference,
+                "at": current.next_due_date,
+            }
+            subject = current.reference
+        else:
+            continue
+        gaps.append(
+            Gap(
+                code="impact_assessment_due",
+                system_id=system_id,
+                system_reference=_ref(scope, system_id),
+                subject=subject,
+                message=message,
+                fix_url=reverse("risk:impact-create") + f"?system={system_id}",
+            )
+        )
+    return gaps
+
+
 register_trail_step(
     TrailStep(
         key="requirement", title=gettext_lazy("Requirement"), order=10, rows=requirement_rows
@@ -723,6 +816,7 @@ register_trail_step(
     TrailStep(key="incidents", title=gettext_lazy("Incidents"), order=60, rows=incident_rows),
     TrailStep(key="capas", title=gettext_lazy("CAPAs"), order=70, rows=capa_rows),
     TrailStep(key="risks", title=gettext_lazy("Risks"), order=80, rows=risk_rows),
+    TrailStep(key="impact", title=gettext_lazy("Impact assessments"), order=90, rows=impact_rows),
 )
 register_gap_check(
     GapCheck(
@@ -780,6 +874,13 @@ register_gap_check(
         step="risks",
         order=81,
         find=gaps_production_without_risk,
+    ),
+    GapCheck(
+        code="impact_assessment_due",
+        label=gettext_lazy("Impact assessment missing, overdue or due for review"),
+        step="impact",
+        order=90,
+        find=gaps_impact_assessment,
     ),
 )
 

@@ -18,6 +18,7 @@ from incidents.tests.factories import (
 from inventory import services as inventory
 from risk import trail
 from risk.tests.factories import raise_risk
+from risk.tests.impact_factories import approved_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,7 @@ def clean_system(make_system, users, **data):
         systems=[system],
         next_review_date=timezone.localdate() + timedelta(days=30),
     )
+    approved_assessment(grc, users["risk_officer"], system)
     return system, version
 
 
@@ -195,6 +197,33 @@ def test_production_system_with_no_risk(make_system, users):
     design = make_system(lifecycle_status="design")
     assert "production_without_risk" in codes(users["grc"], bare)
     assert "production_without_risk" not in codes(users["grc"], design)
+
+
+def test_impact_assessment_missing_overdue_or_due_for_review(make_system, users):
+    grc = users["grc"]
+    bare = make_system(lifecycle_status="production", name="No assessment")
+    [gap] = [
+        g for g in trail.find_gaps(trail.scope_for(grc, [bare])) if g.code.startswith("impact")
+    ]
+    assert "no approved impact assessment" in gap.message and "/risks/impact/new/" in gap.fix_url
+    assert "impact_assessment_due" not in codes(grc, make_system(lifecycle_status="design"))
+
+    system, version = clean_system(make_system, users)
+    steps = {step.key: step for step in trail.system_trail(grc, system)["steps"]}
+    assert steps["impact"].rows and not steps["impact"].gaps
+    deploy(system, grc, version, change_type="retrain")
+    [gap] = [
+        g for g in trail.find_gaps(trail.scope_for(grc, [system])) if g.code.startswith("impact")
+    ]
+    assert "due for review" in gap.message and "retrain" in gap.message.lower()
+
+    later = timezone.now() + timedelta(days=400)  # past the assessment's next due date
+    other, _ = clean_system(make_system, users, name="Assessed long ago")
+    with time_machine.travel(later, tick=False):
+        [gap] = [
+            g for g in trail.find_gaps(trail.scope_for(grc, [other])) if g.code.startswith("impact")
+        ]
+    assert "was due for its next assessment" in gap.message
 
 
 def test_filters_by_kind_and_system_and_counts_each_kind(make_system, users):
