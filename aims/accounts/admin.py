@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from aims.core.admin import ReadOnlyAdmin
+
 from .models import SingleSignOnIdentity, SingleSignOnRoleMapping, User
 
 
@@ -18,7 +20,9 @@ class SingleSignOnRoleMappingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SingleSignOnIdentity)
-class SingleSignOnIdentityAdmin(SimpleHistoryAdmin):
+class SingleSignOnIdentityAdmin(ReadOnlyAdmin):
+    """Written by sign-in only: matching is by subject, so an edit here could hand one person's
+    identity at the provider to another account."""
+
     list_display = ("user", "subject", "issuer", "created_at")
     search_fields = ("user__username", "subject")
-    readonly_fields = ("user", "issuer", "subject")

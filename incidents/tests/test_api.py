@@ -711,6 +711,8 @@ def test_export_is_the_filtered_register_as_csv(register, grc_client):
         "Individuals affected (confirmed)",
         "Harm flags",
         "Created at (UTC)",
+        "CAPAs",
+        "Root-cause category",
     ]
     by_ref = {row[0]: row for row in rows[1:]}
     assert set(by_ref) == {register[k].reference for k in "abc"}

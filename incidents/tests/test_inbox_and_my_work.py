@@ -49,8 +49,11 @@ def test_my_work_lists_the_clocks_i_own_soonest_first(users, p1_incident, api_cl
         # The lead owns triage; the risk-officer role owns the leadership notice (no personal owner).
         assert mine == [("triage", False), ("leadership", False)]
         owner_rows = api_client_for(users["engineer"]).get("/api/v1/me/work/").json()["results"]
+        # The system owner: the notification chain, and the review of the system's impact
+        # assessment that a P1 incident calls for (due in 30 days).
         assert [(r["kind"], r["overdue"], r["status_text"]) for r in owner_rows] == [
-            ("notify", True, "overdue by 30 min")
+            ("notify", True, "overdue by 30 min"),
+            ("impact_review_due", False, "29 d 22 h left"),
         ]
         assert api_client_for(users["auditor"]).get("/api/v1/me/work/").json()["results"] == []
 

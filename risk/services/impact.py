@@ -275,6 +275,12 @@ def on_deployment_recorded(*, deployment, actor) -> None:
 
 
 def _incident_marks_due(incident, actor) -> None:
+    """A real P0/P1 incident on a system calls its impact assessment into question; an
+    exercise does not (it is readiness evidence, not a finding about the system)."""
+    from incidents.choices import Kind
+
+    if incident.kind == Kind.EXERCISE:
+        return
     if incident.severity is None or int(incident.severity) not in REVIEW_SEVERITIES:
         return
     for affected in incident.affected_systems.select_related(

@@ -17,6 +17,7 @@ EDITABLE_REFERENCE = {
     "notify.webhookendpoint": "delivery channels",
     "disclosure.communicationplanentry": "the communication plan (documented information)",
     "capa.recurrencepolicy": "the recurrence window (policy data GRC edits)",
+    "accounts.singlesignonrolemapping": "which provider claims give which role (single sign-on)",
 }
 # Third-party support tools with no records of ours: sign-in lock-outs (unlocking is a delete).
 SUPPORT_APPS = {"axes"}
