@@ -288,7 +288,13 @@ def _incident_marks_due(incident, actor) -> None:
     ):
         impact_mark_due(
             system=affected.system,
-            reason=f"P{int(incident.severity)} incident {incident.reference}",
+            # The system page shows the reason to everyone who sees the system: a restricted
+            # incident is not named there (its participants find it through the flag's link).
+            reason=(
+                f"P{int(incident.severity)} incident (restricted)"
+                if incident.restricted
+                else f"P{int(incident.severity)} incident {incident.reference}"
+            ),
             incident=incident,
             actor=actor,
         )

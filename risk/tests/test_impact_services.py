@@ -177,6 +177,19 @@ def test_a_p1_incident_marks_its_systems_due_and_a_p3_does_not(users, system, ma
     assert flag.incident == incident and flag.reason == f"P1 incident {incident.reference}"
 
 
+def test_a_restricted_incident_is_not_named_in_the_flag_the_system_page_shows(
+    users, system, client
+):
+    incident = file_incident(
+        users["grc"], systems=[system], severity=1, severity_reason="bad", restricted=True
+    )
+    flag = _flag(system)
+    assert flag.incident == incident and flag.reason == "P1 incident (restricted)"
+    client.force_login(users["auditor"])
+    page = client.get(system.get_absolute_url()).content.decode()
+    assert "P1 incident (restricted)" in page and incident.reference not in page
+
+
 def test_an_incident_raised_to_p0_marks_its_systems_due(users, system):
     incident = file_incident(users["grc"], systems=[system], severity=2, severity_reason="x")
     assert _flag(system) is None
