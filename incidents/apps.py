@@ -12,11 +12,12 @@ class IncidentsConfig(AppConfig):
         from aims.core import visibility
         from aims.core.registry import HomePanel, NavEntry, register_home_panel, register_navigation
         from inventory.guards import register_change_guard
+        from inventory.hooks import register_rule_change_listener
 
         from . import clocks, permissions, selectors
         from .choices import IncidentClockKind
         from .models import Incident
-        from .services import rollback_guard
+        from .services import detection, rollback_guard
 
         visibility.register(Incident, selectors.incidents_visible_to)
         register_kinds(IncidentClockKind)
@@ -31,6 +32,7 @@ class IncidentsConfig(AppConfig):
             ),
         )
         register_change_guard(rollback_guard)
+        register_rule_change_listener(detection.link_rule_change)
 
         register_navigation(
             NavEntry(
@@ -52,6 +54,28 @@ class IncidentsConfig(AppConfig):
                 visible=permissions.can_handle_protected_reports,
             ),
             NavEntry(label=_("Report a concern"), url_name="report:report", order=80),
+        )
+        from inventory.sections import SystemSection
+        from inventory.sections import register_section as register_system_section
+
+        from .sections import IncidentSection, register_section
+        from .views import detection as detection_views
+
+        register_section(
+            IncidentSection(
+                name="detection",
+                template="incidents/_detection_section.html",
+                order=3,
+                context=detection_views.incident_section,
+            )
+        )
+        register_system_section(
+            SystemSection(
+                name="detection",
+                template="incidents/_system_detection_section.html",
+                order=15,
+                context=detection_views.system_section,
+            )
         )
         register_home_panel(
             HomePanel(

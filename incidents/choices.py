@@ -155,6 +155,7 @@ class TimelineKind(models.TextChoices):
     SYSTEM = "system", _("Affected system")
     PARTICIPANT = "participant", _("Participant")
     REPORT = "report", _("Protected report")
+    DETECTION = "detection", _("Detection threshold changed")
 
 
 class ProtectedReportStatus(models.TextChoices):

@@ -196,3 +196,22 @@ def module_event(*, incident, actor, kind, summary, data=None):
     if kind not in TimelineKind.values:
         raise ValueError(f"Unknown timeline kind {kind!r}")
     return _entry(incident, kind, summary, actor=actor, data=data)
+
+
+def threshold_changed_event(*, incident, actor, change):
+    """A detection threshold changed because of the incident (ISO/IEC 42001 A.6.2.6)."""
+    before = (
+        f"{change.old_comparison} {change.old_threshold.normalize()}"
+        if change.old_threshold is not None
+        else "new rule"
+    )
+    after = f"{change.new_comparison} {change.new_threshold.normalize()}"
+    return _entry(
+        incident,
+        TimelineKind.DETECTION,
+        f"Detection threshold of {change.metric} on "
+        f"{change.monitoring_rule.system.reference}: {before} → {after}. {change.reason}",
+        actor=actor,
+        data={"monitoring_rule": change.monitoring_rule_id, "threshold_change": change.pk},
+        at=change.changed_at,
+    )

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aims.core.forms import RecordedInstantFormField
-from inventory.models import ModelVersion
+from inventory.choices import Comparison
+from inventory.models import ModelVersion, MonitoringRule
 from inventory.selectors import systems_visible_to
 
 from .choices import (
@@ -501,6 +502,33 @@ class ContainmentForm(forms.Form):
             .select_related("system")
             .order_by("system__reference", "-created_at")
         )
+
+
+class ThresholdChangeForm(forms.Form):
+    """Change a detection threshold of an affected system because of the incident."""
+
+    monitoring_rule = forms.ModelChoiceField(
+        label=_("Monitoring rule"), queryset=MonitoringRule.objects.none(), empty_label=None
+    )
+    comparison = forms.ChoiceField(
+        label=_("Comparison"),
+        choices=[("", _("Keep as it is")), *Comparison.choices],
+        required=False,
+    )
+    threshold = forms.DecimalField(
+        label=_("New threshold"), max_digits=18, decimal_places=6, localize=False
+    )
+    reason = forms.CharField(
+        label=_("Why it changes"),
+        widget=_textarea(2),
+        help_text=_(
+            "What the incident showed about the old threshold. On the rule and the timeline."
+        ),
+    )
+
+    def __init__(self, *args, rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["monitoring_rule"].queryset = rules
 
 
 class WaiverForm(forms.Form):

@@ -126,6 +126,12 @@ def can_add_evidence(user, incident) -> Decision:
     return decide(_contributes(user, incident), _("Your role cannot add evidence to incidents."))
 
 
+def can_change_detection(user, incident) -> Decision:
+    """Change a detection threshold of an affected system on the incident's behalf; the rule's
+    own permission (the system's owners and managers) is asked by the inventory as well."""
+    return decide(_contributes(user, incident), _("Your role cannot change detection thresholds."))
+
+
 def can_change_severity(user, incident) -> Decision:
     return decide(
         _contributes(user, incident), _("Your role cannot change this incident's severity.")

@@ -3,6 +3,7 @@
 No database here: functions take plain values, so they are unit-tested with plain values.
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -19,6 +20,8 @@ REGULATORY_HARMS = frozenset(
     }
 )
 PHYSICAL_HARMS = frozenset({HarmFlag.PHYSICAL_HARM, HarmFlag.DEATH})
+# An incident's reference as people write it in a reason or a note: INC-2026-0042.
+INCIDENT_REFERENCE = re.compile(r"\bINC-\d{4}-\d{3,}\b", re.IGNORECASE)
 QUALITY_TYPES = frozenset(
     {IncidentType.DRIFT, IncidentType.PERFORMANCE, IncidentType.UNAVAILABILITY}
 )
@@ -184,3 +187,9 @@ def triage_checklist(
             else "No notification recorded yet.",
         ),
     ]
+
+
+def incident_references_in(text: str) -> set[str]:
+    """The incident references a free text names, upper-cased: "after inc-2026-0042" names
+    INC-2026-0042."""
+    return {m.upper() for m in INCIDENT_REFERENCE.findall(text or "")}

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from aims.accounts.choices import Role
@@ -16,6 +16,8 @@ from . import rules
 from .choices import OPEN_STATUSES, ApprovalSubject, Kind, TimelineKind
 from .models import (
     AffectedSystem,
+    AlertLink,
+    DetectionThresholdChange,
     Evidence,
     Incident,
     IncidentTechnique,
@@ -211,3 +213,52 @@ def my_open_incidents(user, *, limit: int = 20) -> list[Incident]:
         .select_related("lead")
         .order_by(F("severity").asc(nulls_first=True), "-detected_at", "-id")[:limit]
     )
+
+
+# --- detection: alerts by monitoring rule, threshold changes after incidents -------------------
+
+
+def incident_detection(incident) -> dict:
+    """The alerts that opened or joined the incident, with their monitoring rules, and the
+    threshold changes it prompted: two queries."""
+    return {
+        "alerts": list(
+            incident.alerts.select_related("monitoring_rule").order_by("first_seen_at", "id")
+        ),
+        "threshold_changes": list(
+            incident.threshold_changes.select_related(
+                "monitoring_rule__system", "changed_by"
+            ).order_by("changed_at", "id")
+        ),
+    }
+
+
+def system_detection(user, system, *, limit: int = 20) -> dict:
+    """Per monitoring rule of a system, the alerts it produced and the threshold changes that
+    incidents prompted — of incidents this person may see. Three queries, whatever the number
+    of alerts (two when there are none): counts are aggregated, the lists are bounded."""
+    visible = incidents_visible_to(user).values("pk")
+    alerts = AlertLink.objects.filter(monitoring_rule__system=system, incident__in=visible)
+    recent = list(
+        alerts.select_related("incident", "monitoring_rule").order_by("-last_seen_at", "-id")[
+            :limit
+        ]
+    )
+    changes = list(
+        DetectionThresholdChange.objects.filter(
+            monitoring_rule__system=system, incident__in=visible
+        )
+        .select_related("incident", "monitoring_rule", "changed_by")
+        .order_by("-changed_at", "-id")[:limit]
+    )
+    counts = {}
+    if recent:  # nothing to count otherwise
+        counts = {
+            row["monitoring_rule"]: row
+            for row in alerts.values("monitoring_rule").annotate(
+                alerts=Count("id"),
+                incidents=Count("incident", distinct=True),
+                last=Max("last_seen_at"),
+            )
+        }
+    return {"counts": counts, "recent_alerts": recent, "threshold_changes": changes}

@@ -22,4 +22,9 @@ urlpatterns = [
     path("<int:pk>/waiver/", views.incident_waiver, name="incident-waiver"),
     path("<int:pk>/notifications/", views.incident_notification, name="incident-notification"),
     path("<int:pk>/evidence/", views.evidence_add, name="evidence-add"),
+    path(
+        "<int:pk>/threshold-changes/",
+        views.incident_threshold_change,
+        name="incident-threshold-change",
+    ),
 ]

@@ -156,7 +156,11 @@ def monitoring_rule_create(*, actor, system: AISystem, data: dict) -> Monitoring
     require(permissions.can_record_for_system(actor, system, what=_("add monitoring rules")))
     rule = MonitoringRule(system=system)
     _apply(rule, data, MONITORING_RULE_FIELDS)
-    return model_save(rule, actor=actor, lookups=False)
+    rule = model_save(rule, actor=actor, lookups=False)
+    hooks.rule_changed(
+        rule=rule, old_comparison=None, old_threshold=None, reason=rule.change_reason, actor=actor
+    )
+    return rule
 
 
 @audited_write
@@ -169,16 +173,23 @@ def monitoring_rule_update(*, actor, rule: MonitoringRule, data: dict) -> Monito
     require(
         permissions.can_record_for_system(actor, rule.system, what=_("change monitoring rules"))
     )
-    old_threshold = rule.threshold
+    old_threshold, old_comparison = rule.threshold, rule.comparison
     _apply(rule, data, MONITORING_RULE_FIELDS)
-    if (
-        "threshold" in data
-        and data["threshold"] != old_threshold
-        and not (data.get("change_reason") or "").strip()
-    ):
+    threshold = MonitoringRule._meta.get_field("threshold").to_python(rule.threshold)
+    moved = threshold != old_threshold or rule.comparison != old_comparison
+    if moved and not (data.get("change_reason") or "").strip():
         raise ValidationFailed(
             "Say why the threshold changes (name the incident that prompted it).",
             fields={"change_reason": ["required when the threshold changes"]},
         )
     rule._change_reason = history_reason(data.get("change_reason"))
-    return model_save(rule, actor=actor, lookups=False)
+    rule = model_save(rule, actor=actor, lookups=False)
+    if moved:
+        hooks.rule_changed(
+            rule=rule,
+            old_comparison=old_comparison,
+            old_threshold=old_threshold,
+            reason=rule.change_reason,
+            actor=actor,
+        )
+    return rule

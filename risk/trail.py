@@ -41,7 +41,6 @@ after the incident) are plain functions below, tested with plain values.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -60,6 +59,7 @@ from capa.models import CapaIncidentLink, CorrectiveAction
 from capa.selectors import capas_visible_to
 from incidents.choices import Status as IncidentStatus
 from incidents.models import AffectedSystem, Incident
+from incidents.rules import incident_references_in
 from incidents.selectors import incidents_visible_to
 from inventory.choices import ChangeType, Environment, LifecycleStatus
 from inventory.models import AISystem, Deployment, ModelVersion, MonitoringRule
@@ -69,8 +69,6 @@ from .choices import RiskStatus
 from .models import Risk, RiskSystem
 from .selectors import risks_visible_to
 
-# An incident's human reference, as a reason names it: INC-2026-0042.
-INCIDENT_REFERENCE = re.compile(r"\bINC-\d{4}-\d{3,}\b", re.IGNORECASE)
 OPEN_CAPA_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
@@ -182,10 +180,6 @@ def gap_kinds() -> list[tuple[str, str]]:
 
 
 # --- pure rules ---------------------------------------------------------------------------------
-
-
-def incident_references_in(text: str) -> set[str]:
-    return {m.upper() for m in INCIDENT_REFERENCE.findall(text or "")}
 
 
 def names_known_incident(reason: str, known: Iterable[str]) -> bool:

@@ -2305,3 +2305,63 @@ def test_review_writes(users, make_system):
         "pir_approve",
         lambda: capa.review_approve(actor=fresh(officer), review=fresh(review), comment="Ok."),
     )
+
+
+# --- detection: alerts by monitoring rule, threshold changes after incidents ---------------------
+
+
+def _ruled_alerts(system, grc, n, *, start=0):
+    """``n`` monitoring rules on the system, each with an alert that opened an incident."""
+    for k in range(start, start + n):
+        inventory.monitoring_rule_create(
+            actor=grc,
+            system=system,
+            data={"metric": f"Drift{k}", "threshold": "0.2", "channel": "am"},
+        )
+    services.alertmanager_receive(
+        actor=grc, payload=_delivery(system.reference, range(start, start + n))
+    )
+
+
+def test_detection_reads_and_writes_do_not_grow(client, users, system, api_client_for):
+    from incidents.models import AlertLink
+
+    grc = users["grc"]
+    _ruled_alerts(system, grc, 2)
+    incident = AlertLink.objects.order_by("id").first().incident
+    rule = AlertLink.objects.order_by("id").first().monitoring_rule
+    api = api_client_for(grc)
+    client.force_login(grc)
+    urls = {
+        "page_system_detection": f"/systems/{system.pk}/",
+        "page_incident_detection": incident.get_absolute_url(),
+        "api_alert_links": f"/api/v1/alert-links/?system={system.pk}",
+        "api_incident_threshold_changes": f"/api/v1/incidents/{incident.pk}/threshold-changes/",
+    }
+    clients = {name: api if name.startswith("api_") else client for name in urls}
+    for name, url in urls.items():
+        clients[name].get(url)
+    small = {name: measure(page(clients[name], url)) for name, url in urls.items()}
+
+    budget(
+        "threshold_change_for_incident",
+        lambda: services.threshold_change_for_incident(
+            actor=fresh(grc),
+            incident=fresh(incident),
+            rule=fresh(rule),
+            data={"threshold": "0.1", "reason": "caught too late"},
+        ),
+    )
+    _ruled_alerts(system, grc, 6, start=10)
+    for n in range(3):
+        services.threshold_change_for_incident(
+            actor=grc,
+            incident=incident,
+            rule=rule,
+            data={"threshold": f"0.0{n + 2}", "reason": "r"},
+        )
+    for name, url in urls.items():
+        large, _, _ = measure(page(clients[name], url))
+        count, _, ctx = small[name]
+        assert large == count, f"{name}\n{_listing(ctx)}"
+        check(name, count, ctx)

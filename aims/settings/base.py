@@ -276,6 +276,8 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "incidents.choices.EvidenceKind",
         "ProtectedReportStatusEnum": "incidents.choices.ProtectedReportStatus",
         "AlertStateEnum": "incidents.choices.AlertState",
+        "AlertSourceEnum": "incidents.choices.AlertSource",
+        "CapaSourceEnum": "capa.choices.ActionSource",
         "ClockStateEnum": "aims.clocks.choices.ClockState",
         "DeliveryAttemptStatusEnum": "aims.notify.choices.AttemptStatus",
         "LifecycleStatusEnum": "inventory.choices.LifecycleStatus",

@@ -2,11 +2,12 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import alerts, atlas, clocks, evidence, incidents
+from . import alerts, atlas, clocks, detection, evidence, incidents
 
 router = ApiRouter()
 router.register("incidents", incidents.IncidentViewSet, basename="incident")
 router.register("evidence", evidence.EvidenceViewSet, basename="evidence")
+router.register("alert-links", detection.AlertLinkViewSet, basename="alert-link")
 
 urlpatterns = [
     path(
@@ -19,5 +20,10 @@ urlpatterns = [
     path("alerts/evidently/", alerts.EvidentlyIntakeView.as_view(), name="alerts-evidently"),
     path("atlas/", atlas.AtlasCatalogueView.as_view(), name="atlas-catalogue"),
     path("incidents/<int:pk>/clocks/", clocks.IncidentClocksView.as_view(), name="incident-clocks"),
+    path(
+        "incidents/<int:pk>/threshold-changes/",
+        detection.IncidentThresholdChangesView.as_view(),
+        name="incident-threshold-changes",
+    ),
     *router.urls,
 ]

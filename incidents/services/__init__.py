@@ -6,6 +6,7 @@ Split by subject: ``incidents`` (filing, editing, lifecycle, severity, people, n
 """
 
 from .alerts import alertmanager_receive, generic_alert_receive
+from .detection import threshold_change_for_incident
 from .evidence import (
     containment_decide,
     evidence_add,
@@ -57,6 +58,7 @@ __all__ = [
     "notification_record",
     "participant_add",
     "protected_report_add_information",
+    "threshold_change_for_incident",
     "protected_report_convert",
     "protected_report_lookup",
     "protected_report_reply",

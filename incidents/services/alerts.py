@@ -33,6 +33,7 @@ from inventory.models import AISystem
 from .. import events, permissions
 from ..choices import OPEN_STATUSES, AlertSource, AlertState, DetectionSource, Severity
 from ..models import AlertLink
+from . import detection
 from .incidents import _incident_create
 
 MAX_ALERTS = 500
@@ -412,10 +413,11 @@ def _event_data(alert: _Alert, link: AlertLink) -> dict:
         "ended_at": alert.ended_at.isoformat() if alert.ended_at else None,
         "occurrences": link.occurrences,
         "url": alert.url,
+        "monitoring_rule": link.monitoring_rule_id,
     }
 
 
-def _open_incident(actor, alert: _Alert) -> AlertLink:
+def _open_incident(actor, alert: _Alert, rule) -> AlertLink:
     data = {
         "title": alert.title,
         "description": alert.description,
@@ -443,6 +445,7 @@ def _open_incident(actor, alert: _Alert) -> AlertLink:
             labels=alert.labels,
             first_seen_at=now,
             last_seen_at=now,
+            monitoring_rule=rule,
         ),
         actor=actor,
         lookups=False,  # a new incident: no link of this alert on it yet
@@ -457,7 +460,9 @@ def _open_incident(actor, alert: _Alert) -> AlertLink:
     return link
 
 
-def _fired_again(actor, alert: _Alert, link: AlertLink) -> None:
+def _fired_again(actor, alert: _Alert, link: AlertLink, rule) -> None:
+    if link.monitoring_rule_id is None and rule is not None:
+        link.monitoring_rule = rule
     link.occurrences += 1
     link.last_seen_at = timezone.now()
     link.state = AlertState.FIRING
@@ -493,6 +498,7 @@ def _apply(actor, alerts: list[_Alert], *, on_applied=None) -> dict:
     summary = {"opened": [], "updated": [], "resolved": [], "ignored": 0}
     seen = set()
     links = _open_links(alerts)
+    rules = detection.rules_matching(alerts)
     for index, alert in enumerate(alerts):
         key = (alert.source, alert.fingerprint, alert.status)
         if key in seen:
@@ -500,12 +506,13 @@ def _apply(actor, alerts: list[_Alert], *, on_applied=None) -> dict:
             continue
         seen.add(key)
         link = links.get((alert.source, alert.fingerprint))
+        rule = rules.get((alert.system.pk, detection.alert_metric(alert)))
         try:
             if alert.status == AlertState.FIRING and link is None:
-                link = links[(alert.source, alert.fingerprint)] = _open_incident(actor, alert)
+                link = links[(alert.source, alert.fingerprint)] = _open_incident(actor, alert, rule)
                 summary["opened"].append(link.incident.reference)
             elif alert.status == AlertState.FIRING:
-                _fired_again(actor, alert, link)
+                _fired_again(actor, alert, link, rule)
                 summary["updated"].append(link.incident.reference)
             elif link is None or link.state == AlertState.RESOLVED:
                 summary["ignored"] += 1

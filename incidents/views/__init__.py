@@ -19,6 +19,7 @@ from .actions import (
     incident_transition,
     incident_waiver,
 )
+from .detection import incident_threshold_change
 from .filing import incident_assist, incident_create, incident_edit
 from .incident_page import incident_detail
 from .register import register
@@ -36,6 +37,7 @@ __all__ = [
     "incident_participant",
     "incident_severity",
     "incident_system",
+    "incident_threshold_change",
     "incident_transition",
     "incident_waiver",
     "register",

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext_lazy
 
 from aims.accounts.choices import Role
 from capa import permissions as cp
@@ -101,6 +102,25 @@ class Action:
     # The permission rule whose Decision words the refusal: (user, world, scope) -> Decision.
     rule: Callable | None = None
     write: bool = False
+
+
+# The system of each incident scope: its monitoring rule is the one a threshold change names.
+RULE_SYSTEM = {
+    "own": "own",
+    "restricted": "own",
+    "signed": "own",
+    "other": "other",
+    "led": "other",
+    "protected": "other",
+}
+
+
+def threshold_change_body(w, role, scope):
+    return {
+        "monitoring_rule": w.rules[RULE_SYSTEM[scope]].pk,
+        "threshold": "0.05",
+        "reason": "The incident slipped under 0.02.",
+    }
 
 
 def _roles(roles):
@@ -327,6 +347,20 @@ _A = [
         rule=_inc(ip.can_record_notification),
         write=True,
     ),
+    Action(
+        "incident.threshold_change",
+        "incident",
+        lambda r, s: contributes(r, s) and owns_system(r, RULE_SYSTEM[s]),
+        rule=lambda u, w, s: (
+            ip.can_change_detection(u, w.incidents[s])
+            and vp.can_record_for_system(
+                u, w.systems[RULE_SYSTEM[s]], what=gettext_lazy("change monitoring rules")
+            )
+        ),
+        write=True,
+    ),
+    Action("incident.threshold_changes", "incident", _everyone),
+    Action("alert_link.list", "none", _everyone, gate=EVERYONE),
     Action("incident.timeline", "incident", _everyone),
     Action("incident.recent_changes", "incident", _everyone),
     Action("incident.clocks", "incident", _everyone),
@@ -1473,6 +1507,23 @@ API = [
         body=lambda w, r, s: {"body": "Seen in production too."},
     ),
     Api(
+        "incident.threshold_change",
+        "POST",
+        f"{V1}/incidents/{{id}}/threshold-changes/",
+        201,
+        INC,
+        _i,
+        body=threshold_change_body,
+    ),
+    Api(
+        "incident.threshold_changes",
+        "GET",
+        f"{V1}/incidents/{{id}}/threshold-changes/",
+        200,
+        INC,
+        _i,
+    ),
+    Api(
         "incident.notification",
         "POST",
         f"{V1}/incidents/{{id}}/notifications/",
@@ -1523,6 +1574,7 @@ API = [
     Api("incident.export", "GET", f"{V1}/incidents/export/", 200),
     Api("incident.similar", "GET", f"{V1}/incidents/similar/", 200, query="q=loan"),
     Api("evidence.list_all", "GET", f"{V1}/evidence/", 200),
+    Api("alert_link.list", "GET", f"{V1}/alert-links/", 200),
     Api(
         "evidence.retrieve",
         "GET",
@@ -2803,6 +2855,17 @@ HTML = [
         body=lambda w, r, s: {"reason": "Logs are rotated; urgent rollback first"},
         marker=True,
         api=f"POST {V1}/incidents/{{id}}/evidence-waiver/",
+    ),
+    Html(
+        "incident.threshold_change",
+        "incidents:incident-threshold-change",
+        "POST",
+        302,
+        INC,
+        _ik,
+        body=threshold_change_body,
+        marker=True,
+        api=f"POST {V1}/incidents/{{id}}/threshold-changes/",
     ),
     Html(
         "incident.notification",
