@@ -974,3 +974,43 @@ def review_case_file_section(incident) -> dict | None:
 
     actions = list(ReviewAction.objects.filter(review=review).select_related("capa", "capa__owner"))
     return {"review": review, "facts": review_facts(review), "actions": actions}
+
+
+def learning_period_figures(incidents, *, now=None) -> dict:
+    """Root causes confirmed for the period's incidents, by playbook category, and their
+    post-incident reviews: approved on time (by the review's due date), approved late, still
+    open past due, still open within time. Two queries, whatever the data."""
+    from django.db.models import Count, F
+    from django.utils import timezone
+
+    from .choices import ReviewStatus, RootCauseCategory
+    from .models import PostIncidentReview
+
+    now = now or timezone.now()
+    labels = dict(RootCauseCategory.choices)
+    by_category = list(
+        RootCause.objects.filter(incident__in=incidents, status=RootCauseStatus.CONFIRMED)
+        .values("category")
+        .annotate(count=Count("id"))
+        .order_by("-count", "category")
+    )
+    approved = Q(status=ReviewStatus.APPROVED)
+    reviews = PostIncidentReview.objects.filter(incident__in=incidents).aggregate(
+        opened=Count("id"),
+        on_time=Count("id", filter=approved & Q(approved_at__lte=F("due_at"))),
+        late=Count("id", filter=approved & Q(approved_at__gt=F("due_at"))),
+        overdue=Count("id", filter=~approved & Q(due_at__lt=now)),
+        pending=Count("id", filter=~approved & Q(due_at__gte=now)),
+    )
+    return {
+        "root_causes": [
+            {
+                "key": row["category"],
+                "label": str(labels.get(row["category"], row["category"])),
+                "count": row["count"],
+            }
+            for row in by_category
+        ],
+        "root_causes_confirmed": sum(row["count"] for row in by_category),
+        "reviews": reviews,
+    }

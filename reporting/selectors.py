@@ -50,6 +50,7 @@ from incidents import selectors as incident_selectors
 from incidents.choices import OPEN_STATUSES, DetectionSource, IncidentType, Kind, Severity, Status
 from incidents.models import AffectedSystem, Incident
 from incidents.selectors import incidents_visible_to
+from risk import selectors as risk_selectors
 
 from . import filters, rules
 from .choices import ACTIVE_RUN_STATUSES, RunStatus
@@ -522,4 +523,8 @@ def period_metrics(*, start, end, user, now: datetime | None = None) -> dict:
             incidents=visible,
             now=now,
         ),
+        # 14–15. Root causes by category and post-incident reviews held on time.
+        "learning": capa_selectors.learning_period_figures(counted, now=now),
+        # 16. The risk register's changes after the period's incidents.
+        "risk": risk_selectors.period_figures(counted),
     }

@@ -378,3 +378,70 @@ def tombstones_of(incident):
 def case_file_retention(incident) -> dict:
     """The case file's retention section: the legal holds and what a purge deleted."""
     return {"holds": list(holds_of(incident)), "tombstones": list(tombstones_of(incident))}
+
+
+# --- the management-review pack -------------------------------------------------------------
+
+PERIOD_LINK_LIST_LIMIT = 40
+
+
+def _score(rating) -> int | None:
+    score = (rating or {}).get("score")
+    return score if isinstance(score, int) else None
+
+
+def period_figures(incidents, *, limit: int = PERIOD_LINK_LIST_LIMIT) -> dict:
+    """How the period's incidents changed the risk register (ISO/IEC 42001 clause 9.3.2 c:
+    changes in risks): risks materialised, re-rated (up or down) and raised; the closure
+    decisions on the register; the impact assessments the incidents called into question; the
+    detection thresholds changed after them; and, per incident, its risk links — by reference
+    only, as the pack is anonymised. Five queries, whatever the data (the list is bounded)."""
+    from django.db.models import Count
+
+    from incidents.models import DetectionThresholdChange
+
+    from .choices import IncidentLinkKind, RiskReviewOutcome
+    from .models import ImpactReviewFlag, IncidentRiskReview, RiskIncidentLink
+
+    links = RiskIncidentLink.objects.filter(incident__in=incidents)
+    kinds = {k.value: Count("id", filter=Q(kind=k.value)) for k in IncidentLinkKind}
+    counts = links.aggregate(
+        **kinds,
+        risks=Count("risk", distinct=True),
+        incidents=Count("incident", distinct=True),
+    )
+    rows = list(
+        links.values(
+            "incident__reference", "risk__reference", "kind", "old_rating", "new_rating"
+        ).order_by("incident__detected_at", "incident_id", "linked_at", "id")
+    )
+    up = down = 0
+    for row in rows:
+        old, new = _score(row["old_rating"]), _score(row["new_rating"])
+        if row["kind"] == IncidentLinkKind.RERATED and old is not None and new is not None:
+            up += new > old
+            down += new < old
+    labels = dict(IncidentLinkKind.choices)
+    per_incident: dict[str, list[str]] = {}
+    for row in rows[:limit]:
+        text = f"{row['risk__reference']} {labels[row['kind']].lower()}"
+        old, new = _score(row["old_rating"]), _score(row["new_rating"])
+        if row["kind"] == IncidentLinkKind.RERATED and new is not None:
+            text += f" ({old if old is not None else '—'} → {new})"
+        per_incident.setdefault(row["incident__reference"], []).append(text)
+    reviews = IncidentRiskReview.objects.filter(incident__in=incidents).aggregate(
+        changed=Count("id", filter=Q(outcome=RiskReviewOutcome.CHANGED)),
+        no_change=Count("id", filter=Q(outcome=RiskReviewOutcome.NO_CHANGE)),
+    )
+    return {
+        "links": counts,
+        "rerated_up": up,
+        "rerated_down": down,
+        "reviews": reviews,
+        "impact_flags": ImpactReviewFlag.objects.filter(incident__in=incidents).count(),
+        "threshold_changes": DetectionThresholdChange.objects.filter(
+            incident__in=incidents
+        ).count(),
+        "by_incident": [{"incident": ref, "links": texts} for ref, texts in per_incident.items()],
+        "listed_all": len(rows) <= limit,
+    }

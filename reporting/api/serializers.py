@@ -321,6 +321,61 @@ class CapaFiguresSerializer(serializers.Serializer):
     )
 
 
+class RootCauseRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The playbook's root-cause category.")
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class ReviewTimelinessSerializer(serializers.Serializer):
+    opened = serializers.IntegerField(help_text="Post-incident reviews of the period's incidents.")
+    on_time = serializers.IntegerField(help_text="Approved by their due date.")
+    late = serializers.IntegerField(help_text="Approved after their due date.")
+    overdue = serializers.IntegerField(help_text="Not approved, past their due date now.")
+    pending = serializers.IntegerField(help_text="Not approved, still within time.")
+
+
+class LearningFiguresSerializer(serializers.Serializer):
+    root_causes = RootCauseRowSerializer(many=True)
+    root_causes_confirmed = serializers.IntegerField()
+    reviews = ReviewTimelinessSerializer()
+
+
+class RiskLinkCountsSerializer(serializers.Serializer):
+    materialised = serializers.IntegerField()
+    rerated = serializers.IntegerField()
+    raised = serializers.IntegerField()
+    risks = serializers.IntegerField(help_text="Distinct risks linked.")
+    incidents = serializers.IntegerField(help_text="Distinct incidents with a risk link.")
+
+
+class RiskReviewCountsSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="Closure reviews that changed the register.")
+    no_change = serializers.IntegerField(help_text="Closure reviews recorded as no change.")
+
+
+class IncidentRiskLinksSerializer(serializers.Serializer):
+    incident = serializers.CharField(help_text="The incident's reference.")
+    links = serializers.ListField(
+        child=serializers.CharField(), help_text='e.g. "RISK-0003 risk re-rated (9 → 12)".'
+    )
+
+
+class RiskFiguresSerializer(serializers.Serializer):
+    links = RiskLinkCountsSerializer()
+    rerated_up = serializers.IntegerField()
+    rerated_down = serializers.IntegerField()
+    reviews = RiskReviewCountsSerializer()
+    impact_flags = serializers.IntegerField(
+        help_text="Impact assessments the period's incidents marked due for review."
+    )
+    threshold_changes = serializers.IntegerField(
+        help_text="Detection thresholds changed because of the period's incidents."
+    )
+    by_incident = IncidentRiskLinksSerializer(many=True)
+    listed_all = serializers.BooleanField(help_text="False when the list was cut short.")
+
+
 class ReviewMetricsSerializer(serializers.Serializer):
     """The management-review figures of a period (incidents detected in it that you may see)."""
 
@@ -336,7 +391,7 @@ class ReviewMetricsSerializer(serializers.Serializer):
     clocks = ClocksSerializer()
     open_clocks = OpenClocksSerializer(
         help_text="Open and overdue incident clocks now, across the register you may see "
-        "(until the CAPA module brings corrective actions)."
+        "(the corrective actions' own are in `capa`)."
     )
     near_misses = serializers.IntegerField()
     recurrence = RecurrenceSerializer()
@@ -346,6 +401,13 @@ class ReviewMetricsSerializer(serializers.Serializer):
     )
     capa = CapaFiguresSerializer(
         help_text="Corrective actions, effectiveness checks, audit findings and recurrences."
+    )
+    learning = LearningFiguresSerializer(
+        help_text="Root causes confirmed by category, and post-incident reviews held on time."
+    )
+    risk = RiskFiguresSerializer(
+        help_text="How the period's incidents changed the risk register, impact assessments "
+        "and detection thresholds."
     )
 
 
