@@ -1,5 +1,7 @@
-"""The risk officer's and GRC's home-page panel: risks past their review date, and residual
-risks above the acceptance threshold still awaiting an acceptance (clause 6.1.3; 8.3)."""
+"""The risk officer's and GRC's home-page panel: risks past their review date, residual risks
+above the acceptance threshold still awaiting an acceptance (clause 6.1.3; 8.3), and documented
+information whose approved version no longer matches — the generated incident-management
+procedure after a configuration change, or a version marked outdated (clause 7.5.2)."""
 
 from django.utils import timezone
 
@@ -16,8 +18,21 @@ def panel_visible(user) -> bool:
     return has_role(user, Role.GRC, Role.RISK_OFFICER)
 
 
+def outdated_documents() -> list:
+    """Documents whose approved version is outdated, each with ``outdated`` saying why: one
+    query, plus the live configuration's for a generated procedure."""
+    rows = []
+    for document in selectors.documents_with_state().filter(approved_number__isnull=False):
+        reason = selectors.outdated_reason(document)
+        if reason:
+            document.outdated = reason
+            rows.append(document)
+    return sorted(rows, key=lambda d: d.reference)[:PANEL_ROWS]
+
+
 def panel_context(user) -> dict:
-    """Three queries: the methodology in force and the two lists (the first rows of each)."""
+    """Four queries and the live configuration's: the methodology in force, the two lists of
+    risks (their first rows) and the documents out of date."""
     method = selectors.methodology_in_force().method
     visible = selectors.risks_visible_to(user)
     past_review = visible.filter(
@@ -32,4 +47,5 @@ def panel_context(user) -> dict:
             r for r in awaiting if rules.needs_acceptance(r.residual_score, method)
         ],
         "threshold": method.acceptance_threshold,
+        "outdated_documents": outdated_documents(),
     }

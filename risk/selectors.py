@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aims.accounts.choices import READ_ALL, Role
 from aims.clocks.selectors import overdue_exists
@@ -283,6 +284,9 @@ def documents_with_state():
         approved_outdated_at=Subquery(
             approved.values("outdated_at")[:1], output_field=DateTimeField()
         ),
+        approved_outdated_reason=Subquery(
+            approved.values("outdated_reason")[:1], output_field=CharField()
+        ),
         has_draft=Exists(drafts),
     )
 
@@ -302,11 +306,15 @@ def outdated_reason(document, *, approved=None, live=None) -> str:
     )
     marked = approved.outdated_at if approved is not None else document.approved_outdated_at
     if marked is not None:
-        return approved.outdated_reason if approved is not None else "marked outdated"
+        return (
+            approved.outdated_reason
+            if approved is not None
+            else document.approved_outdated_reason or _("Marked outdated.")
+        )
     if document.generated:
         live = live if live is not None else procedure.live_fingerprint(document)
         if fingerprint != live:
-            return (
+            return _(
                 "The live configuration (clock policies, roles, channels or links) changed "
                 "since this version was approved."
             )

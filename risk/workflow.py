@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from aims.core.workflow import Lifecycle, Move
 
 from . import permissions
-from .choices import RiskStatus, Treatment
+from .choices import DocumentVersionStatus, RiskStatus, Treatment
 
 D, A, T, ACC, C = (
     RiskStatus.DRAFT,
@@ -181,4 +181,52 @@ IMPACT_LIFECYCLE = Lifecycle(
     subject=_("An impact assessment"),
     statuses=ImpactStatus,
     moves=IMPACT_MOVES,
+)
+
+
+# --- documented information: a version's lifecycle (clause 7.5.2 and 7.5.3) ---------------------
+# draft -> approved -> superseded. Approving a draft supersedes the approved version in the same
+# write, so a document has at most one approved version; nothing moves back: a correction is a
+# new draft.
+
+
+def procedure_still_matches(version, reason):
+    """A generated procedure is approved only while it still describes the live configuration."""
+    from . import procedure
+
+    document = version.document
+    if document.generated and version.config_fingerprint != procedure.live_fingerprint(document):
+        return str(
+            _(
+                "The configuration changed since version %(n)s was generated (a clock policy, a "
+                "role or a link): generate the procedure again and approve the new draft."
+            )
+            % {"n": version.number}
+        )
+    return None
+
+
+DOCUMENT_VERSION_MOVES = (
+    Move(
+        source=DocumentVersionStatus.DRAFT,
+        target=DocumentVersionStatus.APPROVED,
+        label=_("Approve"),
+        permission=permissions.can_approve_document,
+        guards=(procedure_still_matches,),
+        milestone="approved_at",
+    ),
+    Move(
+        source=DocumentVersionStatus.APPROVED,
+        target=DocumentVersionStatus.SUPERSEDED,
+        label=_("Superseded by a newer approved version"),
+        permission=permissions.can_approve_document,
+        milestone="superseded_at",
+    ),
+)
+
+DOCUMENT_VERSION_LIFECYCLE = Lifecycle(
+    name="document_version",
+    subject=_("A document version"),
+    statuses=DocumentVersionStatus,
+    moves=DOCUMENT_VERSION_MOVES,
 )

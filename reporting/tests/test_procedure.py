@@ -8,10 +8,11 @@ import subprocess
 import pytest
 
 from aims.clocks.models import ClockPolicy
-from aims.core.exceptions import Conflict, PermissionRefused
+from aims.core.exceptions import GuardFailed, PermissionRefused
 from aims.core.services import model_save
 from reporting import services
 from reporting.choices import RunStatus
+from risk import home as risk_home
 from risk import selectors as risk_selectors
 from risk import services as risk_services
 from risk.choices import DocumentKind, DocumentVersionStatus
@@ -83,6 +84,9 @@ def test_the_generated_procedure_changes_when_an_sla_changes(users, procedure_do
     document = risk_selectors.document_detail(procedure_doc.pk)
     assert "configuration" in risk_selectors.outdated_reason(document)
     assert [d.pk for d in risk_selectors.document_list(outdated="yes")] == [procedure_doc.pk]
+    # The AI risk officer's home page says so, with why.
+    (listed,) = risk_home.outdated_documents()
+    assert listed.pk == procedure_doc.pk and "configuration" in listed.outdated
 
     pdf2, second = generate(users["grc"], procedure_doc)
     before, after = text_of(pdf), text_of(pdf2)
@@ -105,7 +109,7 @@ def test_a_stale_draft_is_not_approved(users, procedure_doc):
     policy = ClockPolicy.objects.get(kind="triage", severity=1)
     policy.amount = 3
     model_save(policy, actor=users["grc"])
-    with pytest.raises(Conflict, match="configuration changed"):
+    with pytest.raises(GuardFailed, match="configuration changed"):
         risk_services.version_approve(actor=users["risk_officer"], version=draft)
 
 

@@ -20,6 +20,7 @@ from aims.core.services import audited_write, model_save
 from .. import permissions, procedure
 from ..choices import DocumentClockKind, DocumentKind, DocumentVersionStatus
 from ..models import Document, DocumentVersion
+from ..workflow import DOCUMENT_VERSION_LIFECYCLE
 
 DOCUMENT_FIELDS = ("kind", "title", "description", "owner", "review_interval_days", "process_links")
 REVIEW_HOUR = time(9, 0)
@@ -200,26 +201,16 @@ def version_approve(*, actor, version) -> DocumentVersion:
         DocumentVersion.objects.select_for_update().select_related("document").get(pk=version.pk)
     )
     document = version.document
-    if version.status != DocumentVersionStatus.DRAFT:
-        raise Conflict(
-            _("Only a draft can be approved; version %(n)s is %(status)s.")
-            % {"n": version.number, "status": version.get_status_display()}
-        )
-    if document.generated and version.config_fingerprint != procedure.live_fingerprint(document):
-        raise Conflict(
-            _(
-                "The configuration changed since version %(n)s was generated (a clock policy, a "
-                "role or a link): generate the procedure again and approve the new draft."
-            )
-            % {"n": version.number}
-        )
+    DOCUMENT_VERSION_LIFECYCLE.check(version, to=DocumentVersionStatus.APPROVED, actor=actor)
     now = timezone.now()
     current = (
         DocumentVersion.objects.select_for_update()
+        .select_related("document")
         .filter(document=document, status=DocumentVersionStatus.APPROVED)
         .first()
     )
     if current is not None:
+        DOCUMENT_VERSION_LIFECYCLE.check(current, to=DocumentVersionStatus.SUPERSEDED, actor=actor)
         current.status, current.superseded_at = DocumentVersionStatus.SUPERSEDED, now
         model_save(current, actor=actor, validate=False)
     version.status = DocumentVersionStatus.APPROVED

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from aims.clocks.models import Clock
-from aims.core.exceptions import Conflict, PermissionRefused, ValidationFailed
+from aims.core.exceptions import Conflict, InvalidTransition, PermissionRefused, ValidationFailed
 from risk import selectors, services
 from risk.choices import DocumentClockKind, DocumentKind, DocumentVersionStatus
 from risk.models import DocumentVersion
@@ -42,7 +42,7 @@ def test_the_risk_officer_or_grc_approve_and_the_previous_version_is_superseded(
     second.refresh_from_db()
     assert first.status == DocumentVersionStatus.SUPERSEDED and first.superseded_at
     assert second.status == DocumentVersionStatus.APPROVED and second.number == 2
-    with pytest.raises(Conflict):  # an approved version is not approved again
+    with pytest.raises(InvalidTransition, match="cannot move from approved to approved"):
         services.version_approve(actor=users[approver], version=second)
 
 
@@ -141,3 +141,17 @@ def test_marking_outdated_shows_in_the_register(users):
     assert [d.pk for d in rows] == [document.pk]
     assert selectors.document_list(outdated="no") == []
     assert DocumentVersion.objects.get(pk=version.pk).outdated_reason == "New AI Act duty"
+
+
+def test_an_outdated_document_is_on_the_home_page_of_those_who_approve(client, users):
+    document, version = approved_policy(users["grc"])
+    client.force_login(users["risk_officer"])
+    assert 'id="home-documents-outdated"' not in client.get("/").content.decode()
+
+    services.version_mark_outdated(actor=users["grc"], version=version, reason="New AI Act duty")
+
+    page = client.get("/").content.decode()
+    assert 'id="home-documents-outdated"' in page
+    assert document.reference in page and "New AI Act duty" in page
+    client.force_login(users["engineer"])  # the panel is the approvers'
+    assert 'id="home-documents-outdated"' not in client.get("/").content.decode()
