@@ -404,3 +404,37 @@ def _superuser():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_superuser("root", "root@example.com", "pw-1234567")
+
+
+def test_from_a_drift_alert_pagerduty_is_paged_and_resolved_at_containment(
+    server, pagerduty, users, make_system, api_client_for
+):
+    system = make_system(name="Credit scoring")
+    with time_machine.travel(T0, tick=False):
+        response = api_client_for(users["engineer"]).post(
+            "/api/v1/alerts/generic/",
+            {
+                "source": "grafana",
+                "fingerprint": "drift-credit-eu",
+                "status": "firing",
+                "system": system.reference,
+                "title": "Population stability index above 0.25",
+                "description": "PSI 0.31 on applicant income over the last 24 h.",
+                "severity": "P1",
+            },
+            format="json",
+        )
+    assert response.status_code == 200, response.json()
+    [reference] = response.json()["opened"]
+    assert server.requests == []
+    deliver_due(now=T0)
+    [(action, body)] = sent(server)
+    assert action == "trigger" and body["dedup_key"] == reference
+    assert body["payload"]["summary"] == f"P1 {reference} Population stability index above 0.25"
+    incident = Incident.objects.get(reference=reference)
+    move(users, incident, Status.TRIAGED, at=T0 + timedelta(minutes=10))
+    contain(users, incident, at=T0 + timedelta(minutes=40))
+    deliver_due(now=T0 + timedelta(minutes=40))
+    assert [a for a, _b in sent(server)] == ["trigger", "acknowledge", "resolve"]
+    assert not server.invalid
+    assert len(page_entries(incident)) == 3

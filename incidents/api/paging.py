@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers, status
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -119,6 +120,8 @@ class PagerDutyWebhookView(APIView):
         ],
     )
     def post(self, request):
+        if not (request.content_type or "").startswith("application/json"):
+            raise UnsupportedMediaType(request.content_type)
         answer = paging_services.pagerduty_webhook_receive(
             body=request.body, signature=request.headers.get("X-PagerDuty-Signature", "")
         )
