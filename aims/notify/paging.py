@@ -189,8 +189,9 @@ def _due(now):
 def _record(event: PageEvent) -> None:
     if event.target_type_id is None:
         return
-    handler = page_target_for(event.target_type.model_class())
-    target = event.target_type.get_object_for_this_type(pk=event.target_id) if handler else None
+    model = event.target_type.model_class()
+    handler = page_target_for(model) if model is not None else None
+    target = model._default_manager.filter(pk=event.target_id).first() if handler else None
     if handler and handler.record and target is not None:
         handler.record(target, event)
 
