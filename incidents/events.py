@@ -209,7 +209,7 @@ def page_attempt_event(*, incident, event):
     service = event.service
     summary = (
         f"Page {event.get_action_display().lower()} to {service.name} "
-        f"({service.get_vendor_display()}): {result}"
+        f"({service.vendor_name}): {result}"
     )
     return _entry(
         incident,

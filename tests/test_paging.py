@@ -136,7 +136,7 @@ def test_a_p0_incident_pages_pagerduty_once_with_its_reference_severity_and_link
     assert event.status == AttemptStatus.SENT
     assert event.response["dedup_key"] == incident.reference
     [entry] = page_entries(incident)
-    assert entry == "Page trigger to AI on-call (PagerDuty (Events API v2)): sent"
+    assert entry == "Page trigger to AI on-call (PagerDuty): sent"
 
 
 def test_a_p2_incident_pages_nobody_until_its_severity_is_raised_to_p1(
@@ -198,12 +198,12 @@ def test_resolve_waits_for_a_failed_trigger_to_succeed_first(server, pagerduty, 
     deliver_due(now=T0 + timedelta(minutes=1))
     assert [a for a, _b in sent(server)] == ["trigger", "acknowledge", "resolve"]
     entries = page_entries(incident)
-    assert entries[0].startswith("Page trigger to AI on-call (PagerDuty (Events API v2)): pending")
+    assert entries[0].startswith("Page trigger to AI on-call (PagerDuty): pending")
     assert "answered 500" in entries[0] and "next try 2026-11-16 09:01" in entries[0]
     assert entries[1:] == [
-        "Page trigger to AI on-call (PagerDuty (Events API v2)): sent",
-        "Page acknowledge to AI on-call (PagerDuty (Events API v2)): sent",
-        "Page resolve to AI on-call (PagerDuty (Events API v2)): sent",
+        "Page trigger to AI on-call (PagerDuty): sent",
+        "Page acknowledge to AI on-call (PagerDuty): sent",
+        "Page resolve to AI on-call (PagerDuty): sent",
     ]
 
 
@@ -278,8 +278,8 @@ def test_a_down_pagerduty_never_blocks_the_register_and_is_paged_once_it_is_back
     entries = page_entries(incident)
     assert len(entries) == 6 and sum("unreachable" in e for e in entries) == 4
     assert entries[-2:] == [
-        "Page trigger to AI on-call (PagerDuty (Events API v2)): sent",
-        "Page acknowledge to AI on-call (PagerDuty (Events API v2)): sent",
+        "Page trigger to AI on-call (PagerDuty): sent",
+        "Page acknowledge to AI on-call (PagerDuty): sent",
     ]
 
 

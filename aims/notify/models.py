@@ -228,6 +228,10 @@ class PagingService(models.Model):
         return f"{self.name} ({self.get_vendor_display()})"
 
     @property
+    def vendor_name(self) -> str:
+        return "PagerDuty" if self.vendor == PagingVendor.PAGERDUTY else "Opsgenie"
+
+    @property
     def base_url(self) -> str:
         default = PAGERDUTY_API_URL if self.vendor == PagingVendor.PAGERDUTY else OPSGENIE_API_URL
         return (self.api_url or default).rstrip("/")
@@ -244,7 +248,8 @@ class PageEvent(models.Model):
     Opsgenie's ``requestId``).
     """
 
-    service = models.ForeignKey(PagingService, on_delete=models.CASCADE, related_name="events")
+    # A service that was paged stays, as the record of where pages went: deactivate it instead.
+    service = models.ForeignKey(PagingService, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=12, choices=PageAction.choices)
     dedup_key = models.CharField(max_length=255)
     target_type = models.ForeignKey(
