@@ -438,3 +438,37 @@ def test_from_a_drift_alert_pagerduty_is_paged_and_resolved_at_containment(
     assert [a for a, _b in sent(server)] == ["trigger", "acknowledge", "resolve"]
     assert not server.invalid
     assert len(page_entries(incident)) == 3
+
+
+def test_an_exercise_escalation_pages_only_a_service_that_takes_exercises(
+    server, monkeypatch, file, users
+):
+    monkeypatch.setenv("AIMS_TEST_PD_KEY", PD_KEY)
+    for name, drills in (("Risk pager", False), ("Drill pager", True)):
+        PagingService.objects.create(
+            name=name,
+            vendor="pagerduty",
+            api_url=server.url,
+            key_env="AIMS_TEST_PD_KEY",
+            role="risk_officer",
+            page_incidents=False,
+            page_exercises=drills,
+        )
+    drill = file(1, kind=Kind.EXERCISE, scenario_note="Tabletop: drift")
+    clocks_tick(now=T0 + timedelta(minutes=61))
+    deliver_due(now=T0 + timedelta(minutes=61))
+    [(action, body)] = sent(server)
+    assert action == "trigger" and body["dedup_key"] == drill.reference
+    assert body["payload"]["summary"].startswith("Escalation: [EXERCISE] Notification chain")
+    assert PageEvent.objects.get().service.name == "Drill pager"
+
+
+def test_the_worker_task_sends_a_page_event(server, pagerduty, file):
+    from aims.notify.tasks import process_page_event
+
+    file(0)
+    event = PageEvent.objects.get()
+    with time_machine.travel(T0 + timedelta(seconds=1), tick=False):
+        assert process_page_event.run(event.pk) == "sent"
+        assert process_page_event.run(event.pk) == "sent"  # a second run sends nothing
+    assert len(server.requests) == 1
