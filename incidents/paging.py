@@ -27,7 +27,7 @@ BEFORE_CONTAINMENT = (Status.REPORTED, Status.TRIAGED)
 
 def facts(incident) -> dict:
     """What a page says about the incident."""
-    systems = [a.system for a in incident.affected_systems.all()]
+    systems = [a.system for a in incident.affected_systems.select_related("system")]
     exercise = incident.kind == Kind.EXERCISE
     mark = f"{EXERCISE_MARK} " if exercise else ""
     sev = f"P{incident.severity} " if incident.severity is not None else ""

@@ -57,10 +57,9 @@ def page_target_for(model) -> PageTarget | None:
 
 def _services_for(*, action, dedup_key, exercise):
     qs = PagingService.objects.filter(active=True)
-    if exercise:
-        qs = qs.filter(page_exercises=True)
     if action != PageAction.TRIGGER:
-        # Acknowledge and resolve follow every trigger made for the key, however it started.
+        # Acknowledge and resolve follow every trigger made for the key, however it started
+        # (an escalation, the lifecycle, an exercise on a service that takes exercises).
         return list(
             qs.filter(
                 Exists(
@@ -70,6 +69,8 @@ def _services_for(*, action, dedup_key, exercise):
                 )
             )
         )
+    if exercise:
+        qs = qs.filter(page_exercises=True)
     return list(qs.filter(page_incidents=True))
 
 
