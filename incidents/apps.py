@@ -34,6 +34,15 @@ class IncidentsConfig(AppConfig):
         register_change_guard(rollback_guard)
         register_rule_change_listener(detection.link_rule_change)
 
+        from aims.notify.paging import PageTarget, register_page_target
+
+        from . import hooks, paging
+
+        register_page_target(Incident, PageTarget(facts=paging.facts, record=paging.record))
+        hooks.register_create_listener(paging.on_created)
+        hooks.register_change_listener(paging.on_facts_changed)
+        hooks.register_transition_listener(paging.on_transition)
+
         register_navigation(
             NavEntry(
                 label=_("Register"),

@@ -150,6 +150,7 @@ class TimelineKind(models.TextChoices):
     ALERT = "alert", _("Alert")
     NOTIFICATION = "notification", _("Notification")
     DELIVERY = "delivery", _("Reminder or escalation sent")
+    PAGE = "page", _("Paging (PagerDuty, Opsgenie)")
     COMMUNICATION = "communication", _("Communication")
     UPDATE = "update", _("Record updated")
     SYSTEM = "system", _("Affected system")

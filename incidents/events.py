@@ -215,3 +215,58 @@ def threshold_changed_event(*, incident, actor, change):
         data={"monitoring_rule": change.monitoring_rule_id, "threshold_change": change.pk},
         at=change.changed_at,
     )
+
+
+def page_attempt_event(*, incident, event):
+    """Every attempt of a page (trigger, acknowledge, resolve) and its result; the key is
+    never in a page event's body, so nothing secret reaches the timeline."""
+    result = event.get_status_display().lower()
+    if event.last_error:
+        result += f" ({event.last_error})"
+    if event.status == "pending" and event.next_try_at:
+        result += f", next try {event.next_try_at:%Y-%m-%d %H:%M %Z}"
+    service = event.service
+    summary = (
+        f"Page {event.get_action_display().lower()} to {service.name} "
+        f"({service.vendor_name}): {result}"
+    )
+    return _entry(
+        incident,
+        TimelineKind.PAGE,
+        summary,
+        actor_label="AIMS Register",
+        data={
+            "page_event": event.pk,
+            "service": service.pk,
+            "vendor": service.vendor,
+            "action": event.action,
+            "dedup_key": event.dedup_key,
+            "status": event.status,
+            "try": event.tries,
+            "cause": event.cause,
+            "answer": {k: v for k, v in event.response.items() if k in ("dedup_key", "requestId")},
+        },
+    )
+
+
+def pager_webhook_event(*, incident, event_type, agent, data):
+    """What the on-call tool reported about its incident (PagerDuty webhook v3)."""
+    verb = {
+        "incident.acknowledged": "acknowledged",
+        "incident.unacknowledged": "unacknowledged",
+        "incident.resolved": "resolved",
+        "incident.reassigned": "reassigned",
+        "incident.escalated": "escalated",
+        "incident.delegated": "delegated",
+        "incident.reopened": "reopened",
+        "incident.triggered": "triggered",
+    }.get(event_type, event_type)
+    who = f" by {agent}" if agent else ""
+    return _entry(
+        incident,
+        TimelineKind.PAGE,
+        f"PagerDuty: page {verb}{who}",
+        actor_label=f"PagerDuty{who}"[:120],
+        data=data,
+        at=None,
+    )

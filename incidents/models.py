@@ -595,6 +595,22 @@ class DetectionThresholdChange(models.Model):
         return f"{self.incident_id} {self.metric} {self.old_threshold} -> {self.new_threshold}"
 
 
+class PagerWebhookEvent(models.Model):
+    """A PagerDuty webhook (v3) event recorded on an incident's timeline: kept by the vendor's
+    event id, so a redelivered webhook adds nothing."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    event_type = models.CharField(max_length=60)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+
+    history = audit_history()
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id} -> {self.incident_id}"
+
+
 class IdempotencyRecord(models.Model):
     """An ``Idempotency-Key`` seen on an incident create, so a retried call returns the same incident."""
 

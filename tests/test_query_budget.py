@@ -35,7 +35,8 @@ from django.utils import timezone
 from aims.audit.chain import verify_chain
 from aims.clocks.models import BusinessCalendar
 from aims.clocks.services import clocks_tick, forget_policy_data
-from aims.notify.models import Notification
+from aims.notify.models import Notification, PageEvent, PagingService
+from aims.notify.paging import page_event_process
 from aims.notify.services import deliver_due, notification_mark_read
 from incidents import services
 from incidents.choices import ContainmentOption, Severity, Status, TimelineKind
@@ -478,6 +479,63 @@ def test_rollback_guard_does_not_grow_with_open_incidents(open_incidents, grc, s
 
 
 # --- clocks and notifications -------------------------------------------------------------------
+
+
+# --- paging --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pager():
+    from tests.pager_server import PagerServer
+
+    server = PagerServer()
+    service = PagingService.objects.create(
+        name="On-call", vendor="pagerduty", api_url=server.url, key="k" * 32
+    )
+    yield service
+    server.close()
+
+
+@pytest.mark.parametrize("others", [10, 30])
+def test_paged_writes_do_not_grow_with_paged_incidents(others, pager, grc, system):
+    for _ in range(others):
+        _triaged(grc, system, severity=Severity.P0)
+    actor, target = fresh(grc), fresh(system)
+    incident, _ = budget(
+        "incident_create_p0_paged",
+        lambda: file_incident(actor, systems=[target], severity=Severity.P0, severity_reason="x"),
+    )
+    assert PageEvent.objects.filter(dedup_key=incident.reference).count() == 1
+    [trigger] = PageEvent.objects.filter(dedup_key=incident.reference)
+    now = timezone.now()
+    status, _ = budget("page_event_send", lambda: page_event_process(trigger.pk, now=now))
+    assert status == "sent"
+    actor, incident_now = fresh(grc), fresh(incident)
+    budget(
+        "incident_transition_triaged_paged",
+        lambda: services.incident_transition(actor=actor, incident=incident_now, to=Status.TRIAGED),
+    )
+    actor, incident_now = fresh(grc), fresh(incident)
+    budget(
+        "incident_set_severity_paged",
+        lambda: services.incident_set_severity(
+            actor=actor, incident=incident_now, severity=Severity.P1, reason="fewer affected"
+        ),
+    )
+    add_evidence(incident, grc)
+    services.containment_decide(
+        actor=grc, incident=incident, option=ContainmentOption.PAUSE, rationale="Human review."
+    )
+    actor, incident_now = fresh(grc), fresh(incident)
+    budget(
+        "incident_transition_contained_paged",
+        lambda: services.incident_transition(
+            actor=actor, incident=incident_now, to=Status.CONTAINED
+        ),
+    )
+    assert list(
+        PageEvent.objects.filter(dedup_key=incident.reference).values_list("action", flat=True)
+    ) == ["trigger", "acknowledge", "trigger", "resolve"]
 
 
 def test_clock_tick_with_nothing_due(grc, system):

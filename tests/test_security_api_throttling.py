@@ -106,3 +106,22 @@ def test_an_anonymous_api_request_is_refused_before_it_is_counted(address):
     with rates(user="100/min", anon="1/min"), time_machine.travel(START, tick=False):
         assert [client.get(ME).status_code for _ in range(3)] == [401, 401, 401]
         assert client.get(SCHEMA).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_pagerduty_webhook_is_throttled_per_address_like_other_anonymous_calls(address):
+    """It takes no token (its body's signature authenticates it), so the per-address rate
+    applies: a flood of unsigned or badly signed bodies is cut off."""
+    forget(AnonRateThrottle, address)
+    client = APIClient(REMOTE_ADDR=address)
+    url = "/api/v1/paging/pagerduty/"
+    with (
+        override_settings(PAGERDUTY_WEBHOOK_SECRET="s3cret"),
+        rates(user="100/min", anon="2/min"),
+        time_machine.travel(START, tick=False),
+    ):
+        statuses = [client.post(url, b"{}", content_type="application/json").status_code]
+        statuses += [client.post(url, b"{}", content_type="application/json").status_code]
+        refused = client.post(url, b"{}", content_type="application/json")
+        assert statuses == [401, 401]
+        assert refused.status_code == 429 and refused.json()["code"] == "throttled"

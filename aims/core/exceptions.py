@@ -39,6 +39,13 @@ class NotFound(ApplicationError):
     default_message = _("Not found.")
 
 
+class SignatureInvalid(ApplicationError):
+    """A webhook whose signature is missing or does not match its body."""
+
+    code = "signature_invalid"
+    status_code = 401
+
+
 class InvalidTransition(ApplicationError):
     code = "invalid_transition"
     status_code = 409

@@ -75,6 +75,10 @@ def delivery_create(
                 delivery=delivery, channel=Channel.WEBHOOK, endpoint=endpoint, next_try_at=now
             )
         )
+    if kind == "escalation":
+        from .paging import page_for_delivery
+
+        page_for_delivery(delivery=delivery, recipient=recipient, roles=roles, now=now)
     ids = []
     for attempt in attempts:
         if attempt.status == AttemptStatus.SKIPPED:
@@ -195,11 +199,14 @@ def due_attempt_ids(*, now=None, limit: int = 500) -> list[int]:
 
 
 def deliver_due(*, now=None) -> int:
-    """Process every due attempt in this process (the ``run_clocks`` command and tests)."""
+    """Process every due attempt and page event in this process (the ``run_clocks`` command
+    and tests)."""
+    from .paging import deliver_due_pages
+
     ids = due_attempt_ids(now=now)
     for attempt_id in ids:
         attempt_process(attempt_id, now=now)
-    return len(ids)
+    return len(ids) + deliver_due_pages(now=now)
 
 
 def queue_attempts(attempt_ids) -> None:

@@ -173,6 +173,9 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aims-register@localhost")
 # Absolute links in e-mails and webhooks.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Inbound PagerDuty webhooks (v3) are accepted only when their signing secret is set (the
+# subscription's secret; during a rotation PagerDuty signs with both, either one verifies).
+PAGERDUTY_WEBHOOK_SECRET = env("PAGERDUTY_WEBHOOK_SECRET", default="")
 # The organisation named in report drafts to authorities.
 ORGANISATION_NAME = env("ORGANISATION_NAME", default="")
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from aims.core.api.routers import ApiRouter
 
-from . import alerts, atlas, clocks, detection, evidence, incidents
+from . import alerts, atlas, clocks, detection, evidence, incidents, paging
 
 router = ApiRouter()
 router.register("incidents", incidents.IncidentViewSet, basename="incident")
@@ -18,6 +18,7 @@ urlpatterns = [
         "alerts/alibi-detect/", alerts.AlibiDetectIntakeView.as_view(), name="alerts-alibi-detect"
     ),
     path("alerts/evidently/", alerts.EvidentlyIntakeView.as_view(), name="alerts-evidently"),
+    path("paging/pagerduty/", paging.PagerDutyWebhookView.as_view(), name="paging-pagerduty"),
     path("atlas/", atlas.AtlasCatalogueView.as_view(), name="atlas-catalogue"),
     path("incidents/<int:pk>/clocks/", clocks.IncidentClocksView.as_view(), name="incident-clocks"),
     path(
