@@ -38,6 +38,7 @@ from .choices import (
     Kind,
     ParticipantPart,
     ProtectedReportStatus,
+    RegistryRollbackStatus,
     Severity,
     Status,
     TimelineKind,
@@ -703,3 +704,74 @@ class IncidentTechnique(TimeStampedModel):
 
     def __str__(self):
         return f"{self.incident_id} {self.technique_id}"
+
+
+class RegistryRollback(TimeStampedModel):
+    """Option A carried out in the model registry: the production alias moved back to the
+    decision's known-good version.
+
+    The move runs after the decision is committed, in a task (no request waits on the
+    registry). Only when the alias reads back as the chosen version is the rollback recorded
+    in the change log (``deployment``); a failed move leaves the change log as it was, says why
+    here and on the timeline, and can be retried.
+    """
+
+    decision = models.OneToOneField(
+        ContainmentDecision, on_delete=models.PROTECT, related_name="registry_rollback"
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="registry_rollbacks"
+    )
+    from_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version in production before"),
+    )
+    to_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("version moved to"),
+    )
+    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=RegistryRollbackStatus.choices,
+        default=RegistryRollbackStatus.REQUESTED,
+    )
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    error_message = models.TextField(_("error"), blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    deployment = models.OneToOneField(
+        "inventory.Deployment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rollback in the change log"),
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("registry rollback")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="moved")
+                | Q(deployment__isnull=False, verified_at__isnull=False),
+                name="registryrollback_moved_is_verified",
+                violation_error_message=_("A moved alias needs its read-back and its deployment."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} → {self.to_version_id} {self.status}"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == RegistryRollbackStatus.REQUESTED

@@ -20,6 +20,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -59,6 +60,7 @@ INCIDENT_ACTION_RULES = {
     "notes": permissions.can_add_note,
     "evidence": permissions.can_add_evidence,
     "containment": permissions.can_decide_containment,
+    "registry_rollback_retry": permissions.can_decide_containment,
     "evidence_waiver": permissions.can_approve_waiver,
     "notifications": permissions.can_record_notification,
 }
@@ -469,9 +471,37 @@ class IncidentViewSet(
             option=body.validated_data["option"],
             rationale=body.validated_data["rationale"],
             fallback_version=body.validated_data.get("fallback_version"),
+            move_registry_alias=body.validated_data["move_registry_alias"],
         )
         return Response(
             s.ContainmentDecisionSerializer(decision).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=None, responses={200: s.RegistryRollbackSerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"], url_path="registry-rollbacks")
+    def registry_rollbacks(self, request, pk=None):
+        """The incident's rollbacks through the model registry and how far each got."""
+        incident = self.get_object()
+        rollbacks = incident.registry_rollbacks.select_related(
+            "to_version", "from_version", "deployment"
+        ).order_by("created_at", "id")
+        return Response(s.RegistryRollbackSerializer(rollbacks, many=True).data)
+
+    @extend_schema(request=None, responses={202: s.RegistryRollbackSerializer, **ERRORS})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"registry-rollbacks/(?P<rollback_id>[0-9]+)/retry",
+    )
+    def registry_rollback_retry(self, request, pk=None, rollback_id=None):
+        """Ask again for a rollback in the registry that failed; the move runs in a task."""
+        incident = self.get_object()
+        rollback = incident.registry_rollbacks.filter(pk=rollback_id).first()
+        if rollback is None:
+            raise NotFound(_("This incident has no such registry rollback."))
+        rollback = services.registry_rollback_retry(actor=request.user, rollback=rollback)
+        return Response(
+            s.RegistryRollbackSerializer(rollback).data, status=status.HTTP_202_ACCEPTED
         )
 
     @extend_schema(request=s.WaiverSerializer, responses={201: s.ApprovalSerializer, **ERRORS})
