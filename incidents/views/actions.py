@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -195,7 +195,13 @@ def incident_containment(request, pk):
             option=data["option"],
             rationale=data["rationale"],
             fallback_version=data["fallback_version"],
+            move_registry_alias=data.get("move_registry_alias", False),
         )
+        if data.get("move_registry_alias"):
+            return _(
+                "Containment decision recorded: %(option)s. The production alias is being moved "
+                "in MLflow; this page shows when it is verified."
+            ) % {"option": decision.get_option_display()}
         return _("Containment decision recorded: %(option)s.") % {
             "option": decision.get_option_display()
         }
@@ -270,3 +276,46 @@ def evidence_add(request, pk):
         }
 
     return _act(request, pk, lambda incident: EvidenceForm(request.POST, request.FILES), perform)
+
+
+def _rollback_of(request, pk, rollback_id):
+    incident = _visible_incident(request, pk)
+    rollback = (
+        incident.registry_rollbacks.select_related("to_version", "from_version", "deployment")
+        .filter(pk=rollback_id)
+        .first()
+    )
+    if rollback is None:
+        raise Http404(_("This incident has no such registry rollback."))
+    return incident, rollback
+
+
+@login_required
+def incident_registry_rollback(request, pk, rollback_id):
+    """The rollback's state, as the fragment the incident page polls while it is pending."""
+    incident, rollback = _rollback_of(request, pk, rollback_id)
+    return render(
+        request,
+        "incidents/_registry_rollback.html",
+        {
+            "incident": incident,
+            "rollback": rollback,
+            "can_retry": permissions.can_decide_containment(request.user, incident),
+        },
+    )
+
+
+@login_required
+@require_POST
+def incident_registry_rollback_retry(request, pk, rollback_id):
+    incident, rollback = _rollback_of(request, pk, rollback_id)
+    try:
+        services.registry_rollback_retry(actor=request.user, rollback=rollback)
+    except PermissionRefused as exc:
+        if _wants_fragment(request):
+            return _action_refused(request, incident, exc.message, exc.status_code)
+        return refused(request, exc.message)
+    except ApplicationError as exc:
+        return _action_refused(request, incident, exc.message, exc.status_code)
+    messages.success(request, _("The rollback in MLflow is asked again."))
+    return _back_to_page(request, incident)

@@ -127,6 +127,8 @@ def _detail_context(request, incident, bound=None) -> dict:
         "evidence": evidence,
         "affected": affected,
         "decisions": list(incident.containment_decisions.all()),
+        "registry_rollbacks": {r.decision_id: r for r in incident.registry_rollbacks.all()},
+        "can_decide_containment": permissions.can_decide_containment(user, incident),
         "approvals": approvals,
         "participants": list(incident.participants.all()),
         "suggestion": _facts_suggestion(incident),
