@@ -20,12 +20,12 @@ urlpatterns = [
     path("<int:pk>/systems/", views.incident_system, name="incident-system"),
     path("<int:pk>/containment/", views.incident_containment, name="incident-containment"),
     path(
-        "<int:pk>/registry-rollbacks/<int:rollback_id>/",
-        views.incident_registry_rollback,
-        name="incident-registry-rollback",
+        "<int:pk>/registry-rollbacks/",
+        views.incident_registry_rollbacks,
+        name="incident-registry-rollbacks",
     ),
     path(
-        "<int:pk>/registry-rollbacks/<int:rollback_id>/retry/",
+        "<int:pk>/registry-rollbacks/retry/",
         views.incident_registry_rollback_retry,
         name="incident-registry-rollback-retry",
     ),

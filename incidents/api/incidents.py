@@ -20,7 +20,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -488,18 +487,11 @@ class IncidentViewSet(
         return Response(s.RegistryRollbackSerializer(rollbacks, many=True).data)
 
     @extend_schema(request=None, responses={202: s.RegistryRollbackSerializer, **ERRORS})
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"registry-rollbacks/(?P<rollback_id>[0-9]+)/retry",
-    )
-    def registry_rollback_retry(self, request, pk=None, rollback_id=None):
-        """Ask again for a rollback in the registry that failed; the move runs in a task."""
-        incident = self.get_object()
-        rollback = incident.registry_rollbacks.filter(pk=rollback_id).first()
-        if rollback is None:
-            raise NotFound(_("This incident has no such registry rollback."))
-        rollback = services.registry_rollback_retry(actor=request.user, rollback=rollback)
+    @action(detail=True, methods=["post"], url_path="registry-rollbacks/retry")
+    def registry_rollback_retry(self, request, pk=None):
+        """Ask again for the incident's latest rollback in the registry, when it failed; the
+        move runs in a task (202). Answers 400 when there is no failed rollback to retry."""
+        rollback = services.registry_rollback_retry(actor=request.user, incident=self.get_object())
         return Response(
             s.RegistryRollbackSerializer(rollback).data, status=status.HTTP_202_ACCEPTED
         )

@@ -145,14 +145,19 @@ def _failed(rollback: RegistryRollback, exc: RegistryError, *, retry: bool) -> R
 
 
 @audited_write
-def registry_rollback_retry(*, actor, rollback: RegistryRollback) -> RegistryRollback:
-    """Ask again for a move that failed (the registry was down, the version was restored)."""
+def registry_rollback_retry(*, actor, incident) -> RegistryRollback:
+    """Ask again for the incident's latest rollback in the registry, when it failed (the
+    registry was down, the version has been restored)."""
+    require(permissions.can_decide_containment(actor, incident))
     rollback = (
         RegistryRollback.objects.select_for_update(no_key=True, of=("self",))
         .select_related("incident", "to_version", "to_version__system")
-        .get(pk=rollback.pk)
+        .filter(incident=incident)
+        .order_by("-created_at", "-id")
+        .first()
     )
-    require(permissions.can_decide_containment(actor, rollback.incident))
+    if rollback is None:
+        raise ValidationFailed(_("This incident has no rollback in a model registry."))
     if rollback.status != RegistryRollbackStatus.FAILED:
         raise ValidationFailed(
             _("Only a failed rollback can be retried; this one is %(status)s.")

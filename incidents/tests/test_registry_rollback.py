@@ -167,7 +167,7 @@ def test_a_version_deleted_in_mlflow_fails_and_leaves_the_change_log(
     assert "the change log is unchanged" in failed
 
     # The retry: asked through the API, by someone who may contain; refused to others.
-    url = f"/api/v1/incidents/{incident.pk}/registry-rollbacks/{rollback.pk}/retry/"
+    url = f"/api/v1/incidents/{incident.pk}/registry-rollbacks/retry/"
     assert api_client_for(users["engineer"]).post(url).status_code == 403
     response = client.post(url)
     assert response.status_code == 202 and response.json()["status"] == "requested"
@@ -235,7 +235,7 @@ def test_from_the_incident_page(linked, users, client):
 
     registry_rollback.registry_rollback_execute(rollback.pk, final_try=True)
     fragment = client.get(
-        reverse("incidents:incident-registry-rollback", args=[incident.pk, rollback.pk])
+        reverse("incidents:incident-registry-rollbacks", args=[incident.pk])
     ).content.decode()
     assert "Moved and verified" in fragment and "every 3s" not in fragment
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -278,39 +278,35 @@ def evidence_add(request, pk):
     return _act(request, pk, lambda incident: EvidenceForm(request.POST, request.FILES), perform)
 
 
-def _rollback_of(request, pk, rollback_id):
-    incident = _visible_incident(request, pk)
-    rollback = (
-        incident.registry_rollbacks.select_related("to_version", "from_version", "deployment")
-        .filter(pk=rollback_id)
-        .first()
-    )
-    if rollback is None:
-        raise Http404(_("This incident has no such registry rollback."))
-    return incident, rollback
-
-
 @login_required
-def incident_registry_rollback(request, pk, rollback_id):
-    """The rollback's state, as the fragment the incident page polls while it is pending."""
-    incident, rollback = _rollback_of(request, pk, rollback_id)
+def incident_registry_rollbacks(request, pk):
+    """The incident's rollbacks in the model registry, as the fragment the incident page polls
+    while one is pending."""
+    incident = _visible_incident(request, pk)
+    rollbacks = list(
+        incident.registry_rollbacks.select_related(
+            "to_version", "from_version", "deployment"
+        ).order_by("created_at", "id")
+    )
     return render(
         request,
-        "incidents/_registry_rollback.html",
+        "incidents/_registry_rollbacks.html",
         {
             "incident": incident,
-            "rollback": rollback,
-            "can_retry": permissions.can_decide_containment(request.user, incident),
+            "registry_rollbacks": rollbacks,
+            "registry_rollbacks_pending": any(r.pending for r in rollbacks),
+            "can_decide_containment": permissions.can_decide_containment(request.user, incident),
         },
     )
 
 
 @login_required
 @require_POST
-def incident_registry_rollback_retry(request, pk, rollback_id):
-    incident, rollback = _rollback_of(request, pk, rollback_id)
+def incident_registry_rollback_retry(request, pk):
+    """Ask again for the incident's latest rollback in the registry, when it failed."""
+    incident = _visible_incident(request, pk)
     try:
-        services.registry_rollback_retry(actor=request.user, rollback=rollback)
+        services.registry_rollback_retry(actor=request.user, incident=incident)
     except PermissionRefused as exc:
         if _wants_fragment(request):
             return _action_refused(request, incident, exc.message, exc.status_code)
