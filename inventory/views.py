@@ -206,18 +206,22 @@ def system_list(request):
 def system_detail(request, pk):
     """One system: properties, versions, change log, monitoring rules, what runs now."""
     user = request.user
-    queryset = selectors.systems_visible_to(user).prefetch_related(
-        Prefetch(
-            "model_versions",
-            queryset=ModelVersion.objects.select_related("approved_by").order_by("-created_at"),
-        ),
-        Prefetch(
-            "deployments",
-            queryset=Deployment.objects.select_related("model_version", "deployed_by").order_by(
-                "-deployed_at", "-id"
+    queryset = (
+        selectors.systems_visible_to(user)
+        .select_related("registry_link")
+        .prefetch_related(
+            Prefetch(
+                "model_versions",
+                queryset=ModelVersion.objects.select_related("approved_by").order_by("-created_at"),
             ),
-        ),
-        Prefetch("monitoring_rules", queryset=MonitoringRule.objects.order_by("metric", "id")),
+            Prefetch(
+                "deployments",
+                queryset=Deployment.objects.select_related("model_version", "deployed_by").order_by(
+                    "-deployed_at", "-id"
+                ),
+            ),
+            Prefetch("monitoring_rules", queryset=MonitoringRule.objects.order_by("metric", "id")),
+        )
     )
     system = get_object_or_404(queryset, pk=pk)
     in_production = selectors.deployment_in_production_at(system, timezone.now())
@@ -226,7 +230,10 @@ def system_detail(request, pk):
         rule.threshold_display = _format_decimal(rule.threshold)
     labels = dict(DataCategory.choices)
     can_record = permissions.can_record_for_system(user, system)
-    registry_link = ModelRegistryLink.objects.filter(system=system).first()
+    try:
+        registry_link = system.registry_link  # joined above: no query
+    except ModelRegistryLink.DoesNotExist:
+        registry_link = None
     return render(
         request,
         "inventory/system_detail.html",

@@ -476,7 +476,11 @@ class IncidentViewSet(
             s.ContainmentDecisionSerializer(decision).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=None, responses={200: s.RegistryRollbackSerializer(many=True), **ERRORS})
+    @extend_schema(
+        filters=False,
+        request=None,
+        responses={200: s.RegistryRollbackSerializer(many=True), **ERRORS},
+    )
     @action(detail=True, methods=["get"], url_path="registry-rollbacks")
     def registry_rollbacks(self, request, pk=None):
         """The incident's rollbacks through the model registry and how far each got."""
@@ -484,7 +488,8 @@ class IncidentViewSet(
         rollbacks = incident.registry_rollbacks.select_related(
             "to_version", "from_version", "deployment"
         ).order_by("created_at", "id")
-        return Response(s.RegistryRollbackSerializer(rollbacks, many=True).data)
+        page = self.paginate_queryset(rollbacks)
+        return self.get_paginated_response(s.RegistryRollbackSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={202: s.RegistryRollbackSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="registry-rollbacks/retry")

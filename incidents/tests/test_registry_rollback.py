@@ -122,7 +122,7 @@ def test_after_evidence_the_alias_moves_back_and_is_recorded(
         moved.startswith("Rolled back in MLflow: @champion") and "reads back as version 1" in moved
     )
 
-    state = client.get(f"/api/v1/incidents/{incident.pk}/registry-rollbacks/").json()
+    state = client.get(f"/api/v1/incidents/{incident.pk}/registry-rollbacks/").json()["results"]
     assert [(r["status"], r["to_registry_version"], r["change_reference"]) for r in state] == [
         ("moved", "1", f"mlflow:models:/{name}/1")
     ]

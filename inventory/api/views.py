@@ -167,17 +167,20 @@ class AISystemViewSet(InventoryViewSet):
         return Response(s.VersionAtSerializer(data, context={"request": request}).data)
 
     @extend_schema(
-        methods=["GET"], request=None, responses={200: s.RegistrySyncSerializer(many=True)}
+        methods=["GET"],
+        filters=False,
+        request=None,
+        responses={200: s.RegistrySyncSerializer(many=True)},
     )
     @extend_schema(methods=["POST"], request=None, responses={202: s.RegistrySyncSerializer})
     @action(detail=True, methods=["get", "post"], url_path="registry-sync")
     def registry_sync(self, request, pk=None):
-        """GET: the system's registry sync log, newest first (the last 50). POST: sync with the
+        """GET: the system's registry sync log, newest first (paginated). POST: sync with the
         linked MLflow registry now — answered 202 with the queued sync; a worker runs it."""
         system: AISystem = self.get_object()
         if request.method == "GET":
-            syncs = selectors.registry_syncs(system)[:50]
-            return Response(s.RegistrySyncSerializer(syncs, many=True).data)
+            page = self.paginate_queryset(selectors.registry_syncs(system))
+            return self.get_paginated_response(s.RegistrySyncSerializer(page, many=True).data)
         sync = registry.registry_sync_request(actor=request.user, system=system)
         return Response(s.RegistrySyncSerializer(sync).data, status=202)
 

@@ -214,7 +214,7 @@ def test_api_sync_answers_202_and_the_log_reads_it_back(
     registry.registry_sync_run(body["id"], final_try=True)
     log = api_client_for(users["auditor"]).get(f"/api/v1/systems/{system.pk}/registry-sync/")
     assert log.status_code == 200
-    assert [(e["status"], e["versions_added"]) for e in log.json()] == [("succeeded", 1)]
+    assert [(e["status"], e["versions_added"]) for e in log.json()["results"]] == [("succeeded", 1)]
 
 
 @pytest.mark.parametrize("role", ["auditor", "dpo", "executive"])
