@@ -246,3 +246,20 @@ def test_the_page_does_not_offer_the_move_without_a_registry(users, make_system,
     page = client.get(incident.get_absolute_url()).content.decode()
     assert "Record containment decision" in page  # positive control: the form is there
     assert "Move the production alias in MLflow" not in page
+
+
+def test_the_task_retries_then_records_the_failure(linked, users, api_client_for):
+    from incidents.tasks import move_registry_alias
+
+    add_evidence(linked["incident"], users["grc"])
+    assert contain(api_client_for(users["grc"]), linked).status_code == 201
+    ModelRegistryLink.objects.filter(system=linked["system"]).update(tracking_uri=dead_url())
+    rollback = RegistryRollback.objects.get()
+    move_registry_alias.apply(args=[rollback.pk])  # in-process: retries run at once
+    rollback.refresh_from_db()
+    assert (rollback.status, rollback.tries) == (
+        RegistryRollbackStatus.FAILED,
+        registry_rollback.ROLLBACK_MAX_TRIES,
+    )
+    outcomes = registry_timeline(linked["incident"])[1:]
+    assert [("will retry" in o) for o in outcomes] == [True, True, False]

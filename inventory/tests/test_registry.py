@@ -245,3 +245,16 @@ def test_model_version_api_shows_registry_fields(mlflow_server, users, make_syst
     (row,) = body.json()["results"]
     assert (row["registry_version"], row["run_id"], row["aliases"]) == ("1", "run1", ["champion"])
     assert row["registered_at"] and timezone.now().year == int(row["registered_at"][:4])
+
+
+def test_the_task_retries_a_registry_that_is_down_then_gives_up(users, make_system):
+    from inventory.tasks import run_registry_sync
+
+    system = make_system()
+    link(system, users, dead_url(), "scorer")
+    sync = registry.registry_sync_request(actor=users["grc"], system=system)
+    assert [registry.retry_countdown(n) for n in (1, 2, 3)] == [60, 240, 960]
+    # Run in-process: each retry runs at once instead of after its back-off.
+    run_registry_sync.apply(args=[sync.pk])
+    sync.refresh_from_db()
+    assert (sync.status, sync.tries) == (RegistrySyncStatus.FAILED, registry.SYNC_MAX_TRIES)
