@@ -5,6 +5,8 @@ monitoring, event logs): an auditor's first request is the list of AI systems an
 the change log answers "which model version was in production at time T".
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -531,10 +533,18 @@ class ModelRegistryLink(TimeStampedModel):
         return self.system.get_absolute_url()
 
     def clean(self):
+        errors = {}
         if self.staging_alias and self.staging_alias == self.production_alias:
-            raise ValidationError(
-                {"staging_alias": _("The staging alias must differ from the production alias.")}
+            errors["staging_alias"] = _("The staging alias must differ from the production alias.")
+        parts = urlsplit(self.tracking_uri or "")
+        if parts.username or parts.password:
+            # The URI is shown on the system page and in the sync log: no secret may be in it.
+            errors["tracking_uri"] = _(
+                "Leave credentials out of the URI: set MLFLOW_TRACKING_TOKEN, or "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, in the environment."
             )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def model_url(self) -> str:

@@ -33,6 +33,21 @@ def test_grc_links_a_system_in_the_admin(make_user, make_system, client):
         "/admin/inventory/modelregistrylink/add/",
         {
             "system": system.pk,
+            "tracking_uri": "https://ci:s3cret@mlflow.example.org",
+            "model_name": "scorer",
+            "production_alias": "champion",
+            "active": "on",
+            "linked_by": admin_user.pk,
+            "syncs-TOTAL_FORMS": "0",
+            "syncs-INITIAL_FORMS": "0",
+        },
+    )
+    assert "Leave credentials out of the URI" in response.content.decode()
+    assert not ModelRegistryLink.objects.exists()
+    response = client.post(
+        "/admin/inventory/modelregistrylink/add/",
+        {
+            "system": system.pk,
             "tracking_uri": "https://mlflow.example.org",
             "model_name": "scorer",
             "production_alias": "champion",
