@@ -6,6 +6,8 @@ anyone remediated, and the decisions and approvals along the way. Workflow lives
 ``workflow.py`` and ``services/``; these models hold state and constraints only.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -706,6 +708,9 @@ class IncidentTechnique(TimeStampedModel):
         return f"{self.incident_id} {self.technique_id}"
 
 
+ROLLBACK_STALLED_AFTER = timedelta(minutes=10)
+
+
 class RegistryRollback(TimeStampedModel):
     """Option A carried out in the model registry: the production alias moved back to the
     decision's known-good version.
@@ -775,3 +780,10 @@ class RegistryRollback(TimeStampedModel):
     @property
     def pending(self) -> bool:
         return self.status == RegistryRollbackStatus.REQUESTED
+
+    @property
+    def stalled(self) -> bool:
+        """Requested, and untouched for longer than the task's tries take: its message was lost."""
+        from django.utils import timezone
+
+        return self.pending and self.updated_at < timezone.now() - ROLLBACK_STALLED_AFTER

@@ -147,7 +147,8 @@ def _failed(rollback: RegistryRollback, exc: RegistryError, *, retry: bool) -> R
 @audited_write
 def registry_rollback_retry(*, actor, incident) -> RegistryRollback:
     """Ask again for the incident's latest rollback in the registry, when it failed (the
-    registry was down, the version has been restored)."""
+    registry was down, the version has been restored) or stalled (its task never ran: the
+    broker was down when it was requested)."""
     require(permissions.can_decide_containment(actor, incident))
     rollback = (
         RegistryRollback.objects.select_for_update(no_key=True, of=("self",))
@@ -158,7 +159,7 @@ def registry_rollback_retry(*, actor, incident) -> RegistryRollback:
     )
     if rollback is None:
         raise ValidationFailed(_("This incident has no rollback in a model registry."))
-    if rollback.status != RegistryRollbackStatus.FAILED:
+    if rollback.status != RegistryRollbackStatus.FAILED and not rollback.stalled:
         raise ValidationFailed(
             _("Only a failed rollback can be retried; this one is %(status)s.")
             % {"status": rollback.get_status_display().lower()}

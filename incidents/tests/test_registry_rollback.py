@@ -263,3 +263,19 @@ def test_the_task_retries_then_records_the_failure(linked, users, api_client_for
     )
     outcomes = registry_timeline(linked["incident"])[1:]
     assert [("will retry" in o) for o in outcomes] == [True, True, False]
+
+
+def test_a_request_whose_task_never_ran_can_be_asked_again(linked, users, api_client_for):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    add_evidence(linked["incident"], users["grc"])
+    client = api_client_for(users["grc"])
+    assert contain(client, linked).status_code == 201  # no worker: it stays requested
+    url = f"/api/v1/incidents/{linked['incident'].pk}/registry-rollbacks/retry/"
+    early = client.post(url)
+    assert early.status_code == 400 and "this one is requested" in early.json()["message"]
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert client.post(url).status_code == 202
