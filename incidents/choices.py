@@ -157,6 +157,7 @@ class TimelineKind(models.TextChoices):
     PARTICIPANT = "participant", _("Participant")
     REPORT = "report", _("Protected report")
     DETECTION = "detection", _("Detection threshold changed")
+    REGISTRY = "registry", _("Model registry")
 
 
 class ProtectedReportStatus(models.TextChoices):
@@ -186,3 +187,12 @@ class IncidentClockKind(models.TextChoices):
     INVESTIGATION = "investigation", _("Investigation")
     LEADERSHIP = "leadership", _("Leadership notice")
     POST_INCIDENT_REVIEW = "post_incident_review", _("Post-incident review")
+
+
+class RegistryRollbackStatus(models.TextChoices):
+    """requested → moved (the alias read back as the chosen version) or → failed (retry: back
+    to requested)."""
+
+    REQUESTED = "requested", _("Requested")
+    MOVED = "moved", _("Moved and verified")
+    FAILED = "failed", _("Failed")

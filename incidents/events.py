@@ -270,3 +270,48 @@ def pager_webhook_event(*, incident, event_type, agent, data):
         data=data,
         at=None,
     )
+
+
+def registry_rollback_requested_event(*, incident, actor, rollback, link):
+    return _entry(
+        incident,
+        TimelineKind.REGISTRY,
+        f"Rollback requested in MLflow: move @{link.production_alias} of {link.model_name} to "
+        f"version {rollback.to_version.registry_version} ({rollback.to_version.version_label})",
+        actor=actor,
+        data={"rollback": rollback.pk, "to_version": rollback.to_version_id},
+    )
+
+
+def registry_rollback_moved_event(*, incident, rollback, link):
+    deployment = rollback.deployment
+    return _entry(
+        incident,
+        TimelineKind.REGISTRY,
+        f"Rolled back in MLflow: @{link.production_alias} of {link.model_name} reads back as "
+        f"version {rollback.to_version.registry_version}; recorded in the change log as "
+        f"{deployment.change_reference}",
+        actor_label="AIMS Register",
+        data={"rollback": rollback.pk, "deployment": deployment.pk, "try": rollback.tries},
+    )
+
+
+def registry_rollback_failed_event(*, incident, rollback, retrying: bool):
+    outcome = "will retry" if retrying else "the change log is unchanged; retry from the incident"
+    return _entry(
+        incident,
+        TimelineKind.REGISTRY,
+        f"Rollback in MLflow failed (try {rollback.tries}): {rollback.error_message} — {outcome}",
+        actor_label="AIMS Register",
+        data={"rollback": rollback.pk, "try": rollback.tries, "retrying": retrying},
+    )
+
+
+def registry_rollback_retried_event(*, incident, actor, rollback):
+    return _entry(
+        incident,
+        TimelineKind.REGISTRY,
+        f"Rollback in MLflow asked again after: {rollback.error_message}",
+        actor=actor,
+        data={"rollback": rollback.pk},
+    )

@@ -494,14 +494,31 @@ class ContainmentForm(forms.Form):
         empty_label=_("None"),
         help_text=_("For option A: the version traffic is rerouted to."),
     )
+    move_registry_alias = forms.BooleanField(
+        label=_("Move the production alias in MLflow to this version"),
+        required=False,
+        help_text=_(
+            "For a version imported from the system's MLflow registry: the alias is moved after "
+            "the decision is recorded, read back, and then recorded as a rollback in the change "
+            "log."
+        ),
+    )
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fallback_version"].queryset = (
+        versions = (
             ModelVersion.objects.filter(system__incident_links__incident=incident)
             .select_related("system")
             .order_by("system__reference", "-created_at")
         )
+        self.fields["fallback_version"].queryset = versions
+        # Offered only when one of the versions can be put back through an active registry link.
+        if (
+            not versions.exclude(registry_version="")
+            .filter(system__registry_link__active=True)
+            .exists()
+        ):
+            del self.fields["move_registry_alias"]
 
 
 class ThresholdChangeForm(forms.Form):

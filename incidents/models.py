@@ -6,6 +6,8 @@ anyone remediated, and the decisions and approvals along the way. Workflow lives
 ``workflow.py`` and ``services/``; these models hold state and constraints only.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -38,6 +40,7 @@ from .choices import (
     Kind,
     ParticipantPart,
     ProtectedReportStatus,
+    RegistryRollbackStatus,
     Severity,
     Status,
     TimelineKind,
@@ -773,3 +776,84 @@ class IncidentTechnique(TimeStampedModel):
 
     def __str__(self):
         return f"{self.incident_id} {self.technique_id}"
+
+
+ROLLBACK_STALLED_AFTER = timedelta(minutes=10)
+
+
+class RegistryRollback(TimeStampedModel):
+    """Option A carried out in the model registry: the production alias moved back to the
+    decision's known-good version.
+
+    The move runs after the decision is committed, in a task (no request waits on the
+    registry). Only when the alias reads back as the chosen version is the rollback recorded
+    in the change log (``deployment``); a failed move leaves the change log as it was, says why
+    here and on the timeline, and can be retried.
+    """
+
+    decision = models.OneToOneField(
+        ContainmentDecision, on_delete=models.PROTECT, related_name="registry_rollback"
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="registry_rollbacks"
+    )
+    from_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version in production before"),
+    )
+    to_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("version moved to"),
+    )
+    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=RegistryRollbackStatus.choices,
+        default=RegistryRollbackStatus.REQUESTED,
+    )
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    error_message = models.TextField(_("error"), blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    deployment = models.OneToOneField(
+        "inventory.Deployment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rollback in the change log"),
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("registry rollback")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="moved")
+                | Q(deployment__isnull=False, verified_at__isnull=False),
+                name="registryrollback_moved_is_verified",
+                violation_error_message=_("A moved alias needs its read-back and its deployment."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} → {self.to_version_id} {self.status}"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == RegistryRollbackStatus.REQUESTED
+
+    @property
+    def stalled(self) -> bool:
+        """Requested, and untouched for longer than the task's tries take: its message was lost."""
+        from django.utils import timezone
+
+        return self.pending and self.updated_at < timezone.now() - ROLLBACK_STALLED_AFTER

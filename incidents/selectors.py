@@ -22,6 +22,7 @@ from .models import (
     Incident,
     IncidentTechnique,
     Participant,
+    RegistryRollback,
     TimelineEntry,
 )
 from .permissions import reads_whole_register
@@ -108,6 +109,12 @@ def incident_page(user, pk) -> Incident | None:
             "approvals__approved_by",
             "containment_decisions__decided_by",
             "containment_decisions__fallback_version",
+            Prefetch(
+                "registry_rollbacks",
+                queryset=RegistryRollback.objects.select_related(
+                    "to_version", "from_version", "deployment"
+                ),
+            ),
             Prefetch(
                 "technique_links", queryset=IncidentTechnique.objects.select_related("technique")
             ),

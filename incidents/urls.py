@@ -19,6 +19,16 @@ urlpatterns = [
     path("<int:pk>/participants/", views.incident_participant, name="incident-participant"),
     path("<int:pk>/systems/", views.incident_system, name="incident-system"),
     path("<int:pk>/containment/", views.incident_containment, name="incident-containment"),
+    path(
+        "<int:pk>/registry-rollbacks/",
+        views.incident_registry_rollbacks,
+        name="incident-registry-rollbacks",
+    ),
+    path(
+        "<int:pk>/registry-rollbacks/retry/",
+        views.incident_registry_rollback_retry,
+        name="incident-registry-rollback-retry",
+    ),
     path("<int:pk>/waiver/", views.incident_waiver, name="incident-waiver"),
     path("<int:pk>/notifications/", views.incident_notification, name="incident-notification"),
     path("<int:pk>/evidence/", views.evidence_add, name="evidence-add"),

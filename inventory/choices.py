@@ -113,3 +113,25 @@ class Comparison(models.TextChoices):
     GTE = "gte", "≥"
     LT = "lt", "<"
     LTE = "lte", "≤"
+
+
+class RegistrySyncTrigger(models.TextChoices):
+    ON_DEMAND = "on_demand", _("On demand")
+    SCHEDULED = "scheduled", _("Scheduled")
+
+
+class RegistrySyncStatus(models.TextChoices):
+    """queued → running → succeeded, or → retrying (the registry did not answer) → … → failed."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    RETRYING = "retrying", _("Waiting to retry")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+REGISTRY_SYNC_PENDING = (
+    RegistrySyncStatus.QUEUED,
+    RegistrySyncStatus.RUNNING,
+    RegistrySyncStatus.RETRYING,
+)

@@ -147,11 +147,13 @@ class ModelVersionForm(forms.ModelForm):
             "version_label",
             "artifact_reference",
             "artifact_digest",
+            "wandb_artifact",
             "training_data_version",
             "prompt_config_version",
             "evaluation_summary",
+            "description",
         ]
-        widgets = _textareas("evaluation_summary", rows=4)
+        widgets = _textareas("evaluation_summary", "description", rows=4)
 
 
 def _version_choice_label(version) -> str:

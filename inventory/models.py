@@ -5,6 +5,8 @@ monitoring, event logs): an auditor's first request is the list of AI systems an
 the change log answers "which model version was in production at time T".
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -17,6 +19,7 @@ from aims.audit.history import audit_history
 from aims.core.models import TimeStampedModel
 
 from .choices import (
+    REGISTRY_SYNC_PENDING,
     AnnexIIIArea,
     ChangeType,
     Comparison,
@@ -30,8 +33,11 @@ from .choices import (
     LifecycleStatus,
     NIS2Entity,
     OrganizationRole,
+    RegistrySyncStatus,
+    RegistrySyncTrigger,
     ValidationStatus,
 )
+from .rules import WANDB_REFERENCE_HELP, is_wandb_digest, parse_wandb_reference
 
 DIGEST_HELP = _("Content digest of the model artifact, e.g. sha256:…")
 
@@ -251,6 +257,34 @@ class ModelVersion(TimeStampedModel):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # What a model registry knows of the version (MLflow registry sync, W&B manifest import).
+    registry_version = models.CharField(
+        _("registry version"),
+        max_length=50,
+        blank=True,
+        help_text=_("The version's number in the linked model registry, e.g. MLflow's 3."),
+    )
+    run_id = models.CharField(_("run ID"), max_length=100, blank=True)
+    aliases = ArrayField(
+        models.CharField(max_length=100),
+        verbose_name=_("registry aliases"),
+        default=list,
+        blank=True,
+        help_text=_("The registry's aliases on this version at the last sync, e.g. champion."),
+    )
+    tags = models.JSONField(_("registry tags"), default=dict, blank=True)
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    wandb_artifact = models.CharField(
+        _("W&B artifact"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Weights & Biases artifact reference, %(format)s; give its digest as the artifact "
+            "digest."
+        )
+        % {"format": WANDB_REFERENCE_HELP},
+    )
 
     history = audit_history()
 
@@ -258,6 +292,14 @@ class ModelVersion(TimeStampedModel):
         ordering = ["system", "-created_at"]
         verbose_name = _("model version")
         constraints = [
+            models.UniqueConstraint(
+                fields=["system", "registry_version"],
+                condition=~Q(registry_version=""),
+                name="modelversion_unique_registry_version_per_system",
+                violation_error_message=_(
+                    "This system already has a version with that registry version."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["system", "version_label"],
                 name="modelversion_unique_label_per_system",
@@ -276,6 +318,40 @@ class ModelVersion(TimeStampedModel):
 
     def get_absolute_url(self):
         return self.system.get_absolute_url()
+
+    def clean(self):
+        if not self.wandb_artifact:
+            return
+        reference = parse_wandb_reference(self.wandb_artifact)
+        if reference is None:
+            raise ValidationError(
+                {
+                    "wandb_artifact": _(
+                        "Not a W&B artifact reference. Write it as %(format)s (a "
+                        "wandb-artifact:// prefix is allowed)."
+                    )
+                    % {"format": WANDB_REFERENCE_HELP}
+                }
+            )
+        self.wandb_artifact = str(reference)
+        if self.artifact_digest and not is_wandb_digest(self.artifact_digest):
+            raise ValidationError(
+                {
+                    "artifact_digest": _(
+                        "A W&B artifact's digest is 32 hexadecimal characters, as W&B shows it "
+                        "on the artifact's overview."
+                    )
+                }
+            )
+
+    @property
+    def wandb_url(self) -> str:
+        reference = parse_wandb_reference(self.wandb_artifact)
+        return reference.url() if reference else ""
+
+    @property
+    def is_from_registry(self) -> bool:
+        return bool(self.registry_version)
 
 
 class Deployment(TimeStampedModel):
@@ -389,3 +465,139 @@ class MonitoringRule(TimeStampedModel):
 
     def get_absolute_url(self):
         return self.system.get_absolute_url()
+
+
+class ModelRegistryLink(TimeStampedModel):
+    """A system's registered model in an MLflow model registry, kept in step by the sync.
+
+    Reference data, edited in the admin. The alias named ``production_alias`` is what the
+    organization serves in production: its moves become the system's change log, and a
+    containment rollback moves it back. Credentials are never stored here: the sync reads
+    ``MLFLOW_TRACKING_TOKEN`` or ``MLFLOW_TRACKING_USERNAME``/``MLFLOW_TRACKING_PASSWORD`` from
+    the environment, as MLflow's own client does.
+    """
+
+    system = models.OneToOneField(
+        AISystem,
+        on_delete=models.CASCADE,
+        related_name="registry_link",
+        verbose_name=_("AI system"),
+    )
+    tracking_uri = models.URLField(
+        _("tracking URI"),
+        help_text=_("The MLflow tracking server, e.g. https://mlflow.example.com"),
+    )
+    model_name = models.CharField(_("registered model name"), max_length=250)
+    production_alias = models.CharField(
+        _("production alias"),
+        max_length=100,
+        default="champion",
+        help_text=_("The registry alias that means 'serving in production'."),
+    )
+    staging_alias = models.CharField(
+        _("staging alias"),
+        max_length=100,
+        blank=True,
+        help_text=_("Optional: the alias that means 'in staging', e.g. challenger."),
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active links are synced on schedule.")
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("linked by"),
+        help_text=_("Scheduled syncs record the alias moves they find in this person's name."),
+    )
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+    last_sync_summary = models.CharField(_("last sync"), max_length=300, blank=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["system"]
+        verbose_name = _("model registry link")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(model_name="") & ~Q(production_alias=""),
+                name="registrylink_names_given",
+                violation_error_message=_("Give the registered model's name and its alias."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.system.reference} → {self.model_name}@{self.production_alias}"
+
+    def get_absolute_url(self):
+        return self.system.get_absolute_url()
+
+    def clean(self):
+        errors = {}
+        if self.staging_alias and self.staging_alias == self.production_alias:
+            errors["staging_alias"] = _("The staging alias must differ from the production alias.")
+        parts = urlsplit(self.tracking_uri or "")
+        if parts.username or parts.password:
+            # The URI is shown on the system page and in the sync log: no secret may be in it.
+            errors["tracking_uri"] = _(
+                "Leave credentials out of the URI: set MLFLOW_TRACKING_TOKEN, or "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, in the environment."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def model_url(self) -> str:
+        """The registered model's page in the MLflow UI."""
+        return f"{self.tracking_uri.rstrip('/')}/#/models/{self.model_name}"
+
+
+class RegistrySync(TimeStampedModel):
+    """One run of the registry sync: when, why, what it found, and how it ended.
+
+    A sync reads the registry first, then applies everything in one transaction: a registry
+    that is down leaves nothing half-imported, and the log says so.
+    """
+
+    link = models.ForeignKey(
+        ModelRegistryLink, on_delete=models.CASCADE, related_name="syncs", verbose_name=_("link")
+    )
+    trigger = models.CharField(_("trigger"), max_length=20, choices=RegistrySyncTrigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=RegistrySyncStatus.choices,
+        default=RegistrySyncStatus.QUEUED,
+        db_index=True,
+    )
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    versions_added = models.PositiveIntegerField(_("versions added"), default=0)
+    versions_updated = models.PositiveIntegerField(_("versions updated"), default=0)
+    alias_moves = models.PositiveIntegerField(_("alias moves recorded"), default=0)
+    error_message = models.TextField(_("error"), blank=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("registry sync")
+        verbose_name_plural = _("registry syncs")
+
+    def __str__(self):
+        return (
+            f"{self.link.model_name} {self.get_status_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        )
+
+    @property
+    def pending(self) -> bool:
+        return self.status in REGISTRY_SYNC_PENDING

@@ -71,3 +71,12 @@ def can_correct_change_log(user) -> Decision:
     return decide(
         _manages(user), _("Only GRC staff and the AI risk officer correct the change log.")
     )
+
+
+def can_sync_registry(user, system) -> Decision:
+    """Asking for a model-registry sync now: whoever records the system's versions."""
+    return can_record_for_system(user, system, what=_("sync the system with its model registry"))
+
+
+def can_import_wandb_manifest(user, system) -> Decision:
+    return can_record_for_system(user, system, what=_("import W&B artifact manifests"))

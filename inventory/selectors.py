@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 
 from .choices import Environment, EUAIActClass, LifecycleStatus, ValidationStatus
-from .models import AISystem, Deployment, ModelVersion, MonitoringRule
+from .models import AISystem, Deployment, ModelVersion, MonitoringRule, RegistrySync
 from .permissions import can_view_inventory
 
 
@@ -84,4 +84,13 @@ def inventory_headline() -> dict:
             filter=~Q(validation_status=ValidationStatus.VALIDATED)
             & ~Q(lifecycle_status=LifecycleStatus.RETIRED),
         ),
+    )
+
+
+def registry_syncs(system: AISystem) -> QuerySet[RegistrySync]:
+    """The system's registry sync log, newest first."""
+    return (
+        RegistrySync.objects.filter(link__system=system)
+        .select_related("link", "requested_by")
+        .order_by("-created_at", "-id")
     )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.system_edit, name="system-edit"),
     path("<int:pk>/versions/new/", views.model_version_create, name="model-version-create"),
     path("versions/<int:pk>/approve/", views.model_version_approve, name="model-version-approve"),
+    path("<int:pk>/registry-sync/", views.registry_sync, name="registry-sync"),
     path("<int:pk>/deployments/new/", views.deployment_create, name="deployment-create"),
     path(
         "<int:pk>/monitoring-rules/new/",

@@ -34,10 +34,12 @@ from .forms import (
     ModelVersionForm,
     MonitoringRuleForm,
 )
-from .models import Deployment, ModelVersion, MonitoringRule
+from .models import Deployment, ModelRegistryLink, ModelVersion, MonitoringRule
 from .sections import rendered_sections
+from .services import registry
 
 PAGE_SIZE = 25
+SYNC_LOG_SHOWN = 10  # the system page's sync log; the API lists more
 
 NO_ROLE = gettext_lazy("Your account has no role in AIMS Register; ask GRC staff to assign one.")
 
@@ -204,18 +206,22 @@ def system_list(request):
 def system_detail(request, pk):
     """One system: properties, versions, change log, monitoring rules, what runs now."""
     user = request.user
-    queryset = selectors.systems_visible_to(user).prefetch_related(
-        Prefetch(
-            "model_versions",
-            queryset=ModelVersion.objects.select_related("approved_by").order_by("-created_at"),
-        ),
-        Prefetch(
-            "deployments",
-            queryset=Deployment.objects.select_related("model_version", "deployed_by").order_by(
-                "-deployed_at", "-id"
+    queryset = (
+        selectors.systems_visible_to(user)
+        .select_related("registry_link")
+        .prefetch_related(
+            Prefetch(
+                "model_versions",
+                queryset=ModelVersion.objects.select_related("approved_by").order_by("-created_at"),
             ),
-        ),
-        Prefetch("monitoring_rules", queryset=MonitoringRule.objects.order_by("metric", "id")),
+            Prefetch(
+                "deployments",
+                queryset=Deployment.objects.select_related("model_version", "deployed_by").order_by(
+                    "-deployed_at", "-id"
+                ),
+            ),
+            Prefetch("monitoring_rules", queryset=MonitoringRule.objects.order_by("metric", "id")),
+        )
     )
     system = get_object_or_404(queryset, pk=pk)
     in_production = selectors.deployment_in_production_at(system, timezone.now())
@@ -224,10 +230,21 @@ def system_detail(request, pk):
         rule.threshold_display = _format_decimal(rule.threshold)
     labels = dict(DataCategory.choices)
     can_record = permissions.can_record_for_system(user, system)
+    try:
+        registry_link = system.registry_link  # joined above: no query
+    except ModelRegistryLink.DoesNotExist:
+        registry_link = None
     return render(
         request,
         "inventory/system_detail.html",
         {
+            "registry_link": registry_link,
+            "registry_syncs": list(selectors.registry_syncs(system)[:SYNC_LOG_SHOWN])
+            if registry_link
+            else [],
+            "can_sync": registry_link is not None
+            and registry_link.active
+            and permissions.can_sync_registry(user, system),
             "system": system,
             "versions": system.model_versions.all(),
             "deployments": system.deployments.all(),
@@ -375,6 +392,26 @@ def model_version_approve(request, pk):
             % {"label": version.version_label},
         )
     return redirect(version.system)
+
+
+@login_required
+@role_required
+@require_POST
+def registry_sync(request, pk):
+    """ "Sync now": queue a sync with the linked registry; a worker runs it."""
+    system = _visible_system(request, pk)
+    try:
+        registry.registry_sync_request(actor=request.user, system=system)
+    except PermissionRefused as exc:
+        return refused(request, exc.message)
+    except ApplicationError as exc:
+        report_application_error(request, exc)
+    else:
+        messages.success(
+            request,
+            _("A sync with the model registry is queued; the sync log below shows its outcome."),
+        )
+    return redirect(system)
 
 
 @login_required

@@ -28,3 +28,14 @@ if [ "${#packages[@]}" -gt 0 ]; then
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${packages[@]}"
 fi
 echo "test tools: ready (chromium, pdftotext)"
+
+# A real MLflow tracking server for the model-registry tests, in its own virtualenv: MLflow is
+# not a dependency of the register (it talks to MLflow over HTTP).
+MLFLOW_VERSION=3.17.2
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$here/.venv-mlflow/bin/mlflow" ]; then
+    echo "test tools: installing mlflow==$MLFLOW_VERSION into .venv-mlflow"
+    python3 -m venv "$here/.venv-mlflow"
+    "$here/.venv-mlflow/bin/pip" install -q "mlflow==$MLFLOW_VERSION"
+fi
+echo "test tools: ready (mlflow $MLFLOW_VERSION in .venv-mlflow)"

@@ -9,7 +9,7 @@ from aims.accounts.choices import Role
 from aims.accounts.models import User
 from aims.audit.chain import verify_chain
 from incidents.models import Incident
-from inventory.models import AISystem, Deployment
+from inventory.models import AISystem, Deployment, ModelRegistryLink
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,15 @@ def test_load_demo_is_complete_and_idempotent():
         Incident.objects.count(),
     ) == counts
     assert "0 AI systems and 0 incidents added" in second.getvalue()
+    # One system is linked to an MLflow registry; nothing pretends a server answered.
+    (link,) = ModelRegistryLink.objects.all()
+    assert (link.system.name, link.tracking_uri, link.model_name) == (
+        "Card fraud detector",
+        "http://127.0.0.1:5000",
+        "card-fraud-detector",
+    )
+    assert link.last_synced_at is None and not link.syncs.exists()
+    assert link.last_sync_summary.startswith("Not synced yet")
     assert verify_chain().intact
     contained = Incident.objects.get(status="contained")
     assert (

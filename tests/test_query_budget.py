@@ -2423,3 +2423,119 @@ def test_detection_reads_and_writes_do_not_grow(client, users, system, api_clien
         count, _, ctx = small[name]
         assert large == count, f"{name}\n{_listing(ctx)}"
         check(name, count, ctx)
+
+
+# --- the model registry and W&B ---------------------------------------------------------------
+
+
+def _registry_model(n):
+    from inventory.mlflow_client import RegisteredModel, RegistryVersion
+
+    return RegisteredModel(
+        name="scorer",
+        aliases={"champion": str(n)},
+        versions=[
+            RegistryVersion(str(v), run_id=f"run{v}", source=f"s3://m/{v}") for v in range(1, n + 1)
+        ],
+    )
+
+
+def _synced(grc, system, n):
+    """What a sync of a registry with ``n`` versions leaves (the registry's answer in hand)."""
+    from inventory.services import registry
+
+    sync = registry.registry_sync_request(actor=grc, system=system)
+    registry._sync_claim(sync.pk)
+    return registry._sync_apply(fresh(sync), _registry_model(n))
+
+
+def test_registry_writes_do_not_grow_when_nothing_changed(grc, users, make_system):
+    from inventory.models import ModelRegistryLink
+    from inventory.services import registry, wandb
+
+    counts = {}
+    for n in (3, 12):
+        made = make_system(name=f"Linked {n}")
+        ModelRegistryLink.objects.create(
+            system=made, tracking_uri="http://127.0.0.1:9", model_name="scorer", linked_by=grc
+        )
+        actor = fresh(grc)
+        made_now = fresh(made)
+        sync, _ = budget(
+            "registry_sync_request",
+            lambda: registry.registry_sync_request(actor=actor, system=made_now),  # noqa: B023
+        )
+        registry._sync_claim(sync.pk)
+        registry._sync_apply(fresh(sync), _registry_model(n))
+        again = registry.registry_sync_request(actor=fresh(grc), system=fresh(made))
+        registry._sync_claim(again.pk)
+        counts[n], done, ctx = measure(
+            lambda: registry._sync_apply(fresh(again), _registry_model(n))  # noqa: B023
+        )
+        assert (done.versions_added, done.versions_updated, done.alias_moves) == (0, 0, 0)
+    assert counts[3] == counts[12], _listing(ctx)
+    check("registry_sync_unchanged", counts[3], ctx)
+
+    target = make_system(name="W&B system")
+    manifest = {
+        "version": 1,
+        "storagePolicy": "wandb-storage-policy-v1",
+        "contents": {"model.bin": {"digest": "tBBnmKyPY7pXyP2XjLl/zQ==", "size": 10}},
+    }
+    actor = fresh(grc)
+    budget(
+        "wandb_manifest_import",
+        lambda: wandb.wandb_manifest_import(
+            actor=actor, system=fresh(target), reference="acme/p/m:v1", manifest=manifest
+        ),
+    )
+
+
+@pytest.mark.parametrize("name", ["page_system_registry", "api_registry_sync_log"])
+def test_registry_reads_do_not_grow_with_syncs(name, client, users, make_system, api_client_for):
+    from inventory.models import ModelRegistryLink
+
+    grc = users["grc"]
+    made = make_system(name="Linked")
+    ModelRegistryLink.objects.create(
+        system=made, tracking_uri="http://127.0.0.1:9", model_name="scorer", linked_by=grc
+    )
+    _synced(grc, made, 2)
+    if name.startswith("api_"):
+        client = api_client_for(grc)
+        url = f"/api/v1/systems/{made.pk}/registry-sync/"
+    else:
+        client.force_login(grc)
+        url = f"/systems/{made.pk}/"
+    client.get(url)
+    small, _, ctx = measure(page(client, url))
+    for n in range(3, 15):
+        _synced(grc, made, n)
+    large, _, _ = measure(page(client, url))
+    assert large == small, _listing(ctx)
+    check(name, small, ctx)
+
+
+def test_containment_with_a_registry_rollback(grc, users, make_system):
+    from inventory.models import ModelRegistryLink
+
+    made = make_system(name="Linked")
+    ModelRegistryLink.objects.create(
+        system=made, tracking_uri="http://127.0.0.1:9", model_name="scorer", linked_by=grc
+    )
+    _synced(grc, made, 2)
+    incident = _triaged(grc, made)
+    add_evidence(incident, grc)
+    known_good = made.model_versions.get(registry_version="1")
+    actor = fresh(grc)
+    budget(
+        "containment_decide_registry_rollback",
+        lambda: services.containment_decide(
+            actor=actor,
+            incident=fresh(incident),
+            option=ContainmentOption.REROUTE,
+            rationale="Back to version 1",
+            fallback_version=fresh(known_good),
+            move_registry_alias=True,
+        ),
+    )

@@ -134,6 +134,9 @@ OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
 OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
 OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
 OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)  # seconds, for each call to the provider
+# The MLflow model registry (inventory.mlflow_client): seconds for each call. Credentials are
+# read from MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD when a call is made.
+MLFLOW_TIMEOUT_SECONDS = env.float("MLFLOW_TIMEOUT_SECONDS", default=10)
 OIDC_CALLBACK_CLASS = "aims.accounts.oidc.RegisterOIDCCallbackView"
 OIDC_AUTHENTICATE_CLASS = "aims.accounts.oidc.RegisterOIDCAuthenticateView"
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"

@@ -59,6 +59,7 @@ INCIDENT_ACTION_RULES = {
     "notes": permissions.can_add_note,
     "evidence": permissions.can_add_evidence,
     "containment": permissions.can_decide_containment,
+    "registry_rollback_retry": permissions.can_decide_containment,
     "evidence_waiver": permissions.can_approve_waiver,
     "notifications": permissions.can_record_notification,
 }
@@ -469,9 +470,35 @@ class IncidentViewSet(
             option=body.validated_data["option"],
             rationale=body.validated_data["rationale"],
             fallback_version=body.validated_data.get("fallback_version"),
+            move_registry_alias=body.validated_data["move_registry_alias"],
         )
         return Response(
             s.ContainmentDecisionSerializer(decision).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        filters=False,
+        request=None,
+        responses={200: s.RegistryRollbackSerializer(many=True), **ERRORS},
+    )
+    @action(detail=True, methods=["get"], url_path="registry-rollbacks")
+    def registry_rollbacks(self, request, pk=None):
+        """The incident's rollbacks through the model registry and how far each got."""
+        incident = self.get_object()
+        rollbacks = incident.registry_rollbacks.select_related(
+            "to_version", "from_version", "deployment"
+        ).order_by("created_at", "id")
+        page = self.paginate_queryset(rollbacks)
+        return self.get_paginated_response(s.RegistryRollbackSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={202: s.RegistryRollbackSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="registry-rollbacks/retry")
+    def registry_rollback_retry(self, request, pk=None):
+        """Ask again for the incident's latest rollback in the registry, when it failed; the
+        move runs in a task (202). Answers 400 when there is no failed rollback to retry."""
+        rollback = services.registry_rollback_retry(actor=request.user, incident=self.get_object())
+        return Response(
+            s.RegistryRollbackSerializer(rollback).data, status=status.HTTP_202_ACCEPTED
         )
 
     @extend_schema(request=s.WaiverSerializer, responses={201: s.ApprovalSerializer, **ERRORS})

@@ -36,6 +36,7 @@ from .protected_channel import (
     protected_report_set_status,
     protected_report_submit,
 )
+from .registry_rollback import registry_rollback_execute, registry_rollback_retry
 
 __all__ = [
     "alertmanager_receive",
@@ -64,5 +65,7 @@ __all__ = [
     "protected_report_reply",
     "protected_report_set_status",
     "protected_report_submit",
+    "registry_rollback_execute",
+    "registry_rollback_retry",
     "rollback_guard",
 ]

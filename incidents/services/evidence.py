@@ -23,6 +23,7 @@ from .. import events, permissions
 from ..choices import OPEN_STATUSES, ApprovalSubject, ContainmentOption, CustodyAction, EvidenceKind
 from ..models import Approval, ContainmentDecision, Evidence, EvidenceAccess, Incident
 from ..workflow import guard_preserve_first
+from .registry_rollback import registry_rollback_link, rollback_request
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +166,20 @@ def evidence_waiver_approve(*, actor, incident: Incident, reason: str) -> Approv
 
 @audited_write
 def containment_decide(
-    *, actor, incident: Incident, option: str, rationale: str, fallback_version=None
+    *,
+    actor,
+    incident: Incident,
+    option: str,
+    rationale: str,
+    fallback_version=None,
+    move_registry_alias: bool = False,
 ) -> ContainmentDecision:
-    """Record the containment decision. Refused before evidence is preserved (guard 1)."""
+    """Record the containment decision. Refused before evidence is preserved (guard 1).
+
+    With ``move_registry_alias`` (option A, a known-good version imported from a linked model
+    registry) the decision also asks for the production alias to be moved back to that version
+    (``registry_rollback``): after commit, verified by reading it back.
+    """
     incident = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
     require(permissions.can_decide_containment(actor, incident))
     if option not in ContainmentOption.values:
@@ -194,6 +206,14 @@ def containment_decide(
                 _("The known-good version must belong to an affected system."),
                 fields={"fallback_version": ["not an affected system's version"]},
             )
+    link = None
+    if move_registry_alias:
+        if fallback_version is None:
+            raise ValidationFailed(
+                _("Choose the known-good version the production alias moves back to."),
+                fields={"fallback_version": ["required to move the registry alias"]},
+            )
+        link = registry_rollback_link(fallback_version)
     waiver = None
     if not incident.evidence.exists():
         waiver = incident.approvals.filter(subject=ApprovalSubject.EVIDENCE_WAIVER).first()
@@ -211,6 +231,8 @@ def containment_decide(
         lookups=False,
     )
     events.containment_decided_event(incident=incident, actor=actor, decision=decision)
+    if link is not None:
+        rollback_request(actor=actor, decision=decision, link=link)
     return decision
 
 

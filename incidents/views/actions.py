@@ -195,7 +195,13 @@ def incident_containment(request, pk):
             option=data["option"],
             rationale=data["rationale"],
             fallback_version=data["fallback_version"],
+            move_registry_alias=data.get("move_registry_alias", False),
         )
+        if data.get("move_registry_alias"):
+            return _(
+                "Containment decision recorded: %(option)s. The production alias is being moved "
+                "in MLflow; this page shows when it is verified."
+            ) % {"option": decision.get_option_display()}
         return _("Containment decision recorded: %(option)s.") % {
             "option": decision.get_option_display()
         }
@@ -270,3 +276,42 @@ def evidence_add(request, pk):
         }
 
     return _act(request, pk, lambda incident: EvidenceForm(request.POST, request.FILES), perform)
+
+
+@login_required
+def incident_registry_rollbacks(request, pk):
+    """The incident's rollbacks in the model registry, as the fragment the incident page polls
+    while one is pending."""
+    incident = _visible_incident(request, pk)
+    rollbacks = list(
+        incident.registry_rollbacks.select_related(
+            "to_version", "from_version", "deployment"
+        ).order_by("created_at", "id")
+    )
+    return render(
+        request,
+        "incidents/_registry_rollbacks.html",
+        {
+            "incident": incident,
+            "registry_rollbacks": rollbacks,
+            "registry_rollbacks_pending": any(r.pending for r in rollbacks),
+            "can_decide_containment": permissions.can_decide_containment(request.user, incident),
+        },
+    )
+
+
+@login_required
+@require_POST
+def incident_registry_rollback_retry(request, pk):
+    """Ask again for the incident's latest rollback in the registry, when it failed."""
+    incident = _visible_incident(request, pk)
+    try:
+        services.registry_rollback_retry(actor=request.user, incident=incident)
+    except PermissionRefused as exc:
+        if _wants_fragment(request):
+            return _action_refused(request, incident, exc.message, exc.status_code)
+        return refused(request, exc.message)
+    except ApplicationError as exc:
+        return _action_refused(request, incident, exc.message, exc.status_code)
+    messages.success(request, _("The rollback in MLflow is asked again."))
+    return _back_to_page(request, incident)

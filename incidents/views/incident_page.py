@@ -116,6 +116,7 @@ def _detail_context(request, incident, bound=None) -> dict:
     changes = selectors.recent_changes(incident)
     affected = [(a, changes.get(a.system_id, [])) for a in incident.affected_systems.all()]
     approvals = list(incident.approvals.all())
+    rollbacks = list(incident.registry_rollbacks.all())
     return {
         "incident": incident,
         "clocks": [describe_clock(c) for c in clocks_of(incident)],
@@ -127,6 +128,9 @@ def _detail_context(request, incident, bound=None) -> dict:
         "evidence": evidence,
         "affected": affected,
         "decisions": list(incident.containment_decisions.all()),
+        "registry_rollbacks": rollbacks,
+        "registry_rollbacks_pending": any(r.pending for r in rollbacks),
+        "can_decide_containment": permissions.can_decide_containment(user, incident),
         "approvals": approvals,
         "participants": list(incident.participants.all()),
         "suggestion": _facts_suggestion(incident),

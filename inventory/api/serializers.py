@@ -6,7 +6,7 @@ from rest_framework import serializers
 from aims.core.api.fields import RecordedInstantField
 
 from ..choices import DataCategory
-from ..models import AISystem, Deployment, ModelVersion, MonitoringRule
+from ..models import AISystem, Deployment, ModelVersion, MonitoringRule, RegistrySync
 
 User = get_user_model()
 
@@ -97,13 +97,40 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "training_data_version",
             "prompt_config_version",
             "evaluation_summary",
+            "description",
+            "wandb_artifact",
+            "wandb_url",
+            "registry_version",
+            "run_id",
+            "aliases",
+            "tags",
+            "registered_at",
             "approved_by",
             "approved_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["approved_by", "approved_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "registry_version",
+            "run_id",
+            "aliases",
+            "tags",
+            "registered_at",
+            "approved_by",
+            "approved_at",
+            "created_at",
+            "updated_at",
+        ]
         validators = []
+        extra_kwargs = {
+            "wandb_artifact": {
+                "help_text": "W&B artifact reference, entity/project/artifact-name:version "
+                "(a wandb-artifact:// prefix is allowed); put its 32-character digest in "
+                "artifact_digest."
+            }
+        }
+
+    wandb_url = serializers.CharField(read_only=True, help_text="The artifact on wandb.ai.")
 
 
 class ModelVersionUpdateSerializer(ModelVersionSerializer):
@@ -182,3 +209,66 @@ class VersionAtSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     model_version = ModelVersionSerializer()
     deployment = DeploymentSerializer()
+
+
+class RegistrySyncSerializer(serializers.ModelSerializer):
+    """One entry of a system's registry sync log."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    model_name = serializers.CharField(source="link.model_name", read_only=True)
+    tracking_uri = serializers.CharField(source="link.tracking_uri", read_only=True)
+    requested_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = RegistrySync
+        fields = [
+            "id",
+            "model_name",
+            "tracking_uri",
+            "trigger",
+            "status",
+            "status_label",
+            "requested_by",
+            "tries",
+            "started_at",
+            "finished_at",
+            "versions_added",
+            "versions_updated",
+            "alias_moves",
+            "error_message",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class WandbManifestImportSerializer(serializers.Serializer):
+    """A W&B artifact manifest (``wandb_manifest.json``) and the artifact it belongs to."""
+
+    artifact = serializers.CharField(
+        max_length=300,
+        help_text="The artifact reference, entity/project/artifact-name:version.",
+    )
+    digest = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional: the artifact digest W&B shows; it must match the manifest.",
+    )
+    manifest = serializers.JSONField(
+        required=False,
+        help_text="The manifest as a JSON object (or upload it as a file named 'manifest_file').",
+    )
+    manifest_file = serializers.FileField(required=False, write_only=True)
+
+    def validate(self, attrs):
+        if "manifest" not in attrs and "manifest_file" not in attrs:
+            raise serializers.ValidationError(
+                {"manifest": ["Send the manifest as JSON, or upload it as manifest_file."]}
+            )
+        return attrs
+
+
+class WandbManifestResultSerializer(serializers.Serializer):
+    created = serializers.BooleanField()
+    model_version = ModelVersionSerializer()

@@ -9,6 +9,7 @@ from rest_framework import permissions as drf_permissions
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from aims.core.api.fields import as_id
@@ -18,6 +19,7 @@ from aims.core.instants import parse_instant
 from .. import permissions, selectors, services
 from ..filters import AISystemFilter, DeploymentFilter, ModelVersionFilter, MonitoringRuleFilter
 from ..models import AISystem
+from ..services import registry, wandb
 from . import serializers as s
 
 
@@ -99,6 +101,10 @@ class AISystemViewSet(InventoryViewSet):
     def can_change(self, user, obj):
         if self.action == "destroy":
             return permissions.can_delete_system(user, obj)
+        if self.action == "registry_sync":
+            return permissions.can_sync_registry(user, obj)
+        if self.action == "wandb_manifest":
+            return permissions.can_import_wandb_manifest(user, obj)
         return permissions.can_change_system(user, obj)
 
     def retrieve(self, request, *args, **kwargs):
@@ -159,6 +165,57 @@ class AISystemViewSet(InventoryViewSet):
             "deployment": deployment,
         }
         return Response(s.VersionAtSerializer(data, context={"request": request}).data)
+
+    @extend_schema(
+        methods=["GET"],
+        filters=False,
+        request=None,
+        responses={200: s.RegistrySyncSerializer(many=True)},
+    )
+    @extend_schema(methods=["POST"], request=None, responses={202: s.RegistrySyncSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="registry-sync")
+    def registry_sync(self, request, pk=None):
+        """GET: the system's registry sync log, newest first (paginated). POST: sync with the
+        linked MLflow registry now — answered 202 with the queued sync; a worker runs it."""
+        system: AISystem = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.registry_syncs(system))
+            return self.get_paginated_response(s.RegistrySyncSerializer(page, many=True).data)
+        sync = registry.registry_sync_request(actor=request.user, system=system)
+        return Response(s.RegistrySyncSerializer(sync).data, status=202)
+
+    @extend_schema(
+        request={
+            "application/json": s.WandbManifestImportSerializer,
+            "multipart/form-data": s.WandbManifestImportSerializer,
+        },
+        responses={200: s.WandbManifestResultSerializer, 201: s.WandbManifestResultSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="wandb-manifest",
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+    )
+    def wandb_manifest(self, request, pk=None):
+        """Record (or update) the model version a W&B artifact manifest describes: 201 when
+        new, 200 when the artifact was imported before."""
+        system: AISystem = self.get_object()
+        body = s.WandbManifestImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        manifest = data["manifest_file"].read() if "manifest_file" in data else data["manifest"]
+        version, created = wandb.wandb_manifest_import(
+            actor=request.user,
+            system=system,
+            reference=data["artifact"],
+            digest=data["digest"],
+            manifest=manifest,
+        )
+        answer = {"created": created, "model_version": version}
+        return Response(
+            s.WandbManifestResultSerializer(answer).data, status=201 if created else 200
+        )
 
 
 class ModelVersionViewSet(InventoryViewSet):

@@ -367,6 +367,7 @@ def case_file_context(*, incident: Incident, actor) -> dict:
     audit = _audit_excerpt(history, names)
 
     decisions = list(incident.containment_decisions.all())
+    rollbacks = list(incident.registry_rollbacks.all())
     approvals = list(incident.approvals.all())
     approval_numbers = {a.pk: n for n, a in enumerate(approvals, start=1)}
     pct = incident.decisions_affected_pct
@@ -405,6 +406,7 @@ def case_file_context(*, incident: Incident, actor) -> dict:
             }
             for d in decisions
         ],
+        "registry_rollbacks": rollbacks,
         "approvals": [{"number": approval_numbers[a.pk], "approval": a} for a in approvals],
         "scope_confirmed": incident.individuals_affected_confirmed is not None,
         "scope_required": incident.severity is not None and incident.severity <= 1,

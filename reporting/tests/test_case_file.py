@@ -307,8 +307,9 @@ def test_context_queries_do_not_grow_with_the_timeline(
     # review and its two), the management review section (the reviews that covered it, and
     # their coverage rows' history), the risk section (the incident's risk links and their
     # history, the review of the register at closure), the incident's MITRE ATLAS techniques and
-    # the retention section (legal holds, purge tombstones and their two history tables).
-    with django_assert_max_num_queries(61):
+    # the retention section (legal holds, purge tombstones and their two history tables), and
+    # the rollbacks through a model registry.
+    with django_assert_max_num_queries(62):
         context = case_file_context(incident=large, actor=users["grc"])
     assert len(context["timeline"]) >= 50
 

@@ -146,6 +146,15 @@ def _build_world() -> World:
         "free_own": system("Retired chatbot", engineer),
         "free_other": system("Retired ranker", grc),
     }
+    from inventory.models import ModelRegistryLink
+
+    for scope in ("own", "other"):  # linked to a registry nobody runs: a sync is only queued
+        ModelRegistryLink.objects.create(
+            system=systems[scope],
+            tracking_uri="http://127.0.0.1:9",
+            model_name=f"model-{scope}",
+            linked_by=grc,
+        )
     versions, deployments, rules = {}, {}, {}
     for scope in ("own", "other"):
         versions[scope] = model_version(systems[scope], grc, f"v1-{scope}")
@@ -196,6 +205,7 @@ def _build_world() -> World:
         grc, systems=[systems["own"]], severity=2, severity_reason="Subset"
     )
     evidence = {scope: add_evidence(incident, grc) for scope, incident in incidents.items()}
+    _failed_registry_rollbacks(grc, systems, incidents)
     capas, capa_evidence, finding = _capa_world(grc, engineer, helper, incidents)
     disclosure = _disclose(users, systems, incidents)
 
@@ -437,6 +447,35 @@ def _build_impact(users, systems):
             scope: submitted_assessment(grc, systems[scope]) for scope in ("own", "other")
         },
     }
+
+
+def _failed_registry_rollbacks(grc, systems, incidents):
+    """Each incident's containment decision asked for a rollback in the systems' registry
+    (linked to a port nobody listens on), which failed: the retry has something to retry."""
+    from incidents.services import containment_decide, registry_rollback_execute
+    from inventory.mlflow_client import RegisteredModel, RegistryVersion
+    from inventory.services import registry
+
+    known_good = {}
+    for scope in ("own", "other"):  # what a sync would have imported: version 1 of the model
+        sync = registry.registry_sync_request(actor=grc, system=systems[scope])
+        registry._sync_claim(sync.pk)
+        registry._sync_apply(
+            sync,
+            RegisteredModel(name=f"model-{scope}", aliases={}, versions=[RegistryVersion("1")]),
+        )
+        known_good[systems[scope].pk] = systems[scope].model_versions.get(registry_version="1")
+    for incident in incidents.values():
+        version = known_good[incident.affected_systems.first().system_id]
+        decision = containment_decide(
+            actor=grc,
+            incident=incident,
+            option="reroute",
+            rationale="Back to the known-good version",
+            fallback_version=version,
+            move_registry_alias=True,
+        )
+        registry_rollback_execute(decision.registry_rollback.pk, final_try=True)
 
 
 def _build_documents(users, incidents):

@@ -18,6 +18,7 @@ EDITABLE_REFERENCE = {
     "disclosure.communicationplanentry": "the communication plan (documented information)",
     "capa.recurrencepolicy": "the recurrence window (policy data GRC edits)",
     "accounts.singlesignonrolemapping": "which provider claims give which role (single sign-on)",
+    "inventory.modelregistrylink": "which MLflow model a system is (credentials in the environment)",
 }
 # Third-party support tools with no records of ours: sign-in lock-outs (unlocking is a delete).
 SUPPORT_APPS = {"axes"}

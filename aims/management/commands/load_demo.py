@@ -10,9 +10,10 @@ from django.utils import timezone
 from aims.accounts.choices import Role
 from aims.accounts.models import User
 from aims.accounts.services import user_upsert_with_role
+from aims.core.services import model_save
 from incidents.models import Incident
 from inventory import services
-from inventory.models import AISystem
+from inventory.models import AISystem, ModelRegistryLink
 
 from ._demo_learning import load_learning_loop
 
@@ -236,6 +237,8 @@ class Command(BaseCommand):
                 )
             created += 1
 
+        self._demo_registry_link(grace)
+
         incidents = 0
         if not Incident.objects.exists():
             incidents = self._demo_incidents(users)
@@ -247,6 +250,29 @@ class Command(BaseCommand):
         )
         for username, role, *_ in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {role:<13} password: {DEMO_PASSWORD}")
+
+    def _demo_registry_link(self, grace) -> None:
+        """The card-fraud detector is linked to an MLflow registry. No server answers in the
+        demo, so the link says it was never synced; with ``mlflow server`` on port 5000 and a
+        registered model of that name, "Sync now" on the system page imports it."""
+        system = AISystem.objects.filter(name="Card fraud detector").first()
+        if system is None or ModelRegistryLink.objects.filter(system=system).exists():
+            return
+        model_save(
+            ModelRegistryLink(
+                system=system,
+                tracking_uri="http://127.0.0.1:5000",
+                model_name="card-fraud-detector",
+                production_alias="champion",
+                staging_alias="challenger",
+                linked_by=grace,
+                last_sync_summary=(
+                    "Not synced yet: start an MLflow server at http://127.0.0.1:5000 with a "
+                    "registered model card-fraud-detector, then press Sync now."
+                ),
+            ),
+            actor=grace,
+        )
 
     def _demo_incidents(self, users) -> int:
         """A few incidents at different stages, filed and moved through the real services."""

@@ -26,6 +26,7 @@ from .read import (
     IncidentSerializer,
     MilestonesSerializer,
     ParticipantSerializer,
+    RegistryRollbackSerializer,
     SeveritySuggestionSerializer,
     SystemRefSerializer,
 )
@@ -46,6 +47,7 @@ from .write import (
 )
 
 __all__ = [
+    "RegistryRollbackSerializer",
     "AddSystemSerializer",
     "AffectedSystemSerializer",
     "AllowedMoveSerializer",

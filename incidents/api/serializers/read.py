@@ -11,7 +11,14 @@ from inventory.models import AISystem
 
 from ... import permissions, rules, selectors, workflow
 from ...choices import DetectionSource, FailureNature, FailureScope
-from ...models import AffectedSystem, Approval, ContainmentDecision, Incident, Participant
+from ...models import (
+    AffectedSystem,
+    Approval,
+    ContainmentDecision,
+    Incident,
+    Participant,
+    RegistryRollback,
+)
 from .fields import LinkSerializer
 
 
@@ -90,6 +97,45 @@ class ContainmentDecisionSerializer(serializers.ModelSerializer):
 
     def get_fallback_version_label(self, obj) -> str | None:
         return obj.fallback_version.version_label if obj.fallback_version_id else None
+
+
+class RegistryRollbackSerializer(serializers.ModelSerializer):
+    """Containment option A carried out in the model registry, and how far it got."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    to_version_label = serializers.CharField(source="to_version.version_label", read_only=True)
+    to_registry_version = serializers.CharField(
+        source="to_version.registry_version", read_only=True
+    )
+    from_version_label = serializers.SerializerMethodField()
+    change_reference = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RegistryRollback
+        fields = [
+            "id",
+            "decision",
+            "status",
+            "status_label",
+            "from_version",
+            "from_version_label",
+            "to_version",
+            "to_version_label",
+            "to_registry_version",
+            "tries",
+            "error_message",
+            "verified_at",
+            "deployment",
+            "change_reference",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_from_version_label(self, obj) -> str | None:
+        return obj.from_version.version_label if obj.from_version_id else None
+
+    def get_change_reference(self, obj) -> str | None:
+        return obj.deployment.change_reference if obj.deployment_id else None
 
 
 class SeveritySuggestionSerializer(serializers.Serializer):

@@ -174,6 +174,14 @@ class ContainmentSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Option A only: the known-good model version of an affected system.",
     )
+    move_registry_alias = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Option A with a version imported from a linked MLflow registry: also move the "
+            "production alias back to it (after commit, verified by reading it back)."
+        ),
+    )
 
 
 class WaiverSerializer(serializers.Serializer):

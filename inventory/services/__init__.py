@@ -16,9 +16,9 @@ from aims.core.permissions import require
 from aims.core.references import allocate_reference
 from aims.core.services import audited_write, history_reason, model_save
 
-from . import hooks, permissions
-from .guards import check_change_guards
-from .models import AISystem, Deployment, ModelVersion, MonitoringRule
+from .. import hooks, permissions
+from ..guards import check_change_guards
+from ..models import AISystem, Deployment, ModelVersion, MonitoringRule
 
 SYSTEM_FIELDS = frozenset(
     f.name
@@ -33,6 +33,8 @@ MODEL_VERSION_FIELDS = frozenset(
         "training_data_version",
         "prompt_config_version",
         "evaluation_summary",
+        "description",
+        "wandb_artifact",
     }
 )
 DEPLOYMENT_FIELDS = frozenset(
