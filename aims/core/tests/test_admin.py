@@ -15,6 +15,7 @@ EDITABLE_REFERENCE = {
     "clocks.clockpolicy": "deadlines as data (DESIGN section 4)",
     "clocks.businesscalendar": "business days as data",
     "notify.webhookendpoint": "delivery channels",
+    "notify.pagingservice": "paging channels (keys from the environment, or write-only)",
     "disclosure.communicationplanentry": "the communication plan (documented information)",
     "capa.recurrencepolicy": "the recurrence window (policy data GRC edits)",
     "accounts.singlesignonrolemapping": "which provider claims give which role (single sign-on)",
