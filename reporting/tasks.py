@@ -5,16 +5,16 @@ the soft limit interrupts the builder and fails the run with a message, the hard
 worker process; the run's lease then lets ``sweep_queued`` give it to another worker.
 """
 
-import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
+from aims.core.queueing import hand_to_worker
+
 from . import selectors, services
 from .registry import builder_for
 
-logger = logging.getLogger(__name__)
 QUEUED_GRACE = timedelta(minutes=2)  # a queued run older than this was never handed to a worker
 # The task's own ceiling, for a message sent without per-kind limits.
 DEFAULT_SOFT_TIME_LIMIT_S = 60 * 60
@@ -36,12 +36,7 @@ def dispatch(run_id: int, kind: str) -> bool:
     limits = (
         {"soft_time_limit": entry.soft_time_limit, "time_limit": entry.time_limit} if entry else {}
     )
-    try:
-        execute_report.apply_async(args=[run_id], retry=False, **limits)
-    except Exception as exc:  # noqa: BLE001 - kombu raises several types when the broker is down
-        logger.warning("broker unavailable; report run %s stays queued: %s", run_id, exc)
-        return False
-    return True
+    return hand_to_worker(execute_report, run_id, what="report run", **limits)
 
 
 @shared_task

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from aims.core.queueing import hand_to_worker
 from aims.core.services import audited_write, model_save
 
 from . import pagers
@@ -322,12 +323,5 @@ def queue_pages(event_ids) -> None:
     from .tasks import process_page_event
 
     for event_id in event_ids:
-        try:
-            process_page_event.apply_async(args=[event_id], retry=False)
-        except Exception as exc:  # noqa: BLE001 - kombu raises several types when the broker is down
-            logger.warning(
-                "broker unavailable; page event %s stays pending for the sweep: %s",
-                event_id,
-                exc,
-            )
+        if not hand_to_worker(process_page_event, event_id, what="page event"):
             return

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aims.clocks.registry import target_for
+from aims.core.queueing import hand_to_worker
 from aims.core.services import audited_write, model_bulk_update, model_save
 
 from . import channels
@@ -214,14 +215,7 @@ def queue_attempts(attempt_ids) -> None:
     from .tasks import process_attempt
 
     for attempt_id in attempt_ids:
-        try:
-            process_attempt.apply_async(args=[attempt_id], retry=False)
-        except Exception as exc:  # noqa: BLE001 - kombu raises several types when the broker is down
-            logger.warning(
-                "broker unavailable; attempt %s stays pending for the next tick: %s",
-                attempt_id,
-                exc,
-            )
+        if not hand_to_worker(process_attempt, attempt_id, what="delivery attempt"):
             return
 
 

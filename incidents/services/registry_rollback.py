@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from aims.core.exceptions import ValidationFailed
 from aims.core.permissions import require
+from aims.core.queueing import hand_to_worker
 from aims.core.services import audited_write, model_save
 from inventory.guards import check_change_guards
 from inventory.mlflow_client import RegistryError
@@ -71,10 +72,7 @@ def rollback_request(*, actor, decision, link) -> RegistryRollback:
 def _queue(rollback_id: int) -> None:
     from ..tasks import move_registry_alias
 
-    try:
-        move_registry_alias.apply_async(args=[rollback_id], retry=False)
-    except Exception as exc:  # noqa: BLE001 - kombu raises several types when the broker is down
-        logger.warning("broker unavailable; registry rollback %s not sent: %s", rollback_id, exc)
+    hand_to_worker(move_registry_alias, rollback_id, what="registry rollback")
 
 
 @audited_write

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from aims.core.exceptions import ValidationFailed
 from aims.core.permissions import require
+from aims.core.queueing import hand_to_worker
 from aims.core.services import audited_write, model_save
 
 from .. import hooks, permissions
@@ -65,10 +66,7 @@ def _link_of(system: AISystem) -> ModelRegistryLink:
 def _queue(sync_id: int) -> None:
     from ..tasks import run_registry_sync
 
-    try:
-        run_registry_sync.apply_async(args=[sync_id], retry=False)
-    except Exception as exc:  # noqa: BLE001 - kombu raises several types when the broker is down
-        logger.warning("broker unavailable; registry sync %s stays queued: %s", sync_id, exc)
+    hand_to_worker(run_registry_sync, sync_id, what="registry sync")
 
 
 @audited_write
