@@ -20,6 +20,7 @@ from inventory.services import monitoring_rule_update
 from .. import events, permissions
 from ..models import AffectedSystem, DetectionThresholdChange, Incident
 from ..rules import incident_references_in
+from ..selectors import incidents_visible_to
 
 
 def rules_matching(alerts) -> dict[tuple[int, str], MonitoringRule]:
@@ -45,11 +46,14 @@ def alert_metric(alert) -> str:
 
 
 def link_rule_change(*, rule, old_comparison, old_threshold, reason, actor) -> None:
-    """The inventory's rule-change listener: link the change to the incidents its reason names."""
+    """The inventory's rule-change listener: link the change to the incidents its reason names
+    that the person making it may see."""
     references = incident_references_in(reason)
     if not references:
         return
-    incidents = list(Incident.objects.filter(reference__in=references))
+    # Only incidents the person may see: naming a restricted incident's reference writes
+    # nothing on it.
+    incidents = list(incidents_visible_to(actor).filter(reference__in=references))
     if not incidents:
         return
     now = timezone.now()

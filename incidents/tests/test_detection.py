@@ -244,3 +244,18 @@ def test_the_system_page_counts_alerts_per_rule_and_hides_incidents_the_viewer_c
     client.force_login(make_user("engineer"))  # sees the system, not the incident
     page = client.get(system.get_absolute_url()).content.decode()
     assert incident.reference not in page and 'id="rule-alerts"' not in page
+
+
+def test_naming_an_incident_one_may_not_see_links_nothing(api_client_for, users, system, rule):
+    hidden = file_incident(users["grc"], systems=[system], restricted=True)
+    seen = file_incident(users["grc"], systems=[system])
+
+    answer = api_client_for(users["engineer"]).patch(
+        f"/api/v1/monitoring-rules/{rule.pk}/",
+        {"threshold": "0.2", "change_reason": f"after {hidden.reference} and {seen.reference}"},
+        format="json",
+    )
+
+    assert answer.status_code == 200
+    assert [c.incident for c in DetectionThresholdChange.objects.all()] == [seen]
+    assert not hidden.timeline.filter(kind=TimelineKind.DETECTION).exists()
